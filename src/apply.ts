@@ -1,0 +1,144 @@
+// The only module that writes to AWS: every mutating call the action can make is here.
+// It executes a plan's changes in order. Race errors (a concurrent run) propagate unchanged:
+// the caller re-reads, plans again and converges (spec behaviour 6).
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  DetachRolePolicyCommand,
+  type IAMClient,
+  PutRolePermissionsBoundaryCommand,
+  TagPolicyCommand,
+  TagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
+  waitUntilRoleExists,
+} from '@aws-sdk/client-iam';
+import { awsCall, errorName } from './errors.js';
+import type { Change } from './plan.js';
+import { serialize } from './policy.js';
+
+function tagList(tags: Record<string, string>) {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** Deleting what is already gone is success: a concurrent run got there first. */
+async function ignoreMissing(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    if (!/NoSuchEntity/.test(errorName(error))) throw error;
+  }
+}
+
+export interface ApplyOptions {
+  /** How long to wait for a new role to become readable (IAM is eventually consistent). */
+  roleWaitSeconds: number;
+}
+
+async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions): Promise<void> {
+  switch (change.action) {
+    case 'create-policy':
+      await awsCall(`iam:CreatePolicy ${change.name}`, () =>
+        iam.send(
+          new CreatePolicyCommand({
+            PolicyName: change.name,
+            Path: change.path,
+            PolicyDocument: serialize(change.document),
+            Description: 'S3 and KMS access for Activeloop (Deep Lake). Managed by activeloop-role-action.',
+            Tags: tagList(change.tags),
+          }),
+        ),
+      );
+      return;
+    case 'update-policy':
+      for (const versionId of change.pruneVersionIds) {
+        await ignoreMissing(() =>
+          awsCall(`iam:DeletePolicyVersion ${change.name} ${versionId}`, () =>
+            iam.send(new DeletePolicyVersionCommand({ PolicyArn: change.resource, VersionId: versionId })),
+          ),
+        );
+      }
+      await awsCall(`iam:CreatePolicyVersion ${change.name}`, () =>
+        iam.send(new CreatePolicyVersionCommand({ PolicyArn: change.resource, PolicyDocument: serialize(change.document), SetAsDefault: true })),
+      );
+      if (Object.keys(change.tags).length) {
+        await awsCall(`iam:TagPolicy ${change.name}`, () => iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })));
+      }
+      return;
+    case 'tag-policy':
+      await awsCall(`iam:TagPolicy ${change.resource}`, () => iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })));
+      return;
+    case 'create-role':
+      await awsCall(`iam:CreateRole ${change.name}`, () =>
+        iam.send(
+          new CreateRoleCommand({
+            RoleName: change.name,
+            Path: change.path,
+            AssumeRolePolicyDocument: serialize(change.trustPolicy),
+            Description: change.description,
+            MaxSessionDuration: change.maxSessionDuration,
+            PermissionsBoundary: change.permissionsBoundary,
+            Tags: tagList(change.tags),
+          }),
+        ),
+      );
+      // IAM is eventually consistent: wait until the role reads back, so a later step can use role-arn.
+      await awsCall(`waiting for role ${change.name} to become readable`, () =>
+        waitUntilRoleExists({ client: iam, maxWaitTime: options.roleWaitSeconds, minDelay: 1, maxDelay: 5 }, { RoleName: change.name }),
+      );
+      return;
+    case 'update-trust-policy':
+      await awsCall(`iam:UpdateAssumeRolePolicy ${change.roleName}`, () =>
+        iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: change.roleName, PolicyDocument: serialize(change.document) })),
+      );
+      return;
+    case 'update-role':
+      await awsCall(`iam:UpdateRole ${change.roleName}`, () =>
+        iam.send(new UpdateRoleCommand({ RoleName: change.roleName, Description: change.description, MaxSessionDuration: change.maxSessionDuration })),
+      );
+      return;
+    case 'set-permissions-boundary':
+      await awsCall(`iam:PutRolePermissionsBoundary ${change.roleName}`, () =>
+        iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: change.roleName, PermissionsBoundary: change.boundaryArn })),
+      );
+      return;
+    case 'tag-role':
+      await awsCall(`iam:TagRole ${change.roleName}`, () => iam.send(new TagRoleCommand({ RoleName: change.roleName, Tags: tagList(change.tags) })));
+      return;
+    case 'attach-policy':
+      await awsCall(`iam:AttachRolePolicy ${change.resource}`, () =>
+        iam.send(new AttachRolePolicyCommand({ RoleName: change.roleName, PolicyArn: change.resource })),
+      );
+      return;
+    case 'detach-policy':
+      await ignoreMissing(() =>
+        awsCall(`iam:DetachRolePolicy ${change.resource}`, () =>
+          iam.send(new DetachRolePolicyCommand({ RoleName: change.roleName, PolicyArn: change.resource })),
+        ),
+      );
+      return;
+    case 'delete-policy':
+      for (const versionId of change.versionIds) {
+        await ignoreMissing(() =>
+          awsCall(`iam:DeletePolicyVersion ${change.name} ${versionId}`, () =>
+            iam.send(new DeletePolicyVersionCommand({ PolicyArn: change.resource, VersionId: versionId })),
+          ),
+        );
+      }
+      await ignoreMissing(() => awsCall(`iam:DeletePolicy ${change.name}`, () => iam.send(new DeletePolicyCommand({ PolicyArn: change.resource }))));
+      return;
+  }
+}
+
+/** Executes the changes in order and returns those done. On an error, `done` holds what was applied before it. */
+export async function applyChanges(iam: IAMClient, changes: Change[], options: ApplyOptions, done: Change[] = []): Promise<Change[]> {
+  for (const change of changes) {
+    await applyChange(iam, change, options);
+    done.push(change);
+  }
+  return done;
+}

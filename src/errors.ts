@@ -1,0 +1,63 @@
+// Turning AWS SDK errors into sentences a workflow author can act on.
+
+export function errorName(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const e = error as { name?: string; Code?: string; code?: string };
+    return e.name || e.Code || e.code || 'Error';
+  }
+  return 'Error';
+}
+
+export function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** Errors a concurrent run can cause; the action re-reads and plans again instead of failing. */
+export function isRace(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'EntityAlreadyExists' || name === 'EntityAlreadyExistsException' || name === 'ConcurrentModification' ||
+    name === 'ConcurrentModificationException' || name === 'LimitExceeded' || name === 'LimitExceededException' ||
+    name === 'NoSuchEntity' || name === 'NoSuchEntityException';
+}
+
+function isAccessDenied(error: unknown): boolean {
+  const name = errorName(error);
+  return /AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(name) || httpStatus(error) === 403;
+}
+
+/** One line that says which call failed, why, and what to do. */
+export function describeAwsError(operation: string, error: unknown): string {
+  const name = errorName(error);
+  const message = error instanceof Error && error.message && !error.message.startsWith('Unexpected token') ? error.message : '';
+  if (isAccessDenied(error)) {
+    return `${operation} was denied (${name}${message ? `: ${message}` : ''}). The credentials running the action need the permissions listed in the README ("Permissions the action needs").`;
+  }
+  if (/ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(name)) {
+    return `${operation} failed: the AWS credentials are invalid or expired (${name}${message ? `: ${message}` : ''}).`;
+  }
+  if (/CredentialsProviderError/.test(name) || /Could not load credentials/.test(message)) {
+    return `${operation} failed: no AWS credentials were found. Set role-to-assume (with permissions: id-token: write) or configure credentials in an earlier step, for example with aws-actions/configure-aws-credentials.`;
+  }
+  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(name)) {
+    return `${operation} was throttled by AWS and still failed after retries (${name}). Run again later, or reduce concurrent runs on this account.`;
+  }
+  return `${operation} failed (${name}${message ? `: ${message}` : ''}).`;
+}
+
+/** An error whose message is already a complete sentence for the workflow log. */
+export class ActionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ActionError';
+  }
+}
+
+/** Wraps an AWS call so that its failure names the operation. Race errors pass through unchanged, for the caller to converge. */
+export async function awsCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isRace(error) || error instanceof ActionError) throw error;
+    throw new ActionError(describeAwsError(operation, error), { cause: error });
+  }
+}

@@ -1,0 +1,332 @@
+// Reads and validates every input before the first AWS call (spec behaviour 1).
+// Pure: it takes a getter, so it is tested without a runner.
+
+export const OWNER_TAG_KEY = 'managed-by';
+export const OWNER_TAG_VALUE = 'activeloop-role-action';
+export const DIGEST_TAG_KEY = 'activeloop-role-action:digest';
+export const DEFAULT_TRUSTED_PRINCIPAL = 'arn:aws:iam::597713067985:role/activeloop_backend';
+export const DEFAULT_ROLE_NAME = 'activeloop-deeplake-access';
+export const DEFAULT_ROLE_DESCRIPTION =
+  'Lets Activeloop (Deep Lake) read and write datasets in the listed S3 buckets. Managed by activeloop-role-action.';
+// Suffixes -2 .. -10 are appended to the policy name when the grants need several policies.
+export const MAX_MANAGED_POLICIES = 10;
+
+export type Mode = 'apply' | 'plan';
+export type Access = 'read-write' | 'read-only';
+
+/** One bucket the role may use: the whole bucket, or only some prefixes of it. */
+export interface BucketGrant {
+  bucket: string;
+  /** Empty: the whole bucket. Otherwise normalised prefixes without leading or trailing slash. */
+  prefixes: string[];
+}
+
+export interface Inputs {
+  buckets: BucketGrant[];
+  roleName: string;
+  policyName: string;
+  mode: Mode;
+  access: Access;
+  trustedPrincipals: string[];
+  externalId?: string;
+  detectKms: boolean;
+  kmsKeyArns: string[];
+  roleToAssume?: string;
+  audience: string;
+  region: string;
+  rolePath: string;
+  roleDescription: string;
+  maxSessionDuration: number;
+  permissionsBoundary?: string;
+  tags: Record<string, string>;
+  adopt: boolean;
+  failOnDrift: boolean;
+  prComment: boolean;
+  githubToken: string;
+  maskAccountId: boolean;
+}
+
+/** A bad input value. The message names the input and the value; no AWS call has been made. */
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super(`Input '${input}': ${reason} (got ${quote(value)})`);
+    this.name = 'InputError';
+  }
+}
+
+function quote(value: string): string {
+  const shown = value.length > 120 ? `${value.slice(0, 117)}...` : value;
+  return JSON.stringify(shown);
+}
+
+export type InputGetter = (name: string) => string;
+export type Env = Record<string, string | undefined>;
+
+const PARTITION = '(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)';
+const IAM_NAME = /^[\w+=,.@-]+$/;
+const IAM_PATH = /^\/([\x21-\x7E]{0,510}\/)?$/;
+const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::\\d{12}:role/([\\x21-\\x7E]{0,510}/)?[\\w+=,.@-]{1,64}$`);
+const PRINCIPAL_ARN = new RegExp(
+  `^arn:${PARTITION}:iam::\\d{12}:(root|(role|user)/([\\x21-\\x7E]{0,510}/)?[\\w+=,.@-]{1,64})$`,
+);
+const ACCOUNT_ID = /^\d{12}$/;
+const MANAGED_POLICY_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}|aws):policy/([\\x21-\\x7E]{0,510}/)?[\\w+=,.@-]{1,128}$`);
+const KMS_KEY_ARN = new RegExp(
+  `^arn:${PARTITION}:kms:[a-z]{2}(-[a-z]+)+-\\d+:\\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`,
+);
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+// Printable characters IAM accepts in a role description.
+const DESCRIPTION = /^[\t\n\r\x20-\x7E\xA1-\xFF]*$/;
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+// Characters a prefix may hold: S3's "safe" key characters minus the IAM wildcards * and ?,
+// and no $ (IAM policy variables), so nothing in the input can widen a Resource.
+const PREFIX_CHARS = /^[A-Za-z0-9!_.'()/=+@,:~-]+$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUCKET_RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const BUCKET_RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
+/** Splits a list input on newlines and commas, trimming and dropping blanks and `#` comments. */
+export function splitList(raw: string): string[] {
+  return raw
+    .split(/\r?\n/)
+    .map((line) => line.replace(/(^|\s)#.*$/, ''))
+    .flatMap((line) => line.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function bool(input: string, raw: string, fallback: boolean): boolean {
+  const value = raw.trim();
+  if (value === '') return fallback;
+  if (['true', 'True', 'TRUE'].includes(value)) return true;
+  if (['false', 'False', 'FALSE'].includes(value)) return false;
+  throw new InputError(input, raw, 'must be true or false');
+}
+
+function oneOf<T extends string>(input: string, raw: string, allowed: readonly T[], fallback: T): T {
+  const value = raw.trim();
+  if (value === '') return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new InputError(input, raw, `must be one of ${allowed.join(', ')}`);
+}
+
+function iamName(input: string, raw: string, maxLength: number): string {
+  if (raw.length > maxLength) throw new InputError(input, raw, `must be at most ${maxLength} characters`);
+  if (!IAM_NAME.test(raw)) {
+    throw new InputError(input, raw, 'may contain only letters, digits and + = , . @ _ -');
+  }
+  return raw;
+}
+
+export function validateBucketName(input: string, entry: string, name: string): void {
+  const fail = (reason: string): never => {
+    throw new InputError(input, entry, `bucket name ${JSON.stringify(name)} ${reason}`);
+  };
+  if (name.length < 3 || name.length > 63) fail('must be 3 to 63 characters long');
+  if (!BUCKET_NAME.test(name)) {
+    fail('may contain only lowercase letters, digits, dots and hyphens, and must begin and end with a letter or digit');
+  }
+  if (name.includes('..')) fail('must not contain two adjacent dots');
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) fail('must not be formatted as an IP address');
+  for (const prefix of BUCKET_RESERVED_PREFIXES) {
+    if (name.startsWith(prefix)) fail(`must not start with the reserved prefix ${prefix}`);
+  }
+  for (const suffix of BUCKET_RESERVED_SUFFIXES) {
+    if (name.endsWith(suffix)) fail(`must not end with the reserved suffix ${suffix}`);
+  }
+}
+
+/** Parses one `buckets` entry: `name`, `s3://name` or `arn:<partition>:s3:::name`, each with an optional `/prefix`. */
+export function parseBucketEntry(entry: string): BucketGrant {
+  const input = 'buckets';
+  let rest: string;
+  const arn = new RegExp(`^arn:${PARTITION}:s3:::(.*)$`).exec(entry);
+  if (arn) rest = arn[2];
+  else if (entry.startsWith('s3://')) rest = entry.slice('s3://'.length);
+  else if (/^[a-z][a-z0-9+.-]*:/i.test(entry)) {
+    throw new InputError(input, entry, 'each entry must be a bucket name, s3://bucket[/prefix] or arn:aws:s3:::bucket[/prefix]');
+  } else rest = entry;
+
+  const slash = rest.indexOf('/');
+  const bucket = slash === -1 ? rest : rest.slice(0, slash);
+  validateBucketName(input, entry, bucket);
+  const rawPrefix = slash === -1 ? '' : rest.slice(slash + 1);
+  const prefix = rawPrefix.replace(/\/+$/, '');
+  if (prefix === '') return { bucket, prefixes: [] };
+  if (prefix.length > 1024) throw new InputError(input, entry, 'a prefix must be at most 1024 characters');
+  if (!PREFIX_CHARS.test(prefix)) {
+    throw new InputError(
+      input,
+      entry,
+      "a prefix may contain only letters, digits, '/' and ! _ . ' ( ) = + @ , : ~ - (no wildcards * or ?, no $, no spaces)",
+    );
+  }
+  const segments = prefix.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new InputError(input, entry, "a prefix must not start with '/' or contain empty, '.' or '..' segments");
+  }
+  return { bucket, prefixes: [prefix] };
+}
+
+/** True when `inner` lies inside `outer` (same prefix or a sub-folder of it). */
+function prefixCovers(outer: string, inner: string): boolean {
+  return inner === outer || inner.startsWith(`${outer}/`);
+}
+
+/**
+ * Merges entries of one bucket: a whole-bucket entry wins over its prefixes, and a prefix
+ * covers its sub-prefixes. The result is sorted by bucket name, so input order does not matter.
+ */
+export function mergeBucketGrants(grants: BucketGrant[]): BucketGrant[] {
+  const byBucket = new Map<string, BucketGrant>();
+  for (const grant of grants) {
+    const known = byBucket.get(grant.bucket);
+    if (!known) {
+      byBucket.set(grant.bucket, { bucket: grant.bucket, prefixes: [...grant.prefixes] });
+    } else if (known.prefixes.length === 0 || grant.prefixes.length === 0) {
+      known.prefixes = [];
+    } else {
+      known.prefixes.push(...grant.prefixes);
+    }
+  }
+  for (const grant of byBucket.values()) {
+    const sorted = [...new Set(grant.prefixes)].sort();
+    grant.prefixes = sorted.filter((p) => !sorted.some((other) => other !== p && prefixCovers(other, p)));
+  }
+  return [...byBucket.values()].sort((a, b) => (a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : 0));
+}
+
+function parsePrincipal(entry: string): string {
+  if (ACCOUNT_ID.test(entry)) return entry;
+  if (PRINCIPAL_ARN.test(entry)) return entry;
+  throw new InputError(
+    'trusted-principals',
+    entry,
+    'each principal must be an IAM role or user ARN (arn:aws:iam::123456789012:role/name), an account root ARN or a 12-digit account ID; wildcards are not allowed',
+  );
+}
+
+function parseTags(raw: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const line of raw.split(/\r?\n/)) {
+    const entry = line.trim();
+    if (entry === '' || entry.startsWith('#')) continue;
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new InputError('tags', entry, 'each line must be key=value');
+    const key = entry.slice(0, eq).trim();
+    const value = entry.slice(eq + 1).trim();
+    if (key.length > 128) throw new InputError('tags', entry, 'a tag key must be at most 128 characters');
+    if (value.length > 256) throw new InputError('tags', entry, 'a tag value must be at most 256 characters');
+    if (!TAG_CHARS.test(key) || !TAG_CHARS.test(value)) {
+      throw new InputError('tags', entry, 'tags may contain only letters, digits, spaces and _ . : / = + - @');
+    }
+    if (key.toLowerCase().startsWith('aws:')) throw new InputError('tags', entry, "tag keys starting with 'aws:' are reserved by AWS");
+    if (key === OWNER_TAG_KEY || key === DIGEST_TAG_KEY) {
+      throw new InputError('tags', entry, `the tag key '${key}' is reserved for this action's ownership marker`);
+    }
+    if (key in tags) throw new InputError('tags', entry, `the tag key '${key}' is given twice`);
+    tags[key] = value;
+  }
+  // IAM allows 50 tags per resource; two are ours.
+  if (Object.keys(tags).length > 48) throw new InputError('tags', raw, 'at most 48 tags may be given (IAM allows 50; the action sets 2)');
+  return tags;
+}
+
+/** Reads and validates all inputs. Throws InputError on the first bad value. */
+export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
+  const rawBuckets = get('buckets');
+  const bucketEntries = splitList(rawBuckets);
+  if (bucketEntries.length === 0) {
+    throw new InputError('buckets', rawBuckets, 'list at least one bucket, one per line or comma-separated');
+  }
+  const buckets = mergeBucketGrants(bucketEntries.map(parseBucketEntry));
+
+  const roleName = iamName('role-name', get('role-name').trim() || DEFAULT_ROLE_NAME, 64);
+  const rawPolicyName = get('policy-name').trim() || `${roleName}-s3`;
+  // Leave room for the "-10" suffix of a tenth policy.
+  const policyName = iamName('policy-name', rawPolicyName, 125);
+
+  const mode = oneOf<Mode>('mode', get('mode'), ['apply', 'plan'], 'apply');
+  const access = oneOf<Access>('access', get('access'), ['read-write', 'read-only'], 'read-write');
+
+  const rawPrincipals = get('trusted-principals');
+  const principalEntries = splitList(rawPrincipals);
+  const trustedPrincipals = principalEntries.length ? [...new Set(principalEntries.map(parsePrincipal))] : [DEFAULT_TRUSTED_PRINCIPAL];
+
+  const rawExternalId = get('external-id').trim();
+  if (rawExternalId !== '' && !EXTERNAL_ID.test(rawExternalId)) {
+    throw new InputError('external-id', rawExternalId, 'must be 2 to 1224 characters of letters, digits and + = , . @ : / _ -');
+  }
+
+  const kmsKeyArns = [...new Set(splitList(get('kms-key-arns')))];
+  for (const arn of kmsKeyArns) {
+    if (!KMS_KEY_ARN.test(arn)) {
+      throw new InputError('kms-key-arns', arn, 'each entry must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key-id>); aliases are not accepted');
+    }
+  }
+
+  const roleToAssume = get('role-to-assume').trim();
+  if (roleToAssume !== '' && !ROLE_ARN.test(roleToAssume)) {
+    throw new InputError('role-to-assume', roleToAssume, 'must be an IAM role ARN (arn:aws:iam::123456789012:role/name)');
+  }
+
+  const audience = get('audience').trim() || 'sts.amazonaws.com';
+
+  const rawRegion = get('aws-region').trim();
+  const region = rawRegion || env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1';
+  if (!REGION.test(region)) {
+    throw new InputError(rawRegion ? 'aws-region' : 'aws-region (from AWS_REGION)', region, 'must be an AWS region such as us-east-1');
+  }
+
+  const rolePath = get('role-path').trim() || '/';
+  if (rolePath.length > 512 || !IAM_PATH.test(rolePath)) {
+    throw new InputError('role-path', rolePath, "must be '/' or start and end with '/' (for example /activeloop/), at most 512 printable ASCII characters");
+  }
+
+  const rawDescription = get('role-description');
+  const roleDescription = rawDescription.trim() || DEFAULT_ROLE_DESCRIPTION;
+  if (roleDescription.length > 1000 || !DESCRIPTION.test(roleDescription)) {
+    throw new InputError('role-description', rawDescription, 'must be at most 1000 printable characters');
+  }
+
+  const rawDuration = get('max-session-duration').trim() || '3600';
+  const maxSessionDuration = Number(rawDuration);
+  if (!/^\d+$/.test(rawDuration) || maxSessionDuration < 3600 || maxSessionDuration > 43200) {
+    throw new InputError('max-session-duration', rawDuration, 'must be a whole number of seconds from 3600 to 43200');
+  }
+
+  const permissionsBoundary = get('permissions-boundary').trim();
+  if (permissionsBoundary !== '' && !MANAGED_POLICY_ARN.test(permissionsBoundary)) {
+    throw new InputError('permissions-boundary', permissionsBoundary, 'must be a managed policy ARN (arn:aws:iam::123456789012:policy/name)');
+  }
+
+  return {
+    buckets,
+    roleName,
+    policyName,
+    mode,
+    access,
+    trustedPrincipals,
+    externalId: rawExternalId || undefined,
+    detectKms: bool('detect-kms', get('detect-kms'), true),
+    kmsKeyArns,
+    roleToAssume: roleToAssume || undefined,
+    audience,
+    region,
+    rolePath,
+    roleDescription,
+    maxSessionDuration,
+    permissionsBoundary: permissionsBoundary || undefined,
+    tags: parseTags(get('tags')),
+    adopt: bool('adopt', get('adopt'), false),
+    failOnDrift: bool('fail-on-drift', get('fail-on-drift'), false),
+    prComment: bool('pr-comment', get('pr-comment'), true),
+    githubToken: get('github-token').trim(),
+    maskAccountId: bool('mask-account-id', get('mask-account-id'), false),
+  };
+}

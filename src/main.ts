@@ -1,0 +1,193 @@
+// Orchestrates one run: inputs → credentials → read → desired → plan → (apply) → report.
+import * as core from '@actions/core';
+import { applyChanges } from './apply.js';
+import { type AwsClients, createClients } from './aws.js';
+import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
+import { type CallerIdentity, type DesiredState, type KmsGrant, buildDesired, policyArn, policyName } from './desired.js';
+import { ActionError, awsCall, errorName, isRace } from './errors.js';
+import { type Inputs, InputError, MAX_MANAGED_POLICIES, readInputs } from './inputs.js';
+import { type Change, type Plan, owned, planChanges, touchesExisting } from './plan.js';
+import { pullRequestTarget, upsertPlanComment } from './pr-comment.js';
+import { type KmsDiscovery, type LiveState, discoverKmsKeys, readCallerIdentity, readLiveState } from './read.js';
+import { planEntries, renderReport } from './report.js';
+
+// Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
+const MAX_APPLY_ROUNDS = 4;
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  sleep?: (ms: number) => Promise<void>;
+  roleWaitSeconds?: number;
+}
+
+interface Context {
+  inputs: Inputs;
+  clients: AwsClients;
+  identity: CallerIdentity;
+  discovery: KmsDiscovery;
+  kmsGrants: KmsGrant[];
+  warnings: string[];
+}
+
+function candidatePolicyArns(inputs: Inputs, identity: CallerIdentity): string[] {
+  return Array.from({ length: MAX_MANAGED_POLICIES }, (_, i) => policyArn(identity, inputs.rolePath, policyName(inputs.policyName, i)));
+}
+
+function readIam(ctx: Pick<Context, 'inputs' | 'clients'>, identity: Promise<CallerIdentity>): Promise<LiveState> {
+  return awsCall(`reading role ${ctx.inputs.roleName} and its policies (iam:GetRole, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, iam:ListPolicyVersions)`, () =>
+    readLiveState(ctx.clients.iam, ctx.inputs.roleName, identity.then((id) => candidatePolicyArns(ctx.inputs, id))),
+  );
+}
+
+/** Plans from a fresh read: the desired packing keeps units in the policies (ours) that hold them now. */
+function plan(ctx: Context, live: LiveState): { desired: DesiredState; plan: Plan } {
+  const current = candidatePolicyArns(ctx.inputs, ctx.identity).map((arn) => {
+    const p = live.policies.find((x) => x.arn === arn);
+    return p && owned(p.tags) ? p.document : undefined;
+  });
+  const desired = buildDesired(ctx.inputs, ctx.identity, ctx.kmsGrants, current);
+  return { desired, plan: planChanges(desired, live, { adopt: ctx.inputs.adopt }) };
+}
+
+function kmsGrants(inputs: Inputs, identity: CallerIdentity, discovery: KmsDiscovery): KmsGrant[] {
+  const grants = new Map(discovery.grants.map((g) => [g.keyArn, g]));
+  for (const keyArn of inputs.kmsKeyArns) {
+    if (!grants.has(keyArn)) grants.set(keyArn, { keyArn, buckets: [], crossAccount: keyArn.split(':')[4] !== identity.account });
+  }
+  return [...grants.values()].sort((a, b) => a.keyArn.localeCompare(b.keyArn));
+}
+
+const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [] };
+
+export async function run(options: RunOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let inputs: Inputs | undefined;
+  try {
+    inputs = readInputs((name) => core.getInput(name), env);
+    maskAmbientCredentials(env, core.setSecret);
+
+    let credentials;
+    if (inputs.roleToAssume) {
+      core.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
+      credentials = await assumeRoleWithOidc(createClients(inputs.region, undefined, env).sts, {
+        roleArn: inputs.roleToAssume,
+        audience: inputs.audience,
+        getIdToken: (aud) => core.getIDToken(aud),
+        setSecret: core.setSecret,
+        env,
+      });
+    }
+    const clients = createClients(inputs.region, credentials, env);
+
+    // Every read starts at once; the critical path is identity → policy → policy version.
+    const identityP = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(clients.sts));
+    const discoveryP = inputs.detectKms
+      ? discoverKmsKeys(clients.s3, clients.kms, inputs.buckets, identityP.then((id) => id.account))
+      : Promise.resolve(noDiscovery);
+    const liveP = readIam({ inputs, clients }, identityP);
+    const [identity, discovery, firstLive] = await Promise.all([identityP, discoveryP, liveP]);
+    core.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
+
+    const ctx: Context = { inputs, clients, identity, discovery, kmsGrants: kmsGrants(inputs, identity, discovery), warnings: [...discovery.warnings] };
+    for (const g of ctx.kmsGrants.filter((k) => k.crossAccount)) {
+      ctx.warnings.push(
+        `KMS key ${g.keyArn} belongs to another account: its key policy must also allow the role (kms:Decrypt${inputs.access === 'read-write' ? ', kms:GenerateDataKey*' : ''}) for Activeloop to use it.`,
+      );
+    }
+
+    let { desired, plan: current } = plan(ctx, firstLive);
+    const planned = current;
+    ctx.warnings.push(...current.warnings);
+    const applied: Change[] = [];
+
+    if (inputs.mode === 'apply' && current.changes.length) {
+      for (let round = 1; ; round++) {
+        try {
+          await applyChanges(clients.iam, current.changes, { roleWaitSeconds: options.roleWaitSeconds ?? 60 }, applied);
+          break;
+        } catch (error) {
+          if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {
+            throw error instanceof ActionError ? error : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
+          }
+          core.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
+          await sleep(250 * round + Math.floor(Math.random() * 250));
+          ({ desired, plan: current } = plan(ctx, await readIam(ctx, Promise.resolve(identity))));
+        }
+      }
+    }
+
+    const reported = inputs.mode === 'apply' ? applied : planned.changes;
+    const roleArn = current.roleArn;
+    core.setOutput('role-arn', roleArn);
+    core.setOutput('policy-arn', current.policyArns[0]);
+    core.setOutput('policy-arns', JSON.stringify(current.policyArns));
+    core.setOutput('changed', String(reported.length > 0));
+    core.setOutput('plan', JSON.stringify(planEntries(reported)));
+    core.setOutput('kms-key-arns', JSON.stringify(desired.kmsGrants.map((g) => g.keyArn)));
+
+    for (const w of ctx.warnings) core.warning(w);
+    for (const c of reported) core.info(`${inputs.mode === 'apply' ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
+    if (reported.length === 0) core.info('In sync: nothing to change.');
+    core.info(`Role ARN: ${roleArn}`);
+
+    const redact = inputs.maskAccountId ? (t: string) => t.split(identity.account).join('************') : undefined;
+    const body = renderReport({
+      mode: inputs.mode,
+      roleName: inputs.roleName,
+      roleArn,
+      policyArns: current.policyArns,
+      changes: reported,
+      applied: inputs.mode === 'apply',
+      desired,
+      buckets: discovery.buckets,
+      warnings: ctx.warnings,
+      externalId: inputs.externalId,
+      redact,
+    });
+    await core.summary.addRaw(body).write();
+
+    if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body);
+
+    const drifted = inputs.mode === 'plan' ? planned.changes.length > 0 : touchesExisting(applied);
+    if (inputs.failOnDrift && drifted) {
+      core.setFailed(
+        inputs.mode === 'plan'
+          ? `fail-on-drift: the role ${inputs.roleName} differs from the inputs (${planned.changes.length} pending change(s); see the job summary).`
+          : `fail-on-drift: the role ${inputs.roleName} had drifted; ${applied.length} change(s) were made to put it back (see the job summary).`,
+      );
+    }
+  } catch (error) {
+    fail(error, inputs);
+  }
+}
+
+async function commentOnPullRequest(inputs: Inputs, body: string): Promise<void> {
+  const target = pullRequestTarget(inputs.githubToken);
+  if (!target) return;
+  if (!inputs.githubToken) {
+    core.warning('pr-comment is on but github-token is empty; the plan is in the job summary only.');
+    return;
+  }
+  try {
+    const result = await upsertPlanComment(target, inputs.roleName, body);
+    core.info(`PR comment ${result} on #${target.issueNumber}.`);
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    // Fork PRs get a read-only token: the plan is still in the job summary, and the check does not fail for that.
+    core.warning(
+      status === 403 || status === 404
+        ? `Could not comment on PR #${target.issueNumber} (HTTP ${status}): the token cannot write to pull requests (a fork, or missing "permissions: pull-requests: write"). The plan is in the job summary.`
+        : `Could not comment on PR #${target.issueNumber}: ${(error as Error).message}. The plan is in the job summary.`,
+    );
+  }
+}
+
+function fail(error: unknown, inputs: Inputs | undefined): void {
+  if (error instanceof InputError || error instanceof ActionError) {
+    core.setFailed(error.message);
+  } else {
+    core.setFailed(`Unexpected error${inputs ? ` for role ${inputs.roleName}` : ''}: ${errorName(error)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+}

@@ -1,0 +1,346 @@
+// Diffs the desired state against the live one into an ordered list of changes. Pure.
+// Plan mode stops at this list; apply mode executes it, in this order (spec behaviour 6):
+// permissions policies, then the role, then attachments, then removal of our own surplus policies.
+import { ActionError } from './errors.js';
+import { type DesiredState, policyDigest, roleDigest } from './desired.js';
+import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './inputs.js';
+import { type PolicyDocument, documentFacts, equivalent } from './policy.js';
+import type { LivePolicy, LiveRole, LiveState } from './read.js';
+
+interface Base {
+  /** ARN of the resource changed (for attachments: the policy). */
+  resource: string;
+  reason: string;
+  /** True when the live state differs from what this action last wrote (someone else changed it). */
+  drift: boolean;
+}
+
+export type Change = Base &
+  (
+    | { action: 'create-policy'; name: string; path: string; document: PolicyDocument; tags: Record<string, string> }
+    | {
+        action: 'update-policy';
+        name: string;
+        document: PolicyDocument;
+        previous: PolicyDocument;
+        /** Non-default versions deleted first, to stay under IAM's five versions. */
+        pruneVersionIds: string[];
+        tags: Record<string, string>;
+      }
+    | { action: 'tag-policy'; tags: Record<string, string> }
+    | {
+        action: 'create-role';
+        name: string;
+        path: string;
+        trustPolicy: PolicyDocument;
+        description: string;
+        maxSessionDuration: number;
+        permissionsBoundary?: string;
+        tags: Record<string, string>;
+      }
+    | { action: 'update-trust-policy'; roleName: string; document: PolicyDocument; previous: PolicyDocument }
+    | {
+        action: 'update-role';
+        roleName: string;
+        description: string;
+        maxSessionDuration: number;
+        previous: { description?: string; maxSessionDuration: number };
+      }
+    | { action: 'set-permissions-boundary'; roleName: string; boundaryArn: string; previous?: string }
+    | { action: 'tag-role'; roleName: string; tags: Record<string, string> }
+    | { action: 'attach-policy'; roleName: string }
+    | { action: 'detach-policy'; roleName: string }
+    | { action: 'delete-policy'; name: string; versionIds: string[] }
+  );
+
+export type ChangeAction = Change['action'];
+
+export interface Plan {
+  changes: Change[];
+  warnings: string[];
+  /** ARNs of the policies the action keeps on the role once the plan is applied. */
+  policyArns: string[];
+  roleArn: string;
+}
+
+/** An existing role or policy this action does not own; refused unless `adopt: true` (spec behaviour 7). */
+export class OwnershipError extends ActionError {
+  constructor(kind: 'role' | 'policy', arn: string) {
+    super(
+      `The ${kind} ${arn} already exists and is not managed by this action (it has no tag ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}). ` +
+        `Nothing was changed. To let the action take it over, set adopt: true; to leave it alone, choose another ${kind === 'role' ? 'role-name' : 'policy-name'}.`,
+    );
+    this.name = 'OwnershipError';
+  }
+}
+
+/** The action owns a resource that carries its ownership tag, or its digest tag (the ownership tag was removed by hand). */
+export function owned(tags: Record<string, string>): boolean {
+  return tags[OWNER_TAG_KEY] === OWNER_TAG_VALUE || DIGEST_TAG_KEY in tags;
+}
+
+/** Tags a resource lacks or has with another value. */
+function missingTags(want: Record<string, string>, have: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(want)) if (have[k] !== v) out[k] = v;
+  return out;
+}
+
+function describeTags(tags: Record<string, string>): string {
+  return Object.entries(tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+}
+
+function oldestNonDefault(policy: LivePolicy, count: number): string[] {
+  return policy.versions
+    .filter((v) => !v.isDefault)
+    .sort((a, b) => a.created - b.created || a.id.localeCompare(b.id, undefined, { numeric: true }))
+    .slice(0, count)
+    .map((v) => v.id);
+}
+
+// IAM keeps at most five versions of a managed policy.
+const MAX_POLICY_VERSIONS = 5;
+
+function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, roleOwned: boolean): Change[] {
+  const changes: Change[] = [];
+  for (const want of desired.policies) {
+    const have = live.policies.find((p) => p.name === want.name);
+    const tags = { ...desired.policyTags, [DIGEST_TAG_KEY]: policyDigest(want.document) };
+    if (!have) {
+      changes.push({
+        action: 'create-policy',
+        resource: want.arn,
+        name: want.name,
+        path: desired.role.path,
+        document: want.document,
+        tags,
+        reason: want.index === 0 ? 'the permissions policy does not exist' : `the grants need policy ${want.index + 1} (IAM's size quota)`,
+        // The role is ours and exists, so this policy was there before and was deleted.
+        drift: roleOwned && want.index === 0,
+      });
+      continue;
+    }
+    if (!owned(have.tags) && !adopt) throw new OwnershipError('policy', have.arn);
+    const lastWritten = have.tags[DIGEST_TAG_KEY];
+    const driftedDoc = lastWritten !== undefined && lastWritten !== policyDigest(have.document);
+    if (!equivalent(have.document, want.document)) {
+      const versionsAfterPrune = have.versions.length;
+      changes.push({
+        action: 'update-policy',
+        resource: have.arn,
+        name: have.name,
+        document: want.document,
+        previous: have.document,
+        pruneVersionIds: versionsAfterPrune >= MAX_POLICY_VERSIONS ? oldestNonDefault(have, versionsAfterPrune - MAX_POLICY_VERSIONS + 1) : [],
+        tags: missingTags(tags, have.tags),
+        reason: driftedDoc
+          ? `the policy was changed outside this action (default version ${have.defaultVersionId})`
+          : 'the bucket list or KMS keys changed',
+        drift: driftedDoc,
+      });
+    } else {
+      const retag = missingTags({ ...desired.policyTags, [DIGEST_TAG_KEY]: policyDigest(have.document) }, have.tags);
+      if (Object.keys(retag).length) {
+        const ownerMissing = OWNER_TAG_KEY in retag;
+        changes.push({
+          action: 'tag-policy',
+          resource: have.arn,
+          tags: retag,
+          reason: !owned(have.tags) ? 'adopting a policy this action did not create' : `tags differ: ${describeTags(retag)}`,
+          drift: ownerMissing && owned(have.tags),
+        });
+      }
+    }
+  }
+  return changes;
+}
+
+function planRole(desired: DesiredState, role: LiveRole | undefined, adopt: boolean, policiesExisted: boolean): { changes: Change[]; warnings: string[] } {
+  const want = desired.role;
+  const wantDigest = roleDigest(want);
+  if (!role) {
+    return {
+      changes: [
+        {
+          action: 'create-role',
+          resource: want.arn,
+          name: want.name,
+          path: want.path,
+          trustPolicy: want.trustPolicy,
+          description: want.description,
+          maxSessionDuration: want.maxSessionDuration,
+          permissionsBoundary: want.permissionsBoundary,
+          tags: { ...want.tags, [DIGEST_TAG_KEY]: wantDigest },
+          reason: policiesExisted ? 'the role was deleted outside this action' : 'the role does not exist',
+          drift: policiesExisted,
+        },
+      ],
+      warnings: [],
+    };
+  }
+  if (!owned(role.tags) && !adopt) throw new OwnershipError('role', role.arn);
+  const changes: Change[] = [];
+  const warnings: string[] = [];
+  const lastWritten = role.tags[DIGEST_TAG_KEY];
+  const drifted = lastWritten !== undefined && lastWritten !== roleDigest(role);
+  const why = (what: string) => (drifted ? `${what} was changed outside this action` : `${what} differs from the inputs`);
+
+  if (!equivalent(role.trustPolicy, want.trustPolicy)) {
+    changes.push({
+      action: 'update-trust-policy',
+      resource: role.arn,
+      roleName: role.name,
+      document: want.trustPolicy,
+      previous: role.trustPolicy,
+      reason: why('the trust policy'),
+      drift: drifted,
+    });
+  }
+  if ((role.description ?? '') !== want.description || role.maxSessionDuration !== want.maxSessionDuration) {
+    changes.push({
+      action: 'update-role',
+      resource: role.arn,
+      roleName: role.name,
+      description: want.description,
+      maxSessionDuration: want.maxSessionDuration,
+      previous: { description: role.description, maxSessionDuration: role.maxSessionDuration },
+      reason: why(role.maxSessionDuration !== want.maxSessionDuration ? 'the maximum session duration' : 'the description'),
+      drift: drifted,
+    });
+  }
+  if (want.permissionsBoundary && role.permissionsBoundary !== want.permissionsBoundary) {
+    changes.push({
+      action: 'set-permissions-boundary',
+      resource: role.arn,
+      roleName: role.name,
+      boundaryArn: want.permissionsBoundary,
+      previous: role.permissionsBoundary,
+      reason: why('the permissions boundary'),
+      drift: drifted,
+    });
+  } else if (!want.permissionsBoundary && role.permissionsBoundary) {
+    // Removing a boundary widens what the role may do; the action never does that on its own.
+    warnings.push(
+      `The role has the permissions boundary ${role.permissionsBoundary}, which is not in the inputs. It was left in place; set permissions-boundary to keep it explicitly.`,
+    );
+  }
+  if (role.path !== want.path) {
+    warnings.push(`The role exists at path ${role.path}, not ${want.path}. IAM cannot move a role; it was kept at ${role.path}.`);
+  }
+
+  const configChanged = changes.length > 0;
+  const tags = missingTags({ ...want.tags, ...(configChanged || !lastWritten ? { [DIGEST_TAG_KEY]: wantDigest } : {}) }, role.tags);
+  if (Object.keys(tags).length) {
+    const adopting = !owned(role.tags);
+    const ownerRemoved = OWNER_TAG_KEY in tags && !adopting;
+    changes.push({
+      action: 'tag-role',
+      resource: role.arn,
+      roleName: role.name,
+      tags,
+      reason: adopting
+        ? 'adopting a role this action did not create'
+        : ownerRemoved
+          ? `the ownership tag ${OWNER_TAG_KEY} was removed outside this action`
+          : configChanged
+            ? 'recording the settings written'
+            : `tags differ: ${describeTags(tags)}`,
+      drift: ownerRemoved,
+    });
+  }
+  return { changes, warnings };
+}
+
+/**
+ * The changes that make live equal desired. Throws OwnershipError before listing anything
+ * when a resource of the same name belongs to someone else.
+ */
+export function planChanges(desired: DesiredState, live: LiveState, options: { adopt: boolean }): Plan {
+  const role = live.role;
+  const roleOwned = role !== undefined && owned(role.tags);
+  const ourPolicies = live.policies.filter((p) => owned(p.tags));
+  const policyChanges = planPolicies(desired, live, options.adopt, roleOwned);
+  const { changes: roleChanges, warnings } = planRole(desired, role, options.adopt, ourPolicies.length > 0 && !role);
+
+  const attachments: Change[] = [];
+  const roleName = role?.name ?? desired.role.name;
+  for (const want of desired.policies) {
+    const have = live.policies.find((p) => p.name === want.name);
+    const arn = have?.arn ?? want.arn;
+    if (role?.attachedPolicyArns.includes(arn)) continue;
+    const detached = role !== undefined && have !== undefined && roleOwned && owned(have.tags);
+    attachments.push({
+      action: 'attach-policy',
+      resource: arn,
+      roleName,
+      reason: detached ? 'the policy was detached outside this action' : role ? 'the policy is not attached to the role' : 'the new role needs it',
+      drift: detached,
+    });
+  }
+
+  // Our own policies beyond what the grants need now (the bucket list shrank): detach, then delete.
+  const wanted = new Set(desired.policies.map((p) => p.name));
+  const removals: Change[] = [];
+  const deletions: Change[] = [];
+  for (const surplus of ourPolicies.filter((p) => !wanted.has(p.name))) {
+    if (role?.attachedPolicyArns.includes(surplus.arn)) {
+      removals.push({ action: 'detach-policy', resource: surplus.arn, roleName, reason: 'the grants fit in fewer policies now', drift: false });
+    }
+    deletions.push({
+      action: 'delete-policy',
+      resource: surplus.arn,
+      name: surplus.name,
+      versionIds: surplus.versions.filter((v) => !v.isDefault).map((v) => v.id),
+      reason: 'no longer needed; created by this action',
+      drift: false,
+    });
+  }
+
+  const foreign = (role?.attachedPolicyArns ?? []).filter((arn) => !live.policies.some((p) => p.arn === arn && owned(p.tags)));
+  if (foreign.length + desired.policies.length > 10) {
+    warnings.push(
+      `The role would have ${foreign.length + desired.policies.length} managed policies attached (${foreign.length} not managed by this action); IAM's default quota is 10 per role.`,
+    );
+  }
+
+  return {
+    // Policy writes that add grants go before those that only remove, so a grant moving between policies is never absent.
+    changes: [...orderPolicyWrites(policyChanges), ...roleChanges, ...attachments, ...removals, ...deletions],
+    warnings,
+    policyArns: desired.policies.map((want) => live.policies.find((p) => p.name === want.name)?.arn ?? want.arn),
+    roleArn: role?.arn ?? desired.role.arn,
+  };
+}
+
+function grantKeys(doc: PolicyDocument): string[] {
+  const facts = documentFacts(doc);
+  return [...facts.buckets, ...facts.objectResources, ...facts.kmsKeys, ...facts.conditions];
+}
+
+function addsGrants(change: Change): boolean {
+  if (change.action === 'create-policy') return true;
+  if (change.action !== 'update-policy') return false;
+  const before = new Set(grantKeys(change.previous));
+  return grantKeys(change.document).some((k) => !before.has(k));
+}
+
+function orderPolicyWrites(changes: Change[]): Change[] {
+  const rank = (c: Change) => (addsGrants(c) ? 0 : c.action === 'update-policy' ? 1 : 2);
+  return [...changes].sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * Whether applying the plan changes something that existed before the run: fail-on-drift's meaning
+ * in apply mode. Creating a missing resource, and attaching a policy to a role created in the same run, do not count.
+ */
+export function touchesExisting(changes: Change[]): boolean {
+  const created = new Set(changes.filter((c) => c.action === 'create-role' || c.action === 'create-policy').map((c) => c.resource));
+  const roleCreated = changes.some((c) => c.action === 'create-role');
+  return changes.some((c) => {
+    if (c.action === 'create-role' || c.action === 'create-policy') return false;
+    if (c.action === 'attach-policy') return !roleCreated && !created.has(c.resource);
+    return true;
+  });
+}

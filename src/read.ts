@@ -1,0 +1,268 @@
+// The only module that reads AWS. Nothing here writes.
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  type IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
+  type Tag,
+} from '@aws-sdk/client-iam';
+import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { GetBucketEncryptionCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { CallerIdentity, KmsGrant } from './desired.js';
+import { ActionError, errorName, httpStatus } from './errors.js';
+import type { BucketGrant } from './inputs.js';
+import { type PolicyDocument, parseDocument } from './policy.js';
+
+export interface LiveRole {
+  name: string;
+  arn: string;
+  path: string;
+  description?: string;
+  maxSessionDuration: number;
+  permissionsBoundary?: string;
+  trustPolicy: PolicyDocument;
+  tags: Record<string, string>;
+  attachedPolicyArns: string[];
+}
+
+export interface LivePolicyVersion {
+  id: string;
+  isDefault: boolean;
+  created: number;
+}
+
+export interface LivePolicy {
+  arn: string;
+  name: string;
+  path: string;
+  tags: Record<string, string>;
+  defaultVersionId: string;
+  document: PolicyDocument;
+  versions: LivePolicyVersion[];
+}
+
+export interface LiveState {
+  role?: LiveRole;
+  /** The policies that exist among the candidate names, in candidate order. */
+  policies: LivePolicy[];
+}
+
+/** What the bucket's default encryption says, for the summary. */
+export interface BucketEncryption {
+  bucket: string;
+  algorithm: string;
+  /** The key as configured on the bucket (id, alias or ARN). */
+  configuredKey?: string;
+  /** The key ARN granted, when the key is customer-managed. */
+  grantedKeyArn?: string;
+  note: string;
+}
+
+export interface KmsDiscovery {
+  grants: KmsGrant[];
+  buckets: BucketEncryption[];
+  warnings: string[];
+}
+
+export class BucketReadError extends ActionError {}
+
+function tagMap(tags: Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+function isNotFound(error: unknown): boolean {
+  return errorName(error) === 'NoSuchEntity' || errorName(error) === 'NoSuchEntityException';
+}
+
+/** Runs `task` over `items` with at most `limit` at once, keeping result order. */
+export async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export async function readCallerIdentity(sts: STSClient): Promise<CallerIdentity> {
+  const out = await sts.send(new GetCallerIdentityCommand({}));
+  const arn = out.Arn ?? '';
+  return { account: out.Account ?? '', partition: arn.split(':')[1] || 'aws', arn };
+}
+
+// Enough parallel bucket reads that a few hundred buckets take a couple of round trips.
+export const BUCKET_CONCURRENCY = 64;
+
+interface KeyDescription {
+  arn: string;
+  account: string;
+  customerManaged: boolean;
+}
+
+/**
+ * Finds each bucket's default-encryption key and keeps the customer-managed ones (spec behaviour 4).
+ * Each key is described once, however many buckets use it. Failures are collected for all buckets.
+ */
+export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: BucketGrant[], account: Promise<string>): Promise<KmsDiscovery> {
+  const descriptions = new Map<string, Promise<KeyDescription | Error>>();
+  const describe = (keyId: string) => {
+    let known = descriptions.get(keyId);
+    if (!known) {
+      known = kms.send(new DescribeKeyCommand({ KeyId: keyId })).then(
+        (out) => ({
+          arn: out.KeyMetadata?.Arn ?? keyId,
+          account: out.KeyMetadata?.AWSAccountId ?? '',
+          customerManaged: out.KeyMetadata?.KeyManager !== 'AWS',
+        }),
+        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+      );
+      descriptions.set(keyId, known);
+    }
+    return known;
+  };
+
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const results = await mapBounded(buckets, BUCKET_CONCURRENCY, async ({ bucket }): Promise<BucketEncryption> => {
+    let rule;
+    try {
+      const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+      rule = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'ServerSideEncryptionConfigurationNotFoundError') {
+        return { bucket, algorithm: 'none', note: 'no default encryption configured (S3 uses SSE-S3): no KMS key needed' };
+      }
+      if (name === 'NoSuchBucket') failures.push(`${bucket}: the bucket does not exist (NoSuchBucket)`);
+      else if (name === 'AccessDenied' || httpStatus(error) === 403) {
+        failures.push(
+          `${bucket}: access denied reading its default encryption; allow s3:GetEncryptionConfiguration on it, or set detect-kms: false and list keys in kms-key-arns`,
+        );
+      } else failures.push(`${bucket}: ${name}: ${error instanceof Error ? error.message : String(error)}`);
+      return { bucket, algorithm: 'unknown', note: 'could not be read' };
+    }
+    const algorithm = rule?.SSEAlgorithm ?? 'AES256';
+    const configuredKey = rule?.KMSMasterKeyID;
+    if (algorithm !== 'aws:kms' && algorithm !== 'aws:kms:dsse') {
+      return { bucket, algorithm, note: 'SSE-S3: no KMS key needed' };
+    }
+    if (!configuredKey || /(^|:)alias\/aws\/s3$/.test(configuredKey)) {
+      return { bucket, algorithm, configuredKey, note: 'AWS-managed key aws/s3: no grant needed' };
+    }
+    const key = await describe(configuredKey);
+    if (key instanceof Error) {
+      if (/^arn:[\w-]+:kms:[^:]+:\d{12}:key\//.test(configuredKey)) {
+        warnings.push(
+          `Bucket ${bucket}: could not describe its KMS key ${configuredKey} (${errorName(key)}); granting the key ARN as configured. Check that it is customer-managed and that its key policy allows the role.`,
+        );
+        return { bucket, algorithm, configuredKey, grantedKeyArn: configuredKey, note: 'key could not be described; granted as configured' };
+      }
+      failures.push(
+        `${bucket}: could not resolve its KMS key ${configuredKey} (${errorName(key)}); allow kms:DescribeKey on it, or list the key ARN in kms-key-arns and set detect-kms: false`,
+      );
+      return { bucket, algorithm, configuredKey, note: 'key could not be resolved' };
+    }
+    if (!key.customerManaged) return { bucket, algorithm, configuredKey, note: 'AWS-managed key: no grant needed' };
+    return { bucket, algorithm, configuredKey, grantedKeyArn: key.arn, note: 'customer-managed key: granted' };
+  });
+
+  if (failures.length) {
+    throw new BucketReadError(`Could not inspect ${failures.length} bucket(s) for KMS encryption:\n- ${failures.join('\n- ')}`);
+  }
+  const caller = await account;
+  const byKey = new Map<string, KmsGrant>();
+  for (const r of results) {
+    if (!r.grantedKeyArn) continue;
+    const grant = byKey.get(r.grantedKeyArn) ?? { keyArn: r.grantedKeyArn, buckets: [], crossAccount: r.grantedKeyArn.split(':')[4] !== caller };
+    grant.buckets.push(r.bucket);
+    byKey.set(r.grantedKeyArn, grant);
+  }
+  return { grants: [...byKey.values()], buckets: results, warnings };
+}
+
+export async function readPolicyVersions(iam: IAMClient, arn: string): Promise<LivePolicyVersion[]> {
+  const out = await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
+  return (out.Versions ?? []).map((v) => ({ id: v.VersionId ?? '', isDefault: v.IsDefaultVersion === true, created: v.CreateDate?.getTime() ?? 0 }));
+}
+
+async function readPolicy(iam: IAMClient, arn: string): Promise<LivePolicy | undefined> {
+  let policy;
+  try {
+    policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  if (!policy?.DefaultVersionId) return undefined;
+  const [version, versions] = await Promise.all([
+    iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.DefaultVersionId })),
+    readPolicyVersions(iam, arn),
+  ]);
+  return {
+    arn,
+    name: policy.PolicyName ?? '',
+    path: policy.Path ?? '/',
+    tags: tagMap(policy.Tags),
+    defaultVersionId: policy.DefaultVersionId,
+    document: parseDocument(version.PolicyVersion?.Document ?? '{"Statement":[]}'),
+    versions,
+  };
+}
+
+async function readAttachedPolicyArns(iam: IAMClient, roleName: string): Promise<string[]> {
+  const arns: string[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
+    for (const p of out.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+  return arns;
+}
+
+async function readRole(iam: IAMClient, roleName: string): Promise<LiveRole | undefined> {
+  let role;
+  let attached: string[];
+  try {
+    [role, attached] = await Promise.all([
+      iam.send(new GetRoleCommand({ RoleName: roleName })).then((out) => out.Role),
+      readAttachedPolicyArns(iam, roleName),
+    ]);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  if (!role) return undefined;
+  return {
+    name: role.RoleName ?? roleName,
+    arn: role.Arn ?? '',
+    path: role.Path ?? '/',
+    description: role.Description,
+    maxSessionDuration: role.MaxSessionDuration ?? 3600,
+    permissionsBoundary: role.PermissionsBoundary?.PermissionsBoundaryArn,
+    trustPolicy: parseDocument(role.AssumeRolePolicyDocument ?? '{"Statement":[]}'),
+    tags: tagMap(role.Tags),
+    attachedPolicyArns: attached,
+  };
+}
+
+/**
+ * Reads the role, its attachments and every candidate policy (the policy name and its -2 .. -10
+ * siblings) at once, so the reads take three round trips whatever is there.
+ */
+export async function readLiveState(iam: IAMClient, roleName: string, candidatePolicyArns: Promise<string[]>): Promise<LiveState> {
+  const [role, policies] = await Promise.all([
+    readRole(iam, roleName),
+    candidatePolicyArns.then((arns) => Promise.all(arns.map((arn) => readPolicy(iam, arn)))),
+  ]);
+  return { role, policies: policies.filter((p): p is LivePolicy => p !== undefined) };
+}

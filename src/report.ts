@@ -1,0 +1,225 @@
+// What the run tells people: the plan as JSON, and Markdown for the job summary and the PR comment. Pure.
+import type { DesiredState } from './desired.js';
+import type { Mode } from './inputs.js';
+import type { Change } from './plan.js';
+import { type PolicyDocument, documentFacts, statements } from './policy.js';
+import type { BucketEncryption } from './read.js';
+
+/** One entry of the `plan` output: what, which resource, why. */
+export interface PlanEntry {
+  action: Change['action'];
+  resource: string;
+  reason: string;
+  drift: boolean;
+}
+
+export function planEntries(changes: Change[]): PlanEntry[] {
+  return changes.map((c) => ({ action: c.action, resource: c.resource, reason: c.reason, drift: c.drift }));
+}
+
+export interface ReportInput {
+  mode: Mode;
+  roleName: string;
+  roleArn: string;
+  policyArns: string[];
+  changes: Change[];
+  /** Apply mode: whether the changes were made. */
+  applied: boolean;
+  desired: DesiredState;
+  buckets: BucketEncryption[];
+  warnings: string[];
+  externalId?: string;
+  /** Hides the account ID (mask-account-id). */
+  redact?: (text: string) => string;
+}
+
+const ICONS: Record<Change['action'], string> = {
+  'create-policy': '➕',
+  'create-role': '➕',
+  'update-policy': '✏️',
+  'update-trust-policy': '✏️',
+  'update-role': '✏️',
+  'set-permissions-boundary': '✏️',
+  'tag-policy': '🏷️',
+  'tag-role': '🏷️',
+  'attach-policy': '🔗',
+  'detach-policy': '✂️',
+  'delete-policy': '🗑️',
+};
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** A document with its lists sorted, so a line diff shows meaning, not order. */
+function displayJson(doc: PolicyDocument): string {
+  const sortDeep = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sortDeep).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, sortDeep(v)]));
+    }
+    return value;
+  };
+  const sorted = statements(doc)
+    .map((s) => sortDeep(s))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return JSON.stringify({ Version: doc.Version, Statement: sorted }, null, 2);
+}
+
+/** A unified-style line diff (longest common subsequence); big inputs fall back to old-then-new. */
+export function lineDiff(before: string, after: string): string {
+  const a = before.split('\n');
+  const b = after.split('\n');
+  if (a.length * b.length > 4_000_000) return [...a.map((l) => `- ${l}`), ...b.map((l) => `+ ${l}`)].join('\n');
+  const lcs: Uint32Array[] = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      out.push(`  ${a[i]}`);
+      i++;
+      j++;
+    } else if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) out.push(`+ ${b[j++]}`);
+    else out.push(`- ${a[i++]}`);
+  }
+  return out.join('\n');
+}
+
+/** The added and removed buckets, keys, actions, principals and conditions between two documents. */
+export function factsDiff(before: PolicyDocument | undefined, after: PolicyDocument): string[] {
+  const was = before ? documentFacts(before) : undefined;
+  const now = documentFacts(after);
+  const lines: string[] = [];
+  const labels: [keyof typeof now, string][] = [
+    ['buckets', 'bucket'],
+    ['objectResources', 'object resource'],
+    ['kmsKeys', 'KMS key'],
+    ['actions', 'action'],
+    ['principals', 'principal'],
+    ['conditions', 'condition'],
+  ];
+  for (const [key, label] of labels) {
+    const old = new Set(was?.[key] ?? []);
+    const cur = new Set(now[key]);
+    const added = now[key].filter((v) => !old.has(v));
+    const removed = (was?.[key] ?? []).filter((v) => !cur.has(v));
+    const show = (items: string[], sign: string) => {
+      const listed = items.slice(0, 25).map(code).join(', ');
+      const more = items.length > 25 ? ` and ${items.length - 25} more` : '';
+      lines.push(`${sign} ${items.length} ${label}${items.length === 1 ? '' : 's'}: ${listed}${more}`);
+    };
+    if (added.length) show(added, '**added**');
+    if (removed.length) show(removed, '**removed**');
+  }
+  return lines;
+}
+
+function documentSection(title: string, before: PolicyDocument | undefined, after: PolicyDocument): string {
+  const facts = factsDiff(before, after);
+  const diff = before ? lineDiff(displayJson(before), displayJson(after)) : displayJson(after);
+  return [
+    `#### ${title}`,
+    '',
+    ...(facts.length ? facts.map((f) => `- ${f}`) : ['- same grants, different form']),
+    '',
+    '<details><summary>Document diff</summary>',
+    '',
+    before ? '```diff' : '```json',
+    diff,
+    '```',
+    '',
+    '</details>',
+    '',
+  ].join('\n');
+}
+
+function documentSections(changes: Change[]): string[] {
+  const out: string[] = [];
+  for (const c of changes) {
+    if (c.action === 'create-policy') out.push(documentSection(`New policy ${code(c.name)}`, undefined, c.document));
+    else if (c.action === 'update-policy') out.push(documentSection(`Policy ${code(c.name)}`, c.previous, c.document));
+    else if (c.action === 'create-role') out.push(documentSection(`Trust policy of the new role ${code(c.name)}`, undefined, c.trustPolicy));
+    else if (c.action === 'update-trust-policy') out.push(documentSection(`Trust policy of ${code(c.roleName)}`, c.previous, c.document));
+    else if (c.action === 'update-role') {
+      out.push(
+        `#### Role settings of ${code(c.roleName)}\n\n| setting | now | wanted |\n|---|---|---|\n` +
+          `| description | ${cell(c.previous.description ?? '')} | ${cell(c.description)} |\n` +
+          `| max session duration | ${c.previous.maxSessionDuration} | ${c.maxSessionDuration} |\n`,
+      );
+    }
+  }
+  return out;
+}
+
+function bucketTable(buckets: BucketEncryption[]): string {
+  if (buckets.length === 0) return '';
+  const rows = buckets.map((b) => `| ${code(b.bucket)} | ${b.algorithm} | ${b.grantedKeyArn ? code(b.grantedKeyArn) : '—'} | ${cell(b.note)} |`);
+  const table = ['| bucket | default encryption | KMS key granted | note |', '|---|---|---|---|', ...rows].join('\n');
+  return buckets.length > 15 ? `<details><summary>KMS keys per bucket (${buckets.length} buckets)</summary>\n\n${table}\n\n</details>` : table;
+}
+
+function headline(input: ReportInput): string {
+  const n = input.changes.length;
+  const drift = input.changes.filter((c) => c.drift).length;
+  const driftNote = drift ? ` (${drift} to repair drift)` : '';
+  if (n === 0) return `✅ In sync: the role ${code(input.roleName)} matches the inputs; nothing to change.`;
+  if (input.mode === 'plan') return `📝 Plan: ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}${driftNote}. Nothing was changed.`;
+  return `🚀 Applied ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}${driftNote}.`;
+}
+
+/** The Markdown body for the job summary and the PR comment. */
+export function renderReport(input: ReportInput): string {
+  const redact = input.redact ?? ((t: string) => t);
+  const parts: string[] = [`### Activeloop role: ${code(input.roleName)}`, '', headline(input), ''];
+  parts.push(`| | |\n|---|---|\n| Role ARN | ${code(input.roleArn)} |\n| Managed policies | ${input.policyArns.map(code).join('<br>')} |\n| KMS keys granted | ${input.desired.kmsGrants.length ? input.desired.kmsGrants.map((k) => code(k.keyArn)).join('<br>') : 'none'} |\n`);
+
+  if (input.changes.length) {
+    const verb = input.mode === 'plan' ? 'Changes `apply` would make' : 'Changes made';
+    parts.push(`#### ${verb}\n`);
+    parts.push('| | change | resource | why | drift |\n|---|---|---|---|---|');
+    for (const c of input.changes) {
+      parts.push(`| ${ICONS[c.action]} | ${c.action} | ${code(c.resource)} | ${cell(c.reason)} | ${c.drift ? '⚠️ yes' : ''} |`);
+    }
+    parts.push('');
+    parts.push(...documentSections(input.changes));
+  }
+  if (input.warnings.length) parts.push(`#### Warnings\n\n${input.warnings.map((w) => `- ⚠️ ${w}`).join('\n')}\n`);
+  if (input.buckets.length) parts.push(`#### Buckets\n\n${bucketTable(input.buckets)}\n`);
+
+  const step = [
+    '#### Remaining manual step',
+    '',
+    input.mode === 'plan' && input.changes.some((c) => c.action === 'create-role')
+      ? 'After this plan is applied, paste the role ARN into Activeloop:'
+      : 'Paste the role ARN into Activeloop (step 4 of Activeloop\'s "Provisioning Role-Based Access"): in the Activeloop app, open your organization\'s managed credentials, add AWS credentials, and enter',
+    '',
+    `- Role ARN: ${code(input.roleArn)}`,
+  ];
+  if (input.externalId) step.push(`- External ID: ${code(input.externalId)}`);
+  parts.push(step.join('\n'), '');
+  return redact(parts.join('\n'));
+}
+
+const COMMENT_LIMIT = 65_536;
+
+/** Caps a Markdown body under GitHub's comment limit, cutting at a line and saying so. */
+export function capBody(body: string, limit = COMMENT_LIMIT - 1_000): string {
+  if (body.length <= limit) return body;
+  const note = '\n\n_… cut to fit GitHub\'s comment size limit; the job summary has the full plan._\n';
+  const cut = body.lastIndexOf('\n', limit - note.length);
+  let head = body.slice(0, cut > 0 ? cut : limit - note.length);
+  // Close an open code block or details so the rest renders.
+  if ((head.match(/^```/gm) ?? []).length % 2 === 1) head += '\n```';
+  if ((head.match(/<details>/g) ?? []).length > (head.match(/<\/details>/g) ?? []).length) head += '\n\n</details>';
+  return head + note;
+}

@@ -1,0 +1,80 @@
+// Seeds and reads back AWS state on the emulator, for end-to-end tests, the demo and the benchmark.
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
+} from '@aws-sdk/client-iam';
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+
+export function clients(endpoint) {
+  const config = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  return { iam: new IAMClient(config), s3: new S3Client({ ...config, forcePathStyle: true }), kms: new KMSClient(config) };
+}
+
+export async function createKey(endpoint, alias) {
+  const { kms } = clients(endpoint);
+  const key = (await kms.send(new CreateKeyCommand({ Description: alias ?? 'test key' }))).KeyMetadata;
+  if (alias) await kms.send(new CreateAliasCommand({ AliasName: `alias/${alias}`, TargetKeyId: key.KeyId }));
+  return key.Arn;
+}
+
+/** encryption: undefined (none), 'AES256', or { algorithm: 'aws:kms' | 'aws:kms:dsse', key: id/alias/ARN }. */
+export async function createBucket(endpoint, name, encryption) {
+  const { s3 } = clients(endpoint);
+  await s3.send(new CreateBucketCommand({ Bucket: name }));
+  if (!encryption) return;
+  const rule =
+    encryption === 'AES256'
+      ? { SSEAlgorithm: 'AES256' }
+      : { SSEAlgorithm: encryption.algorithm ?? 'aws:kms', KMSMasterKeyID: encryption.key };
+  await s3.send(new PutBucketEncryptionCommand({ Bucket: name, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] } }));
+}
+
+function parse(doc) {
+  try {
+    return JSON.parse(doc);
+  } catch {
+    return JSON.parse(decodeURIComponent(doc));
+  }
+}
+
+/** The role as IAM holds it, or undefined. */
+export async function readRole(endpoint, roleName) {
+  const { iam } = clients(endpoint);
+  try {
+    const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
+    return {
+      ...role,
+      trust: parse(role.AssumeRolePolicyDocument),
+      tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key, t.Value])),
+      attached: attached.map((p) => p.PolicyArn).sort(),
+    };
+  } catch (e) {
+    if (e.name === 'NoSuchEntity' || e.name === 'NoSuchEntityException') return undefined;
+    throw e;
+  }
+}
+
+/** A managed policy's default document, tags and versions, or undefined. */
+export async function readPolicy(endpoint, arn) {
+  const { iam } = clients(endpoint);
+  try {
+    const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+    const version = (await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.DefaultVersionId }))).PolicyVersion;
+    const versions = (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? [];
+    return {
+      ...policy,
+      document: parse(version.Document),
+      tags: Object.fromEntries((policy.Tags ?? []).map((t) => [t.Key, t.Value])),
+      versions: versions.map((v) => v.VersionId),
+    };
+  } catch (e) {
+    if (e.name === 'NoSuchEntity' || e.name === 'NoSuchEntityException') return undefined;
+    throw e;
+  }
+}
