@@ -1,0 +1,142 @@
+import { describe, expect, it } from '@jest/globals';
+import { DIGEST_TAG_KEY, OWNER_TAG_KEY } from '../src/inputs.js';
+import { OwnershipError, planChanges, touchesExisting } from '../src/plan.js';
+import type { LiveState } from '../src/read.js';
+import { desiredFor, liveAfterApply } from './fixtures.js';
+
+const empty: LiveState = { policies: [] };
+const actions = (plan: { changes: { action: string }[] }) => plan.changes.map((c) => c.action);
+
+describe('planChanges', () => {
+  it('creates policy, role and attachment, in that order, on an empty account', () => {
+    const plan = planChanges(desiredFor(), empty, { adopt: false });
+    expect(actions(plan)).toEqual(['create-policy', 'create-role', 'attach-policy']);
+    expect(plan.changes.every((c) => !c.drift)).toBe(true);
+    expect(plan.roleArn).toBe('arn:aws:iam::123456789012:role/activeloop-deeplake-access');
+  });
+
+  it('plans nothing when live matches desired', () => {
+    const desired = desiredFor({ tags: 'team=ml', 'external-id': 'abc-123' }, ['arn:aws:kms:us-east-1:123456789012:key/k1']);
+    expect(planChanges(desired, liveAfterApply(desired), { adopt: false }).changes).toEqual([]);
+  });
+
+  it('updates the policy in place when the bucket list changes, as an input change, not drift', () => {
+    const before = desiredFor({ buckets: 'ml-datasets' });
+    const after = desiredFor({ buckets: 'ml-datasets\nnew-bucket' });
+    const plan = planChanges(after, liveAfterApply(before), { adopt: false });
+    expect(actions(plan)).toEqual(['update-policy']);
+    expect(plan.changes[0]).toMatchObject({ drift: false, reason: 'the bucket list or KMS keys changed' });
+    expect(touchesExisting(plan.changes)).toBe(true);
+  });
+
+  it('reports a hand edit of the policy as drift', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.policies[0].document = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] };
+    live.policies[0].defaultVersionId = 'v2';
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes[0]).toMatchObject({ action: 'update-policy', drift: true });
+    expect(plan.changes[0].reason).toContain('changed outside this action');
+  });
+
+  it('prunes the oldest non-default version when five exist', () => {
+    const before = desiredFor({ buckets: 'ml-datasets' });
+    const live = liveAfterApply(before, 5);
+    const plan = planChanges(desiredFor({ buckets: 'other-bucket' }), live, { adopt: false });
+    expect(plan.changes[0]).toMatchObject({ action: 'update-policy', pruneVersionIds: ['v1'] });
+  });
+
+  it('repairs a trust policy widened by hand, and a detached policy, as drift', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.trustPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] };
+    live.role!.attachedPolicyArns = [];
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
+      ['update-trust-policy', true],
+      ['attach-policy', true],
+    ]);
+  });
+
+  it('puts back a removed ownership tag, recognising the role by its digest tag', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    delete live.role!.tags[OWNER_TAG_KEY];
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes).toMatchObject([{ action: 'tag-role', tags: { [OWNER_TAG_KEY]: 'activeloop-role-action' }, drift: true }]);
+  });
+
+  it('recreates a deleted role as drift when its policy still exists', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    delete live.role;
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
+      ['create-role', true],
+      ['attach-policy', false],
+    ]);
+  });
+
+  it('refuses a role it does not own unless adopt is set, and then tags it', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.tags = { owner: 'someone' };
+    expect(() => planChanges(desired, live, { adopt: false })).toThrow(OwnershipError);
+    expect(() => planChanges(desired, live, { adopt: false })).toThrow(/adopt: true/);
+    const plan = planChanges(desired, live, { adopt: true });
+    expect(plan.changes).toMatchObject([{ action: 'tag-role', tags: { [OWNER_TAG_KEY]: 'activeloop-role-action' } }]);
+    expect(plan.changes[0].action === 'tag-role' && plan.changes[0].tags).not.toHaveProperty('owner');
+  });
+
+  it('refuses a same-named policy it does not own', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.policies[0].tags = {};
+    expect(() => planChanges(desired, live, { adopt: false })).toThrow(/policy arn:aws:iam::123456789012:policy\/activeloop-deeplake-access-s3 already exists/);
+  });
+
+  it('leaves foreign policies attached and never plans to touch them', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.attachedPolicyArns.push('arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::123456789012:policy/activeloop-deeplake-access-s3-2');
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes).toEqual([]);
+  });
+
+  it('detaches and deletes only its own surplus policies when the grants shrink', () => {
+    const big = desiredFor({ buckets: Array.from({ length: 300 }, (_, i) => `bucket-${i}`).join('\n') });
+    const live = liveAfterApply(big, 3);
+    expect(big.policies.length).toBeGreaterThan(2);
+    const plan = planChanges(desiredFor({ buckets: 'bucket-1' }), live, { adopt: false });
+    const surplus = big.policies.slice(1).map((p) => p.arn);
+    expect(plan.changes.filter((c) => c.action === 'detach-policy').map((c) => c.resource)).toEqual(surplus);
+    expect(plan.changes.filter((c) => c.action === 'delete-policy').map((c) => c.resource)).toEqual(surplus);
+    expect(plan.changes.find((c) => c.action === 'delete-policy')).toMatchObject({ versionIds: ['v1', 'v2'] });
+    // Shrinking happens after the first policy took over the remaining grants.
+    expect(actions(plan).indexOf('update-policy')).toBeLessThan(actions(plan).indexOf('detach-policy'));
+  });
+
+  it('keeps a permissions boundary it did not set, with a warning', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.permissionsBoundary = 'arn:aws:iam::aws:policy/PowerUserAccess';
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes.some((c) => c.action === 'set-permissions-boundary')).toBe(false);
+    expect(plan.warnings.join()).toContain('left in place');
+  });
+
+  it('updates description, session duration and boundary, and records the new digest', () => {
+    const before = desiredFor();
+    const after = desiredFor({ 'max-session-duration': '7200', 'permissions-boundary': 'arn:aws:iam::123456789012:policy/boundary' });
+    const plan = planChanges(after, liveAfterApply(before), { adopt: false });
+    expect(actions(plan)).toEqual(['update-role', 'set-permissions-boundary', 'tag-role']);
+    const tag = plan.changes[2];
+    expect(tag.action === 'tag-role' && Object.keys(tag.tags)).toEqual([DIGEST_TAG_KEY]);
+  });
+});
+
+describe('touchesExisting', () => {
+  it('does not count a first provisioning', () => {
+    expect(touchesExisting(planChanges(desiredFor(), empty, { adopt: false }).changes)).toBe(false);
+  });
+});
