@@ -1,13 +1,25 @@
 import { describe, expect, it } from '@jest/globals';
-import { type GrantUnit, PolicySizeError, buildDesired, grantUnits, liveAssignment, packUnits, permissionsDocument, trustPolicy } from '../src/desired.js';
+import {
+  buildDesired,
+  type GrantUnit,
+  grantUnits,
+  liveAssignment,
+  PolicySizeError,
+  packUnits,
+  permissionsDocument,
+  trustPolicy,
+} from '../src/desired.js';
 import { mergeBucketGrants, parseBucketEntry } from '../src/inputs.js';
-import { MANAGED_POLICY_MAX_CHARS, type Statement, documentFacts, policySize, statements } from '../src/policy.js';
+import { documentFacts, MANAGED_POLICY_MAX_CHARS, policySize, type Statement, statements } from '../src/policy.js';
 import { identity, inputs } from './fixtures.js';
 
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 function units(entries: string[], keys: string[] = []): GrantUnit[] {
-  return grantUnits(mergeBucketGrants(entries.map(parseBucketEntry)), keys.map((keyArn) => ({ keyArn, buckets: [], crossAccount: false })));
+  return grantUnits(
+    mergeBucketGrants(entries.map(parseBucketEntry)),
+    keys.map((keyArn) => ({ keyArn, buckets: [], crossAccount: false })),
+  );
 }
 
 describe('permissionsDocument', () => {
@@ -32,7 +44,14 @@ describe('permissionsDocument', () => {
 
   it('grants read-only actions for access: read-only', () => {
     const facts = documentFacts(permissionsDocument(units(['ml-datasets'], [KEY]), 'read-only', 'aws'));
-    expect(facts.actions).toEqual(['kms:Decrypt', 'kms:DescribeKey', 's3:GetBucketLocation', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket']);
+    expect(facts.actions).toEqual([
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      's3:GetBucketLocation',
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:ListBucket',
+    ]);
   });
 
   it('limits a prefixed bucket to its prefixes: objects under them, and listing with an s3:prefix condition per bucket', () => {
@@ -53,7 +72,9 @@ describe('permissionsDocument', () => {
   });
 
   it('uses the partition of the account', () => {
-    expect(documentFacts(permissionsDocument(units(['cn-data']), 'read-write', 'aws-cn')).objectResources).toEqual(['arn:aws-cn:s3:::cn-data/*']);
+    expect(documentFacts(permissionsDocument(units(['cn-data']), 'read-write', 'aws-cn')).objectResources).toEqual([
+      'arn:aws-cn:s3:::cn-data/*',
+    ]);
   });
 });
 
@@ -88,7 +109,12 @@ describe('packUnits', () => {
     const bins = packUnits(all, render, new Map());
     expect(bins.length).toBeGreaterThan(1);
     for (const bin of bins) expect(policySize(render(bin))).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
-    expect(bins.flat().map((u) => u.key).sort()).toEqual(all.map((u) => u.key).sort());
+    expect(
+      bins
+        .flat()
+        .map((u) => u.key)
+        .sort(),
+    ).toEqual(all.map((u) => u.key).sort());
     // As few as possible: all but the last are nearly full.
     const total = bins.reduce((sum, bin) => sum + policySize(render(bin)), 0);
     expect(bins.length).toBe(Math.ceil(total / MANAGED_POLICY_MAX_CHARS));

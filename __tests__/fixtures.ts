@@ -1,5 +1,5 @@
 // Hand-made desired and live states for the pure planner tests.
-import { type CallerIdentity, type DesiredState, buildDesired, policyDigest, roleDigest } from '../src/desired.js';
+import { buildDesired, type CallerIdentity, type DesiredState, policyDigest, roleDigest } from '../src/desired.js';
 import { DIGEST_TAG_KEY, type Inputs, readInputs } from '../src/inputs.js';
 import type { LivePolicy, LiveState } from '../src/read.js';
 

@@ -44,6 +44,7 @@ describe('buckets', () => {
     expect(error.message).toContain(JSON.stringify(name));
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, on purpose
   it.each(['bucket/data/*', 'bucket/da?ta', 'bucket/${aws:username}', 'bucket//double', 'bucket/a/../b', 'bucket/with space'])(
     'rejects the prefix in %s: nothing in the input can widen a Resource',
     (entry) => {
@@ -76,7 +77,9 @@ describe('buckets', () => {
   });
 
   it('keeps prefixes that only share leading characters', () => {
-    expect(mergeBucketGrants([parseBucketEntry('bk1/data'), parseBucketEntry('bk1/data2')])).toEqual([{ bucket: 'bk1', prefixes: ['data', 'data2'] }]);
+    expect(mergeBucketGrants([parseBucketEntry('bk1/data'), parseBucketEntry('bk1/data2')])).toEqual([
+      { bucket: 'bk1', prefixes: ['data', 'data2'] },
+    ]);
   });
 });
 
@@ -138,7 +141,7 @@ describe('other inputs', () => {
     expect(error.message).toContain('(got ');
   });
 
-  it('accepts the seed\'s three 2023 principals, account IDs and an external ID', () => {
+  it("accepts the seed's three 2023 principals, account IDs and an external ID", () => {
     const inputs = read({
       buckets: 'b-1',
       'trusted-principals':

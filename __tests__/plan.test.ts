@@ -92,13 +92,18 @@ describe('planChanges', () => {
     const desired = desiredFor();
     const live = liveAfterApply(desired);
     live.policies[0].tags = {};
-    expect(() => planChanges(desired, live, { adopt: false })).toThrow(/policy arn:aws:iam::123456789012:policy\/activeloop-deeplake-access-s3 already exists/);
+    expect(() => planChanges(desired, live, { adopt: false })).toThrow(
+      /policy arn:aws:iam::123456789012:policy\/activeloop-deeplake-access-s3 already exists/,
+    );
   });
 
   it('leaves foreign policies attached and never plans to touch them', () => {
     const desired = desiredFor();
     const live = liveAfterApply(desired);
-    live.role!.attachedPolicyArns.push('arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::123456789012:policy/activeloop-deeplake-access-s3-2');
+    live.role!.attachedPolicyArns.push(
+      'arn:aws:iam::aws:policy/ReadOnlyAccess',
+      'arn:aws:iam::123456789012:policy/activeloop-deeplake-access-s3-2',
+    );
     const plan = planChanges(desired, live, { adopt: false });
     expect(plan.changes).toEqual([]);
   });

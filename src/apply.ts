@@ -63,14 +63,20 @@ async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions
         );
       }
       await awsCall(`iam:CreatePolicyVersion ${change.name}`, () =>
-        iam.send(new CreatePolicyVersionCommand({ PolicyArn: change.resource, PolicyDocument: serialize(change.document), SetAsDefault: true })),
+        iam.send(
+          new CreatePolicyVersionCommand({ PolicyArn: change.resource, PolicyDocument: serialize(change.document), SetAsDefault: true }),
+        ),
       );
       if (Object.keys(change.tags).length) {
-        await awsCall(`iam:TagPolicy ${change.name}`, () => iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })));
+        await awsCall(`iam:TagPolicy ${change.name}`, () =>
+          iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })),
+        );
       }
       return;
     case 'tag-policy':
-      await awsCall(`iam:TagPolicy ${change.resource}`, () => iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })));
+      await awsCall(`iam:TagPolicy ${change.resource}`, () =>
+        iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })),
+      );
       return;
     case 'create-role':
       await awsCall(`iam:CreateRole ${change.name}`, () =>
@@ -98,7 +104,13 @@ async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions
       return;
     case 'update-role':
       await awsCall(`iam:UpdateRole ${change.roleName}`, () =>
-        iam.send(new UpdateRoleCommand({ RoleName: change.roleName, Description: change.description, MaxSessionDuration: change.maxSessionDuration })),
+        iam.send(
+          new UpdateRoleCommand({
+            RoleName: change.roleName,
+            Description: change.description,
+            MaxSessionDuration: change.maxSessionDuration,
+          }),
+        ),
       );
       return;
     case 'set-permissions-boundary':
@@ -107,7 +119,9 @@ async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions
       );
       return;
     case 'tag-role':
-      await awsCall(`iam:TagRole ${change.roleName}`, () => iam.send(new TagRoleCommand({ RoleName: change.roleName, Tags: tagList(change.tags) })));
+      await awsCall(`iam:TagRole ${change.roleName}`, () =>
+        iam.send(new TagRoleCommand({ RoleName: change.roleName, Tags: tagList(change.tags) })),
+      );
       return;
     case 'attach-policy':
       await awsCall(`iam:AttachRolePolicy ${change.resource}`, () =>
@@ -129,7 +143,9 @@ async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions
           ),
         );
       }
-      await ignoreMissing(() => awsCall(`iam:DeletePolicy ${change.name}`, () => iam.send(new DeletePolicyCommand({ PolicyArn: change.resource }))));
+      await ignoreMissing(() =>
+        awsCall(`iam:DeletePolicy ${change.name}`, () => iam.send(new DeletePolicyCommand({ PolicyArn: change.resource }))),
+      );
       return;
   }
 }

@@ -32,7 +32,10 @@ function matchesNoProxy(host: string, noProxy: string): boolean {
     .filter(Boolean)
     .some((entry) => {
       if (entry === '*') return true;
-      const bare = entry.replace(/^\*?\./, '').replace(/:\d+$/, '').toLowerCase();
+      const bare = entry
+        .replace(/^\*?\./, '')
+        .replace(/:\d+$/, '')
+        .toLowerCase();
       return host === bare || host.endsWith(`.${bare}`);
     });
 }

@@ -28,7 +28,9 @@ export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): 
   try {
     token = await options.getIdToken(options.audience);
   } catch (error) {
-    throw new ActionError(`Could not get a GitHub OIDC token for audience '${options.audience}': ${error instanceof Error ? error.message : String(error)}`);
+    throw new ActionError(
+      `Could not get a GitHub OIDC token for audience '${options.audience}': ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   options.setSecret(token);
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -36,10 +38,16 @@ export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): 
   for (let attempt = 1; ; attempt++) {
     try {
       const out = await sts.send(
-        new AssumeRoleWithWebIdentityCommand({ RoleArn: options.roleArn, RoleSessionName: sessionName, WebIdentityToken: token, DurationSeconds: 3600 }),
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: options.roleArn,
+          RoleSessionName: sessionName,
+          WebIdentityToken: token,
+          DurationSeconds: 3600,
+        }),
       );
       const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new ActionError(`sts:AssumeRoleWithWebIdentity for ${options.roleArn} returned no credentials.`);
+      if (!c?.AccessKeyId || !c.SecretAccessKey)
+        throw new ActionError(`sts:AssumeRoleWithWebIdentity for ${options.roleArn} returned no credentials.`);
       options.setSecret(c.AccessKeyId);
       options.setSecret(c.SecretAccessKey);
       if (c.SessionToken) options.setSecret(c.SessionToken);

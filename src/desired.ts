@@ -1,14 +1,8 @@
 // The desired role and policies, built from the inputs and the KMS keys found. Pure.
-import {
-  type Access,
-  type BucketGrant,
-  type Inputs,
-  MAX_MANAGED_POLICIES,
-  OWNER_TAG_KEY,
-  OWNER_TAG_VALUE,
-} from './inputs.js';
+
 import { ActionError } from './errors.js';
-import { MANAGED_POLICY_MAX_CHARS, type PolicyDocument, type Statement, canonical, digest, documentFacts, policySize } from './policy.js';
+import { type Access, type BucketGrant, type Inputs, MAX_MANAGED_POLICIES, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './inputs.js';
+import { canonical, digest, documentFacts, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policySize, type Statement } from './policy.js';
 
 export interface CallerIdentity {
   account: string;

@@ -15,9 +15,16 @@ export function httpStatus(error: unknown): number | undefined {
 /** Errors a concurrent run can cause; the action re-reads and plans again instead of failing. */
 export function isRace(error: unknown): boolean {
   const name = errorName(error);
-  return name === 'EntityAlreadyExists' || name === 'EntityAlreadyExistsException' || name === 'ConcurrentModification' ||
-    name === 'ConcurrentModificationException' || name === 'LimitExceeded' || name === 'LimitExceededException' ||
-    name === 'NoSuchEntity' || name === 'NoSuchEntityException';
+  return (
+    name === 'EntityAlreadyExists' ||
+    name === 'EntityAlreadyExistsException' ||
+    name === 'ConcurrentModification' ||
+    name === 'ConcurrentModificationException' ||
+    name === 'LimitExceeded' ||
+    name === 'LimitExceededException' ||
+    name === 'NoSuchEntity' ||
+    name === 'NoSuchEntityException'
+  );
 }
 
 function isAccessDenied(error: unknown): boolean {

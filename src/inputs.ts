@@ -70,9 +70,7 @@ const PARTITION = '(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|
 const IAM_NAME = /^[\w+=,.@-]+$/;
 const IAM_PATH = /^\/([\x21-\x7E]{0,510}\/)?$/;
 const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::\\d{12}:role/([\\x21-\\x7E]{0,510}/)?[\\w+=,.@-]{1,64}$`);
-const PRINCIPAL_ARN = new RegExp(
-  `^arn:${PARTITION}:iam::\\d{12}:(root|(role|user)/([\\x21-\\x7E]{0,510}/)?[\\w+=,.@-]{1,64})$`,
-);
+const PRINCIPAL_ARN = new RegExp(`^arn:${PARTITION}:iam::\\d{12}:(root|(role|user)/([\\x21-\\x7E]{0,510}/)?[\\w+=,.@-]{1,64})$`);
 const ACCOUNT_ID = /^\d{12}$/;
 const MANAGED_POLICY_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}|aws):policy/([\\x21-\\x7E]{0,510}/)?[\\w+=,.@-]{1,128}$`);
 const KMS_KEY_ARN = new RegExp(
@@ -266,7 +264,11 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
   const kmsKeyArns = [...new Set(splitList(get('kms-key-arns')))];
   for (const arn of kmsKeyArns) {
     if (!KMS_KEY_ARN.test(arn)) {
-      throw new InputError('kms-key-arns', arn, 'each entry must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key-id>); aliases are not accepted');
+      throw new InputError(
+        'kms-key-arns',
+        arn,
+        'each entry must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key-id>); aliases are not accepted',
+      );
     }
   }
 
@@ -285,7 +287,11 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
 
   const rolePath = get('role-path').trim() || '/';
   if (rolePath.length > 512 || !IAM_PATH.test(rolePath)) {
-    throw new InputError('role-path', rolePath, "must be '/' or start and end with '/' (for example /activeloop/), at most 512 printable ASCII characters");
+    throw new InputError(
+      'role-path',
+      rolePath,
+      "must be '/' or start and end with '/' (for example /activeloop/), at most 512 printable ASCII characters",
+    );
   }
 
   const rawDescription = get('role-description');
@@ -302,7 +308,11 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
 
   const permissionsBoundary = get('permissions-boundary').trim();
   if (permissionsBoundary !== '' && !MANAGED_POLICY_ARN.test(permissionsBoundary)) {
-    throw new InputError('permissions-boundary', permissionsBoundary, 'must be a managed policy ARN (arn:aws:iam::123456789012:policy/name)');
+    throw new InputError(
+      'permissions-boundary',
+      permissionsBoundary,
+      'must be a managed policy ARN (arn:aws:iam::123456789012:policy/name)',
+    );
   }
 
   return {

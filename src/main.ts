@@ -1,14 +1,14 @@
 // Orchestrates one run: inputs → credentials → read → desired → plan → (apply) → report.
 import * as core from '@actions/core';
 import { applyChanges } from './apply.js';
-import { type AwsClients, createClients } from './aws.js';
+import { type AwsClients, type AwsCredentials, createClients } from './aws.js';
 import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
-import { type CallerIdentity, type DesiredState, type KmsGrant, buildDesired, policyArn, policyName } from './desired.js';
+import { buildDesired, type CallerIdentity, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
-import { type Inputs, InputError, MAX_MANAGED_POLICIES, readInputs } from './inputs.js';
-import { type Change, type Plan, owned, planChanges, touchesExisting } from './plan.js';
+import { InputError, type Inputs, MAX_MANAGED_POLICIES, readInputs } from './inputs.js';
+import { type Change, owned, type Plan, planChanges, touchesExisting } from './plan.js';
 import { pullRequestTarget, upsertPlanComment } from './pr-comment.js';
-import { type KmsDiscovery, type LiveState, discoverKmsKeys, readCallerIdentity, readLiveState } from './read.js';
+import { discoverKmsKeys, type KmsDiscovery, type LiveState, readCallerIdentity, readLiveState } from './read.js';
 import { planEntries, renderReport } from './report.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
@@ -34,8 +34,14 @@ function candidatePolicyArns(inputs: Inputs, identity: CallerIdentity): string[]
 }
 
 function readIam(ctx: Pick<Context, 'inputs' | 'clients'>, identity: Promise<CallerIdentity>): Promise<LiveState> {
-  return awsCall(`reading role ${ctx.inputs.roleName} and its policies (iam:GetRole, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, iam:ListPolicyVersions)`, () =>
-    readLiveState(ctx.clients.iam, ctx.inputs.roleName, identity.then((id) => candidatePolicyArns(ctx.inputs, id))),
+  return awsCall(
+    `reading role ${ctx.inputs.roleName} and its policies (iam:GetRole, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, iam:ListPolicyVersions)`,
+    () =>
+      readLiveState(
+        ctx.clients.iam,
+        ctx.inputs.roleName,
+        identity.then((id) => candidatePolicyArns(ctx.inputs, id)),
+      ),
   );
 }
 
@@ -67,7 +73,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
     inputs = readInputs((name) => core.getInput(name), env);
     maskAmbientCredentials(env, core.setSecret);
 
-    let credentials;
+    let credentials: AwsCredentials | undefined;
     if (inputs.roleToAssume) {
       core.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
       credentials = await assumeRoleWithOidc(createClients(inputs.region, undefined, env).sts, {
@@ -83,13 +89,25 @@ export async function run(options: RunOptions = {}): Promise<void> {
     // Every read starts at once; the critical path is identity → policy → policy version.
     const identityP = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(clients.sts));
     const discoveryP = inputs.detectKms
-      ? discoverKmsKeys(clients.s3, clients.kms, inputs.buckets, identityP.then((id) => id.account))
+      ? discoverKmsKeys(
+          clients.s3,
+          clients.kms,
+          inputs.buckets,
+          identityP.then((id) => id.account),
+        )
       : Promise.resolve(noDiscovery);
     const liveP = readIam({ inputs, clients }, identityP);
     const [identity, discovery, firstLive] = await Promise.all([identityP, discoveryP, liveP]);
     core.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
 
-    const ctx: Context = { inputs, clients, identity, discovery, kmsGrants: kmsGrants(inputs, identity, discovery), warnings: [...discovery.warnings] };
+    const ctx: Context = {
+      inputs,
+      clients,
+      identity,
+      discovery,
+      kmsGrants: kmsGrants(inputs, identity, discovery),
+      warnings: [...discovery.warnings],
+    };
     for (const g of ctx.kmsGrants.filter((k) => k.crossAccount)) {
       ctx.warnings.push(
         `KMS key ${g.keyArn} belongs to another account: its key policy must also allow the role (kms:Decrypt${inputs.access === 'read-write' ? ', kms:GenerateDataKey*' : ''}) for Activeloop to use it.`,
@@ -108,7 +126,9 @@ export async function run(options: RunOptions = {}): Promise<void> {
           break;
         } catch (error) {
           if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {
-            throw error instanceof ActionError ? error : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
+            throw error instanceof ActionError
+              ? error
+              : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
           }
           core.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
           await sleep(250 * round + Math.floor(Math.random() * 250));
@@ -127,7 +147,8 @@ export async function run(options: RunOptions = {}): Promise<void> {
     core.setOutput('kms-key-arns', JSON.stringify(desired.kmsGrants.map((g) => g.keyArn)));
 
     for (const w of ctx.warnings) core.warning(w);
-    for (const c of reported) core.info(`${inputs.mode === 'apply' ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
+    for (const c of reported)
+      core.info(`${inputs.mode === 'apply' ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
     if (reported.length === 0) core.info('In sync: nothing to change.');
     core.info(`Role ARN: ${roleArn}`);
 
@@ -187,7 +208,9 @@ function fail(error: unknown, inputs: Inputs | undefined): void {
   if (error instanceof InputError || error instanceof ActionError) {
     core.setFailed(error.message);
   } else {
-    core.setFailed(`Unexpected error${inputs ? ` for role ${inputs.roleName}` : ''}: ${errorName(error)}: ${error instanceof Error ? error.message : String(error)}`);
+    core.setFailed(
+      `Unexpected error${inputs ? ` for role ${inputs.roleName}` : ''}: ${errorName(error)}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (error instanceof Error && error.stack) core.debug(error.stack);
 }

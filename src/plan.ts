@@ -1,10 +1,11 @@
 // Diffs the desired state against the live one into an ordered list of changes. Pure.
 // Plan mode stops at this list; apply mode executes it, in this order (spec behaviour 6):
 // permissions policies, then the role, then attachments, then removal of our own surplus policies.
-import { ActionError } from './errors.js';
+
 import { type DesiredState, policyDigest, roleDigest } from './desired.js';
+import { ActionError } from './errors.js';
 import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './inputs.js';
-import { type PolicyDocument, documentFacts, equivalent } from './policy.js';
+import { documentFacts, equivalent, type PolicyDocument } from './policy.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
 
 interface Base {
@@ -133,7 +134,8 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
         name: have.name,
         document: want.document,
         previous: have.document,
-        pruneVersionIds: versionsAfterPrune >= MAX_POLICY_VERSIONS ? oldestNonDefault(have, versionsAfterPrune - MAX_POLICY_VERSIONS + 1) : [],
+        pruneVersionIds:
+          versionsAfterPrune >= MAX_POLICY_VERSIONS ? oldestNonDefault(have, versionsAfterPrune - MAX_POLICY_VERSIONS + 1) : [],
         tags: missingTags(tags, have.tags),
         reason: driftedDoc
           ? `the policy was changed outside this action (default version ${have.defaultVersionId})`
@@ -157,7 +159,12 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
   return changes;
 }
 
-function planRole(desired: DesiredState, role: LiveRole | undefined, adopt: boolean, policiesExisted: boolean): { changes: Change[]; warnings: string[] } {
+function planRole(
+  desired: DesiredState,
+  role: LiveRole | undefined,
+  adopt: boolean,
+  policiesExisted: boolean,
+): { changes: Change[]; warnings: string[] } {
   const want = desired.role;
   const wantDigest = roleDigest(want);
   if (!role) {
@@ -275,7 +282,11 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
       action: 'attach-policy',
       resource: arn,
       roleName,
-      reason: detached ? 'the policy was detached outside this action' : role ? 'the policy is not attached to the role' : 'the new role needs it',
+      reason: detached
+        ? 'the policy was detached outside this action'
+        : role
+          ? 'the policy is not attached to the role'
+          : 'the new role needs it',
       drift: detached,
     });
   }
@@ -286,7 +297,13 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
   const deletions: Change[] = [];
   for (const surplus of ourPolicies.filter((p) => !wanted.has(p.name))) {
     if (role?.attachedPolicyArns.includes(surplus.arn)) {
-      removals.push({ action: 'detach-policy', resource: surplus.arn, roleName, reason: 'the grants fit in fewer policies now', drift: false });
+      removals.push({
+        action: 'detach-policy',
+        resource: surplus.arn,
+        roleName,
+        reason: 'the grants fit in fewer policies now',
+        drift: false,
+      });
     }
     deletions.push({
       action: 'delete-policy',

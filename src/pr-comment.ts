@@ -38,9 +38,11 @@ export async function upsertPlanComment(target: CommentTarget, roleName: string,
 
 /** The PR this run belongs to, on pull_request and pull_request_target events. */
 export function pullRequestTarget(token: string): CommentTarget | undefined {
-  const { eventName, payload, repo } = github.context;
+  const { eventName, payload } = github.context;
   if (eventName !== 'pull_request' && eventName !== 'pull_request_target') return undefined;
   const number = payload.pull_request?.number;
   if (typeof number !== 'number') return undefined;
-  return { token, owner: repo.owner, repo: repo.repo, issueNumber: number };
+  // context.repo throws without GITHUB_REPOSITORY, so it is read only on pull-request events.
+  const { owner, repo } = github.context.repo;
+  return { token, owner, repo, issueNumber: number };
 }

@@ -6,10 +6,12 @@ import {
   type IAMClient,
   ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
+  type Policy,
+  type Role,
   type Tag,
 } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketEncryptionCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetBucketEncryptionCommand, type S3Client, type ServerSideEncryptionByDefault } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { CallerIdentity, KmsGrant } from './desired.js';
 import { ActionError, errorName, httpStatus } from './errors.js';
@@ -112,7 +114,12 @@ interface KeyDescription {
  * Finds each bucket's default-encryption key and keeps the customer-managed ones (spec behaviour 4).
  * Each key is described once, however many buckets use it. Failures are collected for all buckets.
  */
-export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: BucketGrant[], account: Promise<string>): Promise<KmsDiscovery> {
+export async function discoverKmsKeys(
+  s3: S3Client,
+  kms: KMSClient,
+  buckets: BucketGrant[],
+  account: Promise<string>,
+): Promise<KmsDiscovery> {
   const descriptions = new Map<string, Promise<KeyDescription | Error>>();
   const describe = (keyId: string) => {
     let known = descriptions.get(keyId);
@@ -133,7 +140,7 @@ export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: Buc
   const failures: string[] = [];
   const warnings: string[] = [];
   const results = await mapBounded(buckets, BUCKET_CONCURRENCY, async ({ bucket }): Promise<BucketEncryption> => {
-    let rule;
+    let rule: ServerSideEncryptionByDefault | undefined;
     try {
       const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
       rule = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
@@ -164,7 +171,13 @@ export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: Buc
         warnings.push(
           `Bucket ${bucket}: could not describe its KMS key ${configuredKey} (${errorName(key)}); granting the key ARN as configured. Check that it is customer-managed and that its key policy allows the role.`,
         );
-        return { bucket, algorithm, configuredKey, grantedKeyArn: configuredKey, note: 'key could not be described; granted as configured' };
+        return {
+          bucket,
+          algorithm,
+          configuredKey,
+          grantedKeyArn: configuredKey,
+          note: 'key could not be described; granted as configured',
+        };
       }
       failures.push(
         `${bucket}: could not resolve its KMS key ${configuredKey} (${errorName(key)}); allow kms:DescribeKey on it, or list the key ARN in kms-key-arns and set detect-kms: false`,
@@ -182,7 +195,11 @@ export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: Buc
   const byKey = new Map<string, KmsGrant>();
   for (const r of results) {
     if (!r.grantedKeyArn) continue;
-    const grant = byKey.get(r.grantedKeyArn) ?? { keyArn: r.grantedKeyArn, buckets: [], crossAccount: r.grantedKeyArn.split(':')[4] !== caller };
+    const grant = byKey.get(r.grantedKeyArn) ?? {
+      keyArn: r.grantedKeyArn,
+      buckets: [],
+      crossAccount: r.grantedKeyArn.split(':')[4] !== caller,
+    };
     grant.buckets.push(r.bucket);
     byKey.set(r.grantedKeyArn, grant);
   }
@@ -191,11 +208,15 @@ export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: Buc
 
 export async function readPolicyVersions(iam: IAMClient, arn: string): Promise<LivePolicyVersion[]> {
   const out = await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
-  return (out.Versions ?? []).map((v) => ({ id: v.VersionId ?? '', isDefault: v.IsDefaultVersion === true, created: v.CreateDate?.getTime() ?? 0 }));
+  return (out.Versions ?? []).map((v) => ({
+    id: v.VersionId ?? '',
+    isDefault: v.IsDefaultVersion === true,
+    created: v.CreateDate?.getTime() ?? 0,
+  }));
 }
 
 async function readPolicy(iam: IAMClient, arn: string): Promise<LivePolicy | undefined> {
-  let policy;
+  let policy: Policy | undefined;
   try {
     policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
   } catch (error) {
@@ -230,7 +251,7 @@ async function readAttachedPolicyArns(iam: IAMClient, roleName: string): Promise
 }
 
 async function readRole(iam: IAMClient, roleName: string): Promise<LiveRole | undefined> {
-  let role;
+  let role: Role | undefined;
   let attached: string[];
   try {
     [role, attached] = await Promise.all([

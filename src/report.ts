@@ -2,7 +2,7 @@
 import type { DesiredState } from './desired.js';
 import type { Mode } from './inputs.js';
 import type { Change } from './plan.js';
-import { type PolicyDocument, documentFacts, statements } from './policy.js';
+import { documentFacts, type PolicyDocument, statements } from './policy.js';
 import type { BucketEncryption } from './read.js';
 
 /** One entry of the `plan` output: what, which resource, why. */
@@ -148,7 +148,8 @@ function documentSections(changes: Change[]): string[] {
   for (const c of changes) {
     if (c.action === 'create-policy') out.push(documentSection(`New policy ${code(c.name)}`, undefined, c.document));
     else if (c.action === 'update-policy') out.push(documentSection(`Policy ${code(c.name)}`, c.previous, c.document));
-    else if (c.action === 'create-role') out.push(documentSection(`Trust policy of the new role ${code(c.name)}`, undefined, c.trustPolicy));
+    else if (c.action === 'create-role')
+      out.push(documentSection(`Trust policy of the new role ${code(c.name)}`, undefined, c.trustPolicy));
     else if (c.action === 'update-trust-policy') out.push(documentSection(`Trust policy of ${code(c.roleName)}`, c.previous, c.document));
     else if (c.action === 'update-role') {
       out.push(
@@ -163,9 +164,13 @@ function documentSections(changes: Change[]): string[] {
 
 function bucketTable(buckets: BucketEncryption[]): string {
   if (buckets.length === 0) return '';
-  const rows = buckets.map((b) => `| ${code(b.bucket)} | ${b.algorithm} | ${b.grantedKeyArn ? code(b.grantedKeyArn) : '—'} | ${cell(b.note)} |`);
+  const rows = buckets.map(
+    (b) => `| ${code(b.bucket)} | ${b.algorithm} | ${b.grantedKeyArn ? code(b.grantedKeyArn) : '—'} | ${cell(b.note)} |`,
+  );
   const table = ['| bucket | default encryption | KMS key granted | note |', '|---|---|---|---|', ...rows].join('\n');
-  return buckets.length > 15 ? `<details><summary>KMS keys per bucket (${buckets.length} buckets)</summary>\n\n${table}\n\n</details>` : table;
+  return buckets.length > 15
+    ? `<details><summary>KMS keys per bucket (${buckets.length} buckets)</summary>\n\n${table}\n\n</details>`
+    : table;
 }
 
 function headline(input: ReportInput): string {
@@ -173,7 +178,8 @@ function headline(input: ReportInput): string {
   const drift = input.changes.filter((c) => c.drift).length;
   const driftNote = drift ? ` (${drift} to repair drift)` : '';
   if (n === 0) return `✅ In sync: the role ${code(input.roleName)} matches the inputs; nothing to change.`;
-  if (input.mode === 'plan') return `📝 Plan: ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}${driftNote}. Nothing was changed.`;
+  if (input.mode === 'plan')
+    return `📝 Plan: ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}${driftNote}. Nothing was changed.`;
   return `🚀 Applied ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}${driftNote}.`;
 }
 
@@ -181,7 +187,9 @@ function headline(input: ReportInput): string {
 export function renderReport(input: ReportInput): string {
   const redact = input.redact ?? ((t: string) => t);
   const parts: string[] = [`### Activeloop role: ${code(input.roleName)}`, '', headline(input), ''];
-  parts.push(`| | |\n|---|---|\n| Role ARN | ${code(input.roleArn)} |\n| Managed policies | ${input.policyArns.map(code).join('<br>')} |\n| KMS keys granted | ${input.desired.kmsGrants.length ? input.desired.kmsGrants.map((k) => code(k.keyArn)).join('<br>') : 'none'} |\n`);
+  parts.push(
+    `| | |\n|---|---|\n| Role ARN | ${code(input.roleArn)} |\n| Managed policies | ${input.policyArns.map(code).join('<br>')} |\n| KMS keys granted | ${input.desired.kmsGrants.length ? input.desired.kmsGrants.map((k) => code(k.keyArn)).join('<br>') : 'none'} |\n`,
+  );
 
   if (input.changes.length) {
     const verb = input.mode === 'plan' ? 'Changes `apply` would make' : 'Changes made';
@@ -215,7 +223,7 @@ const COMMENT_LIMIT = 65_536;
 /** Caps a Markdown body under GitHub's comment limit, cutting at a line and saying so. */
 export function capBody(body: string, limit = COMMENT_LIMIT - 1_000): string {
   if (body.length <= limit) return body;
-  const note = '\n\n_… cut to fit GitHub\'s comment size limit; the job summary has the full plan._\n';
+  const note = "\n\n_… cut to fit GitHub's comment size limit; the job summary has the full plan._\n";
   const cut = body.lastIndexOf('\n', limit - note.length);
   let head = body.slice(0, cut > 0 ? cut : limit - note.length);
   // Close an open code block or details so the rest renders.

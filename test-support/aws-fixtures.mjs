@@ -15,6 +15,7 @@ export function clients(endpoint) {
   return { iam: new IAMClient(config), s3: new S3Client({ ...config, forcePathStyle: true }), kms: new KMSClient(config) };
 }
 
+/** @param {string} endpoint @param {string} [alias] @returns {Promise<string>} */
 export async function createKey(endpoint, alias) {
   const { kms } = clients(endpoint);
   const key = (await kms.send(new CreateKeyCommand({ Description: alias ?? 'test key' }))).KeyMetadata;
@@ -31,7 +32,12 @@ export async function createBucket(endpoint, name, encryption) {
     encryption === 'AES256'
       ? { SSEAlgorithm: 'AES256' }
       : { SSEAlgorithm: encryption.algorithm ?? 'aws:kms', KMSMasterKeyID: encryption.key };
-  await s3.send(new PutBucketEncryptionCommand({ Bucket: name, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] } }));
+  await s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: name,
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] },
+    }),
+  );
 }
 
 function parse(doc) {
@@ -43,6 +49,7 @@ function parse(doc) {
 }
 
 /** The role as IAM holds it, or undefined. */
+/** @param {string} endpoint @param {string} roleName @returns {Promise<any>} */
 export async function readRole(endpoint, roleName) {
   const { iam } = clients(endpoint);
   try {
@@ -61,6 +68,7 @@ export async function readRole(endpoint, roleName) {
 }
 
 /** A managed policy's default document, tags and versions, or undefined. */
+/** @param {string} endpoint @param {string} arn @returns {Promise<any>} */
 export async function readPolicy(endpoint, arn) {
   const { iam } = clients(endpoint);
   try {

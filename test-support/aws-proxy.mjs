@@ -15,7 +15,8 @@ export function operationOf(method, url, headers, body) {
   if (headers['x-amz-target']) return `${svc}:${headers['x-amz-target'].split('.').pop()}`;
   if (svc === 's3') {
     const query = new URL(url, 'http://x').searchParams;
-    if (query.has('encryption')) return `s3:${method === 'GET' ? 'GetBucketEncryption' : method === 'PUT' ? 'PutBucketEncryption' : 'DeleteBucketEncryption'}`;
+    if (query.has('encryption'))
+      return `s3:${method === 'GET' ? 'GetBucketEncryption' : method === 'PUT' ? 'PutBucketEncryption' : 'DeleteBucketEncryption'}`;
     return `s3:${method} ${[...query.keys()].join('&') || 'object'}`;
   }
   const action = new URLSearchParams(body).get('Action');
@@ -31,8 +32,18 @@ export function isMutating(operation) {
 
 function throttleResponse(operation) {
   const svc = operation.split(':')[0];
-  if (svc === 'kms') return { status: 400, type: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }) };
-  if (svc === 's3') return { status: 503, type: 'application/xml', body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>' };
+  if (svc === 'kms')
+    return {
+      status: 400,
+      type: 'application/x-amz-json-1.1',
+      body: JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }),
+    };
+  if (svc === 's3')
+    return {
+      status: 503,
+      type: 'application/xml',
+      body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+    };
   return {
     status: 400,
     type: 'text/xml',
@@ -100,6 +111,10 @@ export async function startAwsProxy(target, options = {}) {
       next = random(settings.seed);
     },
     mutating: () => calls.filter((c) => c.mutating && !c.throttled).map((c) => c.operation),
-    stop: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -11,7 +11,9 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const action = parse(readFileSync(join(root, 'action.yml'), 'utf8'));
 
 /** Parses a GITHUB_OUTPUT file (name<<delimiter blocks, or name=value lines). */
+/** @param {string} text @returns {Record<string, string>} */
 export function parseOutputFile(text) {
+  /** @type {Record<string, string>} */
   const out = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -32,6 +34,7 @@ export function parseOutputFile(text) {
 /**
  * Runs the action. `inputs` are by input name; missing ones get action.yml's defaults, as on a runner.
  * Returns the exit code, logs, parsed outputs, the job summary and the ::error::/::warning:: annotations.
+ * @param {{ inputs?: Record<string, string>, endpoint?: string, env?: Record<string, string | undefined>, eventName?: string, event?: unknown, timeoutMs?: number }} options
  */
 export async function runAction({ inputs = {}, endpoint, env = {}, eventName = 'push', event = {}, timeoutMs = 120_000 }) {
   const dir = mkdtempSync(join(tmpdir(), 'activeloop-run-'));

@@ -1,0 +1,90 @@
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  TagPolicyCommand,
+} from '@aws-sdk/client-iam';
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { mockClient } from 'aws-sdk-client-mock';
+import { applyChanges } from '../src/apply.js';
+import { ActionError } from '../src/errors.js';
+import { planChanges } from '../src/plan.js';
+import { desiredFor, liveAfterApply } from './fixtures.js';
+
+const iamMock = mockClient(IAMClient);
+const iam = new IAMClient({ region: 'us-east-1' });
+const options = { roleWaitSeconds: 5 };
+
+function awsError(name: string, status = 400) {
+  return Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
+}
+
+const commandNames = () => iamMock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+
+beforeEach(() => {
+  iamMock.reset();
+  iamMock.onAnyCommand().resolves({});
+  iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'r', Arn: 'arn', Path: '/', RoleId: 'x', CreateDate: new Date() } });
+});
+
+describe('applyChanges', () => {
+  it('creates the policy, then the role (waiting until it reads back), then attaches', async () => {
+    const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
+    const done = await applyChanges(iam, plan.changes, options);
+    expect(done).toHaveLength(3);
+    expect(commandNames()).toEqual(['CreatePolicyCommand', 'CreateRoleCommand', 'GetRoleCommand', 'AttachRolePolicyCommand']);
+    const createRole = iamMock.commandCalls(CreateRoleCommand)[0].args[0].input;
+    expect(createRole.Tags).toContainEqual({ Key: 'managed-by', Value: 'activeloop-role-action' });
+    expect(JSON.parse(createRole.AssumeRolePolicyDocument!).Statement[0].Principal.AWS).toBe(
+      'arn:aws:iam::597713067985:role/activeloop_backend',
+    );
+    const createPolicy = iamMock.commandCalls(CreatePolicyCommand)[0].args[0].input;
+    // Compact JSON: IAM's quota counts characters.
+    expect(createPolicy.PolicyDocument).not.toMatch(/\s/);
+  });
+
+  it('deletes the oldest non-default version before adding a sixth, then records the digest', async () => {
+    const live = liveAfterApply(desiredFor({ buckets: 'ml-datasets' }), 5);
+    const plan = planChanges(desiredFor({ buckets: 'ml-datasets\nsecond-bucket' }), live, { adopt: false });
+    await applyChanges(iam, plan.changes, options);
+    expect(commandNames()).toEqual(['DeletePolicyVersionCommand', 'CreatePolicyVersionCommand', 'TagPolicyCommand']);
+    expect(iamMock.commandCalls(DeletePolicyVersionCommand)[0].args[0].input.VersionId).toBe('v1');
+    expect(iamMock.commandCalls(CreatePolicyVersionCommand)[0].args[0].input.SetAsDefault).toBe(true);
+    expect(iamMock.commandCalls(TagPolicyCommand)[0].args[0].input.Tags?.map((t) => t.Key)).toEqual(['activeloop-role-action:digest']);
+  });
+
+  it('treats a version or policy already gone as done (a concurrent run deleted it)', async () => {
+    const big = desiredFor({ buckets: Array.from({ length: 300 }, (_, i) => `bucket-${i}`).join('\n') });
+    const plan = planChanges(desiredFor({ buckets: 'bucket-1' }), liveAfterApply(big, 2), { adopt: false });
+    iamMock.on(DeletePolicyVersionCommand).rejects(awsError('NoSuchEntity', 404));
+    iamMock.on(DetachRolePolicyCommand).rejects(awsError('NoSuchEntity', 404));
+    iamMock.on(DeletePolicyCommand).rejects(awsError('NoSuchEntity', 404));
+    const done = await applyChanges(iam, plan.changes, options);
+    expect(done.map((c) => c.action)).toContain('delete-policy');
+  });
+
+  it('lets race errors through unchanged so the caller can re-plan, keeping what was done', async () => {
+    const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
+    iamMock.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists', 409));
+    const done: unknown[] = [];
+    await expect(applyChanges(iam, plan.changes, options, done as never)).rejects.toMatchObject({ name: 'EntityAlreadyExists' });
+    expect(done).toHaveLength(1);
+    expect(iamMock.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('turns AccessDenied into a sentence naming the call and the fix', async () => {
+    const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
+    iamMock.on(CreatePolicyCommand).rejects(awsError('AccessDenied', 403));
+    const error = await applyChanges(iam, plan.changes, options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ActionError);
+    expect((error as Error).message).toMatch(/^iam:CreatePolicy activeloop-deeplake-access-s3 was denied \(AccessDenied/);
+    expect((error as Error).message).toContain('Permissions the action needs');
+    expect(iamMock.commandCalls(CreateRoleCommand)).toHaveLength(0);
+  });
+});

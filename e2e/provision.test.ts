@@ -1,0 +1,173 @@
+// The core job end to end: the bundled action against moto, as a runner would run it.
+
+import { createServer } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createBucket, createKey, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
+import { policyArn, roleArn, type Stack, startStack } from './stack.js';
+
+let stack: Stack;
+let aliasKey: string;
+let dsseKey: string;
+const BUCKETS = 'sse-s3-bucket\nsse-kms-alias-bucket\ns3://dsse-kms-bucket/deeplake\narn:aws:s3:::unencrypted-bucket';
+
+beforeAll(async () => {
+  stack = await startStack();
+  aliasKey = await createKey(stack.motoEndpoint, 'datasets');
+  dsseKey = await createKey(stack.motoEndpoint);
+  await createBucket(stack.motoEndpoint, 'sse-s3-bucket', 'AES256');
+  await createBucket(stack.motoEndpoint, 'sse-kms-alias-bucket', { key: 'alias/datasets' });
+  await createBucket(stack.motoEndpoint, 'dsse-kms-bucket', { algorithm: 'aws:kms:dsse', key: dsseKey });
+  await createBucket(stack.motoEndpoint, 'unencrypted-bucket');
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function statementsOf(doc: { Statement: unknown }): { Sid?: string; Action: string | string[]; Resource: string | string[] }[] {
+  return doc.Statement as never;
+}
+
+describe('provisioning on a fresh account', () => {
+  it('creates a KMS-aware role and policy, outputs the ARNs and writes the summary', async () => {
+    stack.proxy.clear();
+    const result = await stack.run({ buckets: BUCKETS });
+    expect(result.errors).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(result.outputs['role-arn']).toBe(roleArn());
+    expect(result.outputs['policy-arn']).toBe(policyArn());
+    expect(JSON.parse(result.outputs['policy-arns'])).toEqual([policyArn()]);
+    expect(result.outputs.changed).toBe('true');
+    expect(JSON.parse(result.outputs['kms-key-arns']).sort()).toEqual([aliasKey, dsseKey].sort());
+
+    const role = await readRole(stack.motoEndpoint, 'activeloop-deeplake-access');
+    expect(role.trust.Statement[0].Principal.AWS).toBe('arn:aws:iam::597713067985:role/activeloop_backend');
+    expect(role.tags['managed-by']).toBe('activeloop-role-action');
+    expect(role.attached).toEqual([policyArn()]);
+
+    const policy = await readPolicy(stack.motoEndpoint, policyArn());
+    const stmts = statementsOf(policy.document);
+    const kms = stmts.find((s) => s.Sid === 'DeepLakeKmsKeys');
+    expect([...kms!.Resource].sort()).toEqual([aliasKey, dsseKey].sort());
+    const buckets = stmts.find((s) => s.Sid === 'DeepLakeBuckets');
+    expect(buckets!.Resource).toEqual([
+      'arn:aws:s3:::sse-kms-alias-bucket',
+      'arn:aws:s3:::sse-kms-alias-bucket/*',
+      'arn:aws:s3:::sse-s3-bucket',
+      'arn:aws:s3:::sse-s3-bucket/*',
+      'arn:aws:s3:::unencrypted-bucket',
+      'arn:aws:s3:::unencrypted-bucket/*',
+    ]);
+    expect(stmts.find((s) => s.Sid === 'DeepLakePrefixObjects')!.Resource).toEqual(['arn:aws:s3:::dsse-kms-bucket/deeplake/*']);
+
+    expect(result.summary).toContain(roleArn());
+    expect(result.summary).toContain('Remaining manual step');
+    expect(result.summary).toMatch(/`dsse-kms-bucket` \| aws:kms:dsse \| `arn:aws:kms/);
+    // Only IAM writes: the buckets and keys are never changed.
+    expect(stack.proxy.mutating().every((op) => op.startsWith('iam:'))).toBe(true);
+  });
+
+  it('changes nothing on a second identical run: no mutating call at all', async () => {
+    stack.proxy.clear();
+    const result = await stack.run({ buckets: BUCKETS });
+    expect(result.code).toBe(0);
+    expect(result.outputs.changed).toBe('false');
+    expect(JSON.parse(result.outputs.plan)).toEqual([]);
+    expect(stack.proxy.calls.length).toBeGreaterThan(0);
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(result.summary).toContain('In sync');
+  });
+
+  it('updates the policy in place when the bucket list changes', async () => {
+    await createBucket(stack.motoEndpoint, 'added-bucket');
+    stack.proxy.clear();
+    const result = await stack.run({ buckets: `${BUCKETS}\nadded-bucket` });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.outputs.plan)).toEqual([
+      { action: 'update-policy', resource: policyArn(), reason: 'the bucket list or KMS keys changed', drift: false },
+    ]);
+    expect(stack.proxy.mutating()).toEqual(['iam:CreatePolicyVersion', 'iam:TagPolicy']);
+    const policy = await readPolicy(stack.motoEndpoint, policyArn());
+    expect(policy.DefaultVersionId).toBe('v2');
+    expect(JSON.stringify(policy.document)).toContain('arn:aws:s3:::added-bucket/*');
+    expect(result.summary).toContain('**added** 1 bucket: `added-bucket`');
+  });
+
+  it('keeps at most five policy versions over many updates, never deleting the default', async () => {
+    for (let i = 0; i < 6; i++) {
+      const result = await stack.run({ buckets: `${BUCKETS}\nadded-bucket${i % 2 ? '' : '/only-this'}` });
+      expect(result.errors).toEqual([]);
+      const policy = await readPolicy(stack.motoEndpoint, policyArn());
+      expect(policy.versions.length).toBeLessThanOrEqual(5);
+      expect(policy.versions).toContain(policy.DefaultVersionId);
+    }
+    const policy = await readPolicy(stack.motoEndpoint, policyArn());
+    expect(policy.versions).toHaveLength(5);
+    expect(policy.DefaultVersionId).toBe('v8');
+  });
+});
+
+describe('bad input', () => {
+  it('fails with an annotation naming the input and value, makes no AWS call, prints no stack trace', async () => {
+    stack.proxy.clear();
+    const result = await stack.run({ buckets: 'good-bucket', 'max-session-duration': '99999' });
+    expect(result.code).toBe(1);
+    expect(result.errors).toEqual([
+      `::error::Input 'max-session-duration': must be a whole number of seconds from 3600 to 43200 (got "99999")`,
+    ]);
+    expect(stack.proxy.calls).toEqual([]);
+    expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
+});
+
+describe('OIDC', () => {
+  it("exchanges the runner's ID token for the role-to-assume and masks the credentials", async () => {
+    // A stand-in for the runner's ID-token endpoint.
+    const requests: string[] = [];
+    const tokenServer = createServer((req, res) => {
+      requests.push(`${req.headers.authorization} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ value: 'header.payload.signature' }));
+    });
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+    const { port } = tokenServer.address() as { port: number };
+    try {
+      stack.proxy.clear();
+      const result = await stack.run(
+        {
+          buckets: 'sse-s3-bucket',
+          'role-name': 'oidc-role',
+          'role-to-assume': 'arn:aws:iam::123456789012:role/github-deployer',
+          audience: 'sts.amazonaws.com',
+        },
+        {
+          env: {
+            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
+          },
+        },
+      );
+      expect(result.errors).toEqual([]);
+      expect(requests).toEqual(['Bearer runtime-token /token?api-version=2.0&audience=sts.amazonaws.com']);
+      expect(stack.proxy.calls[0].operation).toBe('sts:AssumeRoleWithWebIdentity');
+      const masks = result.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('::add-mask::'))
+        .map((l) => l.slice('::add-mask::'.length));
+      expect(masks).toContain('header.payload.signature');
+      expect(masks.some((m) => m.startsWith('ASIA') || m.startsWith('AKIA'))).toBe(true);
+      expect(masks.length).toBeGreaterThanOrEqual(4);
+      expect((await readRole(stack.motoEndpoint, 'oidc-role')).Arn).toBe(roleArn('oidc-role'));
+    } finally {
+      tokenServer.close();
+    }
+  });
+
+  it('hints at id-token: write when the runner has no token endpoint', async () => {
+    stack.proxy.clear();
+    const result = await stack.run({ buckets: 'sse-s3-bucket', 'role-to-assume': 'arn:aws:iam::123456789012:role/github-deployer' });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain('permissions: id-token: write');
+    expect(stack.proxy.calls).toEqual([]);
+  });
+});
