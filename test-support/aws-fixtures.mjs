@@ -1,17 +1,21 @@
 // Seeds and reads back AWS state on the emulator, for end-to-end tests, the demo and the benchmark.
 import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
   ListPolicyVersionsCommand,
+  PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 
-export function clients(endpoint) {
-  const config = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+/** @param {string} endpoint @param {{ accessKeyId: string, secretAccessKey: string }} [credentials] */
+export function clients(endpoint, credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' }) {
+  const config = { endpoint, region: 'us-east-1', credentials };
   return { iam: new IAMClient(config), s3: new S3Client({ ...config, forcePathStyle: true }), kms: new KMSClient(config) };
 }
 
@@ -49,9 +53,9 @@ function parse(doc) {
 }
 
 /** The role as IAM holds it, or undefined. */
-/** @param {string} endpoint @param {string} roleName @returns {Promise<any>} */
-export async function readRole(endpoint, roleName) {
-  const { iam } = clients(endpoint);
+/** @param {string} endpoint @param {string} roleName @param {{ accessKeyId: string, secretAccessKey: string }} [credentials] @returns {Promise<any>} */
+export async function readRole(endpoint, roleName, credentials) {
+  const { iam } = clients(endpoint, credentials);
   try {
     const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
     const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
@@ -68,9 +72,9 @@ export async function readRole(endpoint, roleName) {
 }
 
 /** A managed policy's default document, tags and versions, or undefined. */
-/** @param {string} endpoint @param {string} arn @returns {Promise<any>} */
-export async function readPolicy(endpoint, arn) {
-  const { iam } = clients(endpoint);
+/** @param {string} endpoint @param {string} arn @param {{ accessKeyId: string, secretAccessKey: string }} [credentials] @returns {Promise<any>} */
+export async function readPolicy(endpoint, arn, credentials) {
+  const { iam } = clients(endpoint, credentials);
   try {
     const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
     const version = (await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.DefaultVersionId }))).PolicyVersion;
@@ -85,4 +89,20 @@ export async function readPolicy(endpoint, arn) {
     if (e.name === 'NoSuchEntity' || e.name === 'NoSuchEntityException') return undefined;
     throw e;
   }
+}
+
+/**
+ * Creates an IAM user with one inline policy and returns its access key, for tests that run the
+ * action with narrow credentials while moto checks permissions.
+ * @param {string} endpoint @param {string} userName @param {object} policy
+ * @returns {Promise<{ AWS_ACCESS_KEY_ID: string, AWS_SECRET_ACCESS_KEY: string }>}
+ */
+export async function createUserWithPolicy(endpoint, userName, policy) {
+  const { iam } = clients(endpoint);
+  await iam.send(new CreateUserCommand({ UserName: userName }));
+  await iam.send(
+    new PutUserPolicyCommand({ UserName: userName, PolicyName: `${userName}-policy`, PolicyDocument: JSON.stringify(policy) }),
+  );
+  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
+  return { AWS_ACCESS_KEY_ID: key.AccessKeyId, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey };
 }

@@ -1,0 +1,68 @@
+// The README and examples stay true to action.yml and the policy files.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+
+const read = (file: string) => readFileSync(join(process.cwd(), file), 'utf8');
+const action = parse(read('action.yml')) as {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  runs: { using: string; main: string };
+};
+const squash = (text: string) => text.replace(/\s+/g, '');
+
+/** Every workflow in the README's yaml blocks and in examples/, parsed. */
+function workflows(): { file: string; doc: unknown }[] {
+  const out: { file: string; doc: unknown }[] = [];
+  for (const m of read('README.md').matchAll(/```yaml\n([\s\S]*?)```/g)) out.push({ file: 'README.md', doc: parse(m[1]) });
+  if (existsSync('examples'))
+    for (const f of readdirSync('examples')) out.push({ file: `examples/${f}`, doc: parse(read(`examples/${f}`)) });
+  return out;
+}
+
+/** The `with:` maps of every step that uses this action, however deep in the workflow. */
+function usesOfThisAction(node: unknown): Record<string, unknown>[] {
+  if (Array.isArray(node)) return node.flatMap(usesOfThisAction);
+  if (!node || typeof node !== 'object') return [];
+  const step = node as { uses?: string; with?: Record<string, unknown> };
+  const own = typeof step.uses === 'string' && /activeloop-role-action@|^\.\/?$/.test(step.uses) ? [step.with ?? {}] : [];
+  return [...own, ...Object.values(node).flatMap(usesOfThisAction)];
+}
+
+describe('action.yml', () => {
+  it('runs dist/index.js on node24', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
+  });
+
+  it('declares every output the spec names', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual(['changed', 'kms-key-arns', 'plan', 'policy-arn', 'policy-arns', 'role-arn']);
+  });
+});
+
+describe('README', () => {
+  it('documents every input and output in its tables', () => {
+    const readme = read('README.md');
+    for (const name of [...Object.keys(action.inputs), ...Object.keys(action.outputs)]) expect(readme).toContain(`| \`${name}\` |`);
+  });
+
+  it('uses only declared inputs in every `with:` of this action, in README and examples', () => {
+    const uses = workflows().flatMap(({ file, doc }) => usesOfThisAction(doc).map((w) => ({ file, keys: Object.keys(w) })));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const { file, keys } of uses) for (const key of keys) expect([file, key, key in action.inputs]).toEqual([file, key, true]);
+  });
+
+  it('shows the least-privilege policies exactly as in policies/', () => {
+    const readme = squash(read('README.md'));
+    for (const file of ['plan-permissions.json', 'apply-permissions.json']) {
+      expect([file, readme.includes(squash(read(`policies/${file}`)))]).toEqual([file, true]);
+    }
+  });
+
+  it('gives the two fresh-machine commands on its first screen', () => {
+    const firstScreen = read('README.md').split('\n').slice(0, 40).join('\n');
+    expect(firstScreen).toContain('npm run demo');
+    expect(firstScreen).toContain('npm test');
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from '@jest/globals';
+import { planChanges } from '../src/plan.js';
+import { commentMarker } from '../src/pr-comment.js';
+import { capBody, factsDiff, lineDiff, planEntries, renderReport } from '../src/report.js';
+import { desiredFor, liveAfterApply } from './fixtures.js';
+
+describe('lineDiff', () => {
+  it('marks removed and added lines and keeps common ones', () => {
+    expect(lineDiff('a\nb\nc', 'a\nc\nd')).toBe('  a\n- b\n  c\n+ d');
+  });
+});
+
+describe('factsDiff', () => {
+  it('names added and removed buckets, keys and principals', () => {
+    const before = desiredFor({ buckets: 'old-bucket\nkept-bucket' }).policies[0].document;
+    const after = desiredFor({ buckets: 'kept-bucket\nnew-bucket' }, ['arn:aws:kms:us-east-1:123456789012:key/k']).policies[0].document;
+    const lines = factsDiff(before, after);
+    expect(lines).toContain('**added** 1 bucket: `new-bucket`');
+    expect(lines).toContain('**removed** 1 bucket: `old-bucket`');
+    expect(lines).toContain('**added** 1 KMS key: `arn:aws:kms:us-east-1:123456789012:key/k`');
+  });
+});
+
+describe('renderReport', () => {
+  const report = (
+    mode: 'plan' | 'apply',
+    values: Record<string, string> = {},
+    live = { policies: [] } as Parameters<typeof planChanges>[1],
+  ) => {
+    const desired = desiredFor(values);
+    const plan = planChanges(desired, live, { adopt: false });
+    return renderReport({
+      mode,
+      roleName: desired.role.name,
+      roleArn: plan.roleArn,
+      policyArns: plan.policyArns,
+      changes: plan.changes,
+      applied: mode === 'apply',
+      desired,
+      buckets: [],
+      warnings: ['a warning'],
+      externalId: values['external-id'],
+    });
+  };
+
+  it('says what a plan would do, and that nothing was changed', () => {
+    const text = report('plan');
+    expect(text).toContain('📝 Plan: 3 changes');
+    expect(text).toContain('Nothing was changed');
+    expect(text).toContain('| ➕ | create-role | `arn:aws:iam::123456789012:role/activeloop-deeplake-access` |');
+    expect(text).toContain('- ⚠️ a warning');
+  });
+
+  it('ends with the manual step, including the external ID when there is one', () => {
+    const text = report('apply', { 'external-id': 'ext-42' });
+    expect(text).toContain('Remaining manual step');
+    expect(text).toContain('- Role ARN: `arn:aws:iam::123456789012:role/activeloop-deeplake-access`');
+    expect(text).toContain('- External ID: `ext-42`');
+  });
+
+  it('says in sync when there is nothing to do', () => {
+    const desired = desiredFor();
+    expect(report('plan', {}, liveAfterApply(desired))).toContain('✅ In sync');
+  });
+
+  it('redacts the account ID when asked', () => {
+    const desired = desiredFor();
+    const plan = planChanges(desired, { policies: [] }, { adopt: false });
+    const text = renderReport({
+      mode: 'plan',
+      roleName: 'r',
+      roleArn: plan.roleArn,
+      policyArns: plan.policyArns,
+      changes: plan.changes,
+      applied: false,
+      desired,
+      buckets: [],
+      warnings: [],
+      redact: (t) => t.split('123456789012').join('************'),
+    });
+    expect(text).not.toContain('123456789012');
+    expect(text).toContain('arn:aws:iam::************:role/activeloop-deeplake-access');
+  });
+});
+
+describe('planEntries', () => {
+  it('keeps what, which resource, why and drift, without documents', () => {
+    const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
+    expect(Object.keys(planEntries(plan.changes)[0])).toEqual(['action', 'resource', 'reason', 'drift']);
+  });
+});
+
+describe('capBody', () => {
+  it('leaves a short body alone', () => {
+    expect(capBody('short')).toBe('short');
+  });
+
+  it('cuts a long body at a line under the limit, closing an open code block', () => {
+    const body = `intro\n\`\`\`diff\n${'+ line\n'.repeat(20_000)}\`\`\`\n`;
+    const capped = capBody(body, 10_000);
+    expect(capped.length).toBeLessThanOrEqual(10_100);
+    expect((capped.match(/```/g) ?? []).length % 2).toBe(0);
+    expect(capped).toContain('the job summary has the full plan');
+  });
+});
+
+describe('commentMarker', () => {
+  it('is hidden and names the role, so each role keeps its own comment', () => {
+    expect(commentMarker('my-role')).toBe('<!-- activeloop-role-action:role=my-role -->');
+  });
+});
