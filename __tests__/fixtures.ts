@@ -37,7 +37,7 @@ export function liveAfterApply(desired: DesiredState, versions = 1): LiveState {
       maxSessionDuration: desired.role.maxSessionDuration,
       permissionsBoundary: desired.role.permissionsBoundary,
       trustPolicy: structuredClone(desired.role.trustPolicy),
-      tags: { ...desired.role.tags, [DIGEST_TAG_KEY]: roleDigest(desired.role) },
+      tags: { ...desired.role.tags, [DIGEST_TAG_KEY]: roleDigest(desired.role, Object.keys(desired.role.tags)) },
       attachedPolicyArns: desired.policies.map((p) => p.arn),
     },
     policies,

@@ -140,6 +140,22 @@ describe('planChanges', () => {
   });
 });
 
+describe('tag drift', () => {
+  it('calls a tag value changed by hand drift', () => {
+    const desired = desiredFor({ tags: 'team=ml' });
+    const live = liveAfterApply(desired);
+    live.role!.tags.team = 'hacked';
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes).toMatchObject([{ action: 'tag-role', drift: true, reason: 'tags were changed outside this action (team=ml)' }]);
+  });
+
+  it('calls a tag added to the inputs an input change', () => {
+    const live = liveAfterApply(desiredFor({ tags: 'team=ml' }));
+    const plan = planChanges(desiredFor({ tags: 'team=ml\ncost=42' }), live, { adopt: false });
+    expect(plan.changes).toMatchObject([{ action: 'tag-role', drift: false, reason: 'tags differ from the inputs (cost=42)' }]);
+  });
+});
+
 describe('touchesExisting', () => {
   it('does not count a first provisioning', () => {
     expect(touchesExisting(planChanges(desiredFor(), empty, { adopt: false }).changes)).toBe(false);

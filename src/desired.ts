@@ -1,7 +1,15 @@
 // The desired role and policies, built from the inputs and the KMS keys found. Pure.
 
 import { ActionError } from './errors.js';
-import { type Access, type BucketGrant, type Inputs, MAX_MANAGED_POLICIES, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './inputs.js';
+import {
+  type Access,
+  type BucketGrant,
+  DIGEST_TAG_KEY,
+  type Inputs,
+  MAX_MANAGED_POLICIES,
+  OWNER_TAG_KEY,
+  OWNER_TAG_VALUE,
+} from './inputs.js';
 import { canonical, digest, documentFacts, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policySize, type Statement } from './policy.js';
 
 export interface CallerIdentity {
@@ -209,15 +217,32 @@ export function packUnits(
   return bins.map((bin) => [...bin].sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0)));
 }
 
-/** The digest of the role settings this action writes, stored in a tag to tell drift from input changes. */
-export function roleDigest(role: {
-  trustPolicy: PolicyDocument;
-  description?: string;
-  maxSessionDuration?: number;
-  permissionsBoundary?: string;
-}): string {
+/**
+ * The digest of the role settings this action writes, stored in a tag to tell drift from input changes.
+ * Tags count only for the keys the inputs name: adding a tag to the inputs is not drift, changing its value by hand is.
+ */
+export function roleDigest(
+  role: {
+    trustPolicy: PolicyDocument;
+    description?: string;
+    maxSessionDuration?: number;
+    permissionsBoundary?: string;
+    tags: Record<string, string>;
+  },
+  tagKeys: string[],
+): string {
+  const tags = tagKeys
+    .filter((k) => k !== OWNER_TAG_KEY && k !== DIGEST_TAG_KEY)
+    .sort()
+    .map((k) => [k, role.tags[k] ?? null]);
   return digest(
-    JSON.stringify([canonical(role.trustPolicy), role.description ?? '', role.maxSessionDuration ?? 3600, role.permissionsBoundary ?? '']),
+    JSON.stringify([
+      canonical(role.trustPolicy),
+      role.description ?? '',
+      role.maxSessionDuration ?? 3600,
+      role.permissionsBoundary ?? '',
+      tags,
+    ]),
   );
 }
 

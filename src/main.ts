@@ -170,7 +170,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
 
     if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body);
 
-    const drifted = inputs.mode === 'plan' ? planned.changes.length > 0 : touchesExisting(applied);
+    const drifted = inputs.mode === 'plan' ? planned.changes.length > 0 : touchesExisting(applied) || applied.some((c) => c.drift);
     if (inputs.failOnDrift && drifted) {
       core.setFailed(
         inputs.mode === 'plan'

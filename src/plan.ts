@@ -166,7 +166,8 @@ function planRole(
   policiesExisted: boolean,
 ): { changes: Change[]; warnings: string[] } {
   const want = desired.role;
-  const wantDigest = roleDigest(want);
+  const tagKeys = Object.keys(want.tags);
+  const wantDigest = roleDigest(want, tagKeys);
   if (!role) {
     return {
       changes: [
@@ -191,7 +192,7 @@ function planRole(
   const changes: Change[] = [];
   const warnings: string[] = [];
   const lastWritten = role.tags[DIGEST_TAG_KEY];
-  const drifted = lastWritten !== undefined && lastWritten !== roleDigest(role);
+  const drifted = lastWritten !== undefined && lastWritten !== roleDigest(role, tagKeys);
   const why = (what: string) => (drifted ? `${what} was changed outside this action` : `${what} differs from the inputs`);
 
   if (!equivalent(role.trustPolicy, want.trustPolicy)) {
@@ -237,11 +238,15 @@ function planRole(
     warnings.push(`The role exists at path ${role.path}, not ${want.path}. IAM cannot move a role; it was kept at ${role.path}.`);
   }
 
-  const configChanged = changes.length > 0;
-  const tags = missingTags({ ...want.tags, ...(configChanged || !lastWritten ? { [DIGEST_TAG_KEY]: wantDigest } : {}) }, role.tags);
+  const tagChanges = missingTags(want.tags, role.tags);
+  const userTagChanges = Object.keys(tagChanges).filter((k) => k !== OWNER_TAG_KEY);
+  // The digest is rewritten along with what it covers (or when missing), never on its own.
+  const recordDigest = changes.length > 0 || userTagChanges.length > 0 || !lastWritten;
+  const tags = recordDigest ? missingTags({ ...want.tags, [DIGEST_TAG_KEY]: wantDigest }, role.tags) : tagChanges;
   if (Object.keys(tags).length) {
     const adopting = !owned(role.tags);
     const ownerRemoved = OWNER_TAG_KEY in tags && !adopting;
+    const changedTags = describeTags(Object.fromEntries(userTagChanges.map((k) => [k, tags[k]])));
     changes.push({
       action: 'tag-role',
       resource: role.arn,
@@ -251,10 +256,12 @@ function planRole(
         ? 'adopting a role this action did not create'
         : ownerRemoved
           ? `the ownership tag ${OWNER_TAG_KEY} was removed outside this action`
-          : configChanged
-            ? 'recording the settings written'
-            : `tags differ: ${describeTags(tags)}`,
-      drift: ownerRemoved,
+          : userTagChanges.length
+            ? drifted
+              ? `tags were changed outside this action (${changedTags})`
+              : `tags differ from the inputs (${changedTags})`
+            : 'recording the settings written',
+      drift: ownerRemoved || (drifted && userTagChanges.length > 0),
     });
   }
   return { changes, warnings };
