@@ -78,6 +78,36 @@ describe('applyChanges', () => {
     expect(iamMock.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
   });
 
+  it('writes independent policies at once, all before the role, and attaches them at once after it', async () => {
+    const desired = desiredFor({ buckets: Array.from({ length: 300 }, (_, i) => `bucket-${i}`).join('\n') });
+    const plan = planChanges(desired, { policies: [] }, { adopt: false });
+    let inFlight = 0;
+    let most = 0;
+    iamMock.on(CreatePolicyCommand).callsFake(async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return {};
+    });
+    await applyChanges(iam, plan.changes, options);
+    const names = commandNames();
+    const policies = desired.policies.length;
+    expect(most).toBe(policies);
+    expect(names.lastIndexOf('CreatePolicyCommand')).toBeLessThan(names.indexOf('CreateRoleCommand'));
+    expect(names.indexOf('AttachRolePolicyCommand')).toBeGreaterThan(names.indexOf('GetRoleCommand'));
+    expect(names.filter((n) => n === 'AttachRolePolicyCommand')).toHaveLength(policies);
+  });
+
+  it('keeps what the rest of a phase did when one change in it fails', async () => {
+    const desired = desiredFor({ buckets: Array.from({ length: 300 }, (_, i) => `bucket-${i}`).join('\n') });
+    const plan = planChanges(desired, { policies: [] }, { adopt: false });
+    iamMock.on(CreatePolicyCommand, { PolicyName: 'activeloop-deeplake-access-s3-2' }).rejects(awsError('AccessDenied', 403));
+    const done: unknown[] = [];
+    await expect(applyChanges(iam, plan.changes, options, done as never)).rejects.toThrow(/s3-2 was denied/);
+    expect(done).toHaveLength(desired.policies.length - 1);
+    expect(iamMock.commandCalls(CreateRoleCommand)).toHaveLength(0);
+  });
+
   it('turns AccessDenied into a sentence naming the call and the fix', async () => {
     const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
     iamMock.on(CreatePolicyCommand).rejects(awsError('AccessDenied', 403));

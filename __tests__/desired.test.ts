@@ -135,6 +135,13 @@ describe('packUnits', () => {
     expect(after).toHaveLength(1);
   });
 
+  it('merges the last policy into the others when everything fits again, even a key placed late', () => {
+    const before = packUnits(units(many(300), [KEY]), render, new Map());
+    const current = liveAssignment(before.map(render));
+    expect(current.get(`kms:${KEY}`)).toBeGreaterThan(0);
+    expect(packUnits(units(many(10), [KEY]), render, current)).toHaveLength(1);
+  });
+
   it('fails clearly when one bucket alone does not fit', () => {
     const prefixes = Array.from({ length: 200 }, (_, i) => `huge-bucket/prefix-number-${i}`);
     expect(() => packUnits(units(prefixes), render, new Map())).toThrow(/huge-bucket alone exceeds/);

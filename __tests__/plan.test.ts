@@ -152,7 +152,10 @@ describe('tag drift', () => {
   it('calls a tag added to the inputs an input change', () => {
     const live = liveAfterApply(desiredFor({ tags: 'team=ml' }));
     const plan = planChanges(desiredFor({ tags: 'team=ml\ncost=42' }), live, { adopt: false });
-    expect(plan.changes).toMatchObject([{ action: 'tag-role', drift: false, reason: 'tags differ from the inputs (cost=42)' }]);
+    expect(plan.changes).toMatchObject([
+      { action: 'tag-policy', drift: false, tags: { cost: '42' } },
+      { action: 'tag-role', drift: false, reason: 'tags differ from the inputs (cost=42)' },
+    ]);
   });
 });
 

@@ -150,11 +150,50 @@ async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions
   }
 }
 
-/** Executes the changes in order and returns those done. On an error, `done` holds what was applied before it. */
-export async function applyChanges(iam: IAMClient, changes: Change[], options: ApplyOptions, done: Change[] = []): Promise<Change[]> {
-  for (const change of changes) {
-    await applyChange(iam, change, options);
-    done.push(change);
+/**
+ * Which changes may run at once: writes to different policies, attachments, detachments, deletions.
+ * Changes to the role itself run one at a time (one entity: IAM answers ConcurrentModification).
+ * Policy writes that add grants form their own phase before those that only remove.
+ */
+function phase(change: Change, addsGrants: boolean): string {
+  switch (change.action) {
+    case 'create-policy':
+    case 'update-policy':
+    case 'tag-policy':
+      return addsGrants ? 'policies-adding' : 'policies';
+    case 'attach-policy':
+    case 'detach-policy':
+    case 'delete-policy':
+      return change.action;
+    default:
+      return `role:${change.action}`;
+  }
+}
+
+/**
+ * Executes the changes in the plan's order, running each phase's independent changes concurrently,
+ * and returns those done. On an error, `done` holds everything that was applied, and the first error is thrown.
+ */
+export async function applyChanges(
+  iam: IAMClient,
+  changes: Change[],
+  options: ApplyOptions,
+  done: Change[] = [],
+  addsGrants: (change: Change) => boolean = () => false,
+): Promise<Change[]> {
+  let i = 0;
+  while (i < changes.length) {
+    const key = phase(changes[i], addsGrants(changes[i]));
+    let end = i + 1;
+    while (end < changes.length && !key.startsWith('role:') && phase(changes[end], addsGrants(changes[end])) === key) end++;
+    const group = changes.slice(i, end);
+    const results = await Promise.allSettled(group.map((change) => applyChange(iam, change, options)));
+    results.forEach((r, j) => {
+      if (r.status === 'fulfilled') done.push(group[j]);
+    });
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    i = end;
   }
   return done;
 }

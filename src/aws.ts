@@ -5,9 +5,8 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { HttpProxyAgent } from 'http-proxy-agent';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { Env } from './inputs.js';
+import { BoundedRetryStrategy } from './retry.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -21,10 +20,6 @@ export interface AwsClients {
   kms: KMSClient;
   sts: STSClient;
 }
-
-// Bounded retries with the SDK's adaptive mode: throttling and 5xx back off and retry, and a
-// service that keeps failing ends the run in seconds, not minutes.
-export const MAX_ATTEMPTS = 6;
 
 function matchesNoProxy(host: string, noProxy: string): boolean {
   return noProxy
@@ -46,38 +41,38 @@ function endpointUrl(service: string, region: string, env: Env): URL {
   return new URL(specific || `https://${service}.${region}.amazonaws.com`);
 }
 
-/** An HTTP handler that goes through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY exempts the endpoint. */
-export function requestHandler(service: string, region: string, env: Env): NodeHttpHandler {
-  const options = { connectionTimeout: 5000, requestTimeout: 30000, httpsAgent: undefined as unknown, httpAgent: undefined as unknown };
-  const url = endpointUrl(service, region, env);
-  const noProxy = env.NO_PROXY ?? env.no_proxy ?? '';
+/** The proxy URL for an endpoint: HTTPS_PROXY or HTTP_PROXY by scheme, unless NO_PROXY exempts the host. */
+export function proxyFor(url: URL, env: Env): string | undefined {
   const proxy = url.protocol === 'https:' ? (env.HTTPS_PROXY ?? env.https_proxy) : (env.HTTP_PROXY ?? env.http_proxy);
-  if (proxy && !matchesNoProxy(url.hostname.toLowerCase(), noProxy)) {
-    if (url.protocol === 'https:') options.httpsAgent = new HttpsProxyAgent(proxy);
-    else options.httpAgent = new HttpProxyAgent(proxy);
-  }
-  return new NodeHttpHandler({
-    connectionTimeout: options.connectionTimeout,
-    requestTimeout: options.requestTimeout,
-    // Enough sockets for the bounded bucket reads to run in parallel.
-    httpsAgent: (options.httpsAgent as HttpsProxyAgent<string>) ?? { maxSockets: 64, keepAlive: true },
-    httpAgent: (options.httpAgent as HttpProxyAgent<string>) ?? { maxSockets: 64, keepAlive: true },
-  });
+  if (!proxy || matchesNoProxy(url.hostname.toLowerCase(), env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
+  return proxy;
 }
 
-export function createClients(region: string, credentials: AwsCredentials | undefined, env: Env = process.env): AwsClients {
-  const common = (service: string) => ({
+/** An HTTP handler for one service, through the proxy when one applies. */
+export async function requestHandler(service: string, region: string, env: Env): Promise<NodeHttpHandler> {
+  const url = endpointUrl(service, region, env);
+  const proxy = proxyFor(url, env);
+  // Enough sockets for the bounded bucket reads to run in parallel.
+  const agent = { maxSockets: 64, keepAlive: true };
+  // The proxy agents load only when a proxy is configured: most runs never need them.
+  const httpsAgent = proxy && url.protocol === 'https:' ? new (await import('https-proxy-agent')).HttpsProxyAgent(proxy, agent) : agent;
+  const httpAgent = proxy && url.protocol === 'http:' ? new (await import('http-proxy-agent')).HttpProxyAgent(proxy, agent) : agent;
+  return new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000, httpsAgent, httpAgent });
+}
+
+export async function createClients(region: string, credentials: AwsCredentials | undefined, env: Env = process.env): Promise<AwsClients> {
+  const retryStrategy = new BoundedRetryStrategy();
+  const common = async (service: string) => ({
     region,
     credentials,
-    maxAttempts: MAX_ATTEMPTS,
-    retryMode: 'adaptive',
-    requestHandler: requestHandler(service, region, env),
+    retryStrategy,
+    requestHandler: await requestHandler(service, region, env),
   });
   return {
-    iam: new IAMClient(common('iam')),
+    iam: new IAMClient(await common('iam')),
     // Buckets in other regions answer with a redirect; follow it.
-    s3: new S3Client({ ...common('s3'), followRegionRedirects: true }),
-    kms: new KMSClient(common('kms')),
-    sts: new STSClient(common('sts')),
+    s3: new S3Client({ ...(await common('s3')), followRegionRedirects: true }),
+    kms: new KMSClient(await common('kms')),
+    sts: new STSClient(await common('sts')),
   };
 }

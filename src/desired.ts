@@ -213,13 +213,26 @@ export function packUnits(
     }
   }
   while (bins.length > 1 && bins[bins.length - 1].length === 0) bins.pop();
+  // Fewer policies when possible: the last policy goes when all its units fit in the others (no partial moves,
+  // which would rewrite two policies without saving one).
+  while (bins.length > 1) {
+    const trial = bins.slice(0, -1).map((bin) => [...bin]);
+    const placed = bins[bins.length - 1].every((unit) => {
+      const home = trial.find((bin) => fits([...bin, unit]));
+      if (home) home.push(unit);
+      return home !== undefined;
+    });
+    if (!placed) break;
+    bins.splice(0, bins.length, ...trial);
+  }
   const order = new Map(units.map((u, i) => [u.key, i]));
   return bins.map((bin) => [...bin].sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0)));
 }
 
 /**
  * The digest of the role settings this action writes, stored in a tag to tell drift from input changes.
- * Tags count only for the keys the inputs name: adding a tag to the inputs is not drift, changing its value by hand is.
+ * Tags count only for the keys the inputs name that the role has: adding a tag to the inputs is not drift;
+ * changing or removing one by hand is.
  */
 export function roleDigest(
   role: {
@@ -232,9 +245,9 @@ export function roleDigest(
   tagKeys: string[],
 ): string {
   const tags = tagKeys
-    .filter((k) => k !== OWNER_TAG_KEY && k !== DIGEST_TAG_KEY)
+    .filter((k) => k !== OWNER_TAG_KEY && k !== DIGEST_TAG_KEY && k in role.tags)
     .sort()
-    .map((k) => [k, role.tags[k] ?? null]);
+    .map((k) => [k, role.tags[k]]);
   return digest(
     JSON.stringify([
       canonical(role.trustPolicy),

@@ -6,8 +6,7 @@ import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
 import { buildDesired, type CallerIdentity, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
 import { InputError, type Inputs, MAX_MANAGED_POLICIES, readInputs } from './inputs.js';
-import { type Change, owned, type Plan, planChanges, touchesExisting } from './plan.js';
-import { pullRequestTarget, upsertPlanComment } from './pr-comment.js';
+import { addsGrants, type Change, owned, type Plan, planChanges, touchesExisting } from './plan.js';
 import { discoverKmsKeys, type KmsDiscovery, type LiveState, readCallerIdentity, readLiveState } from './read.js';
 import { planEntries, renderReport } from './report.js';
 
@@ -76,7 +75,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
     let credentials: AwsCredentials | undefined;
     if (inputs.roleToAssume) {
       core.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
-      credentials = await assumeRoleWithOidc(createClients(inputs.region, undefined, env).sts, {
+      credentials = await assumeRoleWithOidc((await createClients(inputs.region, undefined, env)).sts, {
         roleArn: inputs.roleToAssume,
         audience: inputs.audience,
         getIdToken: (aud) => core.getIDToken(aud),
@@ -84,7 +83,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
         env,
       });
     }
-    const clients = createClients(inputs.region, credentials, env);
+    const clients = await createClients(inputs.region, credentials, env);
 
     // Every read starts at once; the critical path is identity → policy → policy version.
     const identityP = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(clients.sts));
@@ -122,7 +121,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
     if (inputs.mode === 'apply' && current.changes.length) {
       for (let round = 1; ; round++) {
         try {
-          await applyChanges(clients.iam, current.changes, { roleWaitSeconds: options.roleWaitSeconds ?? 60 }, applied);
+          await applyChanges(clients.iam, current.changes, { roleWaitSeconds: options.roleWaitSeconds ?? 60 }, applied, addsGrants);
           break;
         } catch (error) {
           if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {
@@ -184,6 +183,8 @@ export async function run(options: RunOptions = {}): Promise<void> {
 }
 
 async function commentOnPullRequest(inputs: Inputs, body: string): Promise<void> {
+  // Loaded only here: the GitHub client is a fair part of the bundle, and most runs never comment.
+  const { pullRequestTarget, upsertPlanComment } = await import('./pr-comment.js');
   const target = pullRequestTarget(inputs.githubToken);
   if (!target) return;
   if (!inputs.githubToken) {

@@ -343,7 +343,8 @@ function grantKeys(doc: PolicyDocument): string[] {
   return [...facts.buckets, ...facts.objectResources, ...facts.kmsKeys, ...facts.conditions];
 }
 
-function addsGrants(change: Change): boolean {
+/** Whether a policy write adds grants (it then goes before writes that only remove). */
+export function addsGrants(change: Change): boolean {
   if (change.action === 'create-policy') return true;
   if (change.action !== 'update-policy') return false;
   const before = new Set(grantKeys(change.previous));

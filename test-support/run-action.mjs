@@ -34,9 +34,18 @@ export function parseOutputFile(text) {
 /**
  * Runs the action. `inputs` are by input name; missing ones get action.yml's defaults, as on a runner.
  * Returns the exit code, logs, parsed outputs, the job summary and the ::error::/::warning:: annotations.
- * @param {{ inputs?: Record<string, string>, endpoint?: string, env?: Record<string, string | undefined>, eventName?: string, event?: unknown, timeoutMs?: number }} options
+ * `measureMemory` runs it under /usr/bin/time and adds `maxRssKb`.
+ * @param {{ inputs?: Record<string, string>, endpoint?: string, env?: Record<string, string | undefined>, eventName?: string, event?: unknown, timeoutMs?: number, measureMemory?: boolean }} options
  */
-export async function runAction({ inputs = {}, endpoint, env = {}, eventName = 'push', event = {}, timeoutMs = 120_000 }) {
+export async function runAction({
+  inputs = {},
+  endpoint,
+  env = {},
+  eventName = 'push',
+  event = {},
+  timeoutMs = 120_000,
+  measureMemory = false,
+}) {
   const dir = mkdtempSync(join(tmpdir(), 'activeloop-run-'));
   const outputFile = join(dir, 'output');
   const summaryFile = join(dir, 'summary');
@@ -74,7 +83,9 @@ export async function runAction({ inputs = {}, endpoint, env = {}, eventName = '
   };
   for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
   const started = Date.now();
-  const child = spawn(process.execPath, [join(root, 'dist', 'index.js')], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, join(root, 'dist', 'index.js')];
+  if (measureMemory) command.unshift('/usr/bin/time', '-f', 'maxrss-kb=%M');
+  const child = spawn(command[0], command.slice(1), { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -91,6 +102,7 @@ export async function runAction({ inputs = {}, endpoint, env = {}, eventName = '
     summary: readFileSync(summaryFile, 'utf8'),
     errors: stdout.split('\n').filter((l) => l.startsWith('::error')),
     warnings: stdout.split('\n').filter((l) => l.startsWith('::warning')),
+    maxRssKb: Number(/maxrss-kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN),
   };
   rmSync(dir, { recursive: true, force: true });
   return result;
