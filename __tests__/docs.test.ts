@@ -66,3 +66,28 @@ describe('README', () => {
     expect(firstScreen).toContain('npm test');
   });
 });
+
+describe('workflows', () => {
+  const files = readdirSync('.github/workflows').map((f) => `.github/workflows/${f}`);
+
+  it('pin every third-party action to a full commit SHA', () => {
+    const uses = [...files, ...readdirSync('examples').map((f) => `examples/${f}`)].flatMap((file) =>
+      [...read(file).matchAll(/uses:\s*([^\s#]+)/g)].map((m) => ({ file, ref: m[1] })),
+    );
+    const thirdParty = uses.filter(({ ref }) => !ref.startsWith('./') && !ref.startsWith('org/activeloop-role-action@'));
+    expect(thirdParty.length).toBeGreaterThan(5);
+    for (const { file, ref } of thirdParty) expect([file, ref, /@[0-9a-f]{40}$/.test(ref)]).toEqual([file, ref, true]);
+  });
+
+  it('are valid YAML with jobs, and give the token no more than they need', () => {
+    for (const file of files) {
+      const workflow = parse(read(file)) as { permissions?: Record<string, string>; jobs: Record<string, unknown> };
+      expect([file, Object.keys(workflow.jobs).length > 0]).toEqual([file, true]);
+      expect([file, workflow.permissions?.contents]).toEqual([file, file.endsWith('release.yml') ? 'write' : 'read']);
+    }
+  });
+
+  it('keep the example workflows for the three uses and the multi-account matrix', () => {
+    expect(readdirSync('examples').sort()).toEqual(['multi-account.yml', 'plan-pull-request.yml', 'provision.yml', 'reconcile.yml']);
+  });
+});

@@ -63,7 +63,7 @@ describe('run', () => {
 
   it('plans without a single mutating call, and outputs the plan', async () => {
     core.resetCore({ buckets: 'ml-datasets', mode: 'plan' });
-    await run({ env: {}, sleep: noSleep });
+    await run({ env: { GITHUB_STEP_SUMMARY: 'summary.md' }, sleep: noSleep });
     expect(core.errors()).toEqual([]);
     expect(mutatingCalls()).toEqual([]);
     expect(core.outputs.changed).toBe('true');
@@ -74,6 +74,14 @@ describe('run', () => {
     ]);
     expect(core.outputs['role-arn']).toBe('arn:aws:iam::123456789012:role/activeloop-deeplake-access');
     expect(core.summaryText).toContain('Nothing was changed');
+  });
+
+  it('prints the report to the log where there is no job summary file (a local run)', async () => {
+    core.resetCore({ buckets: 'ml-datasets', mode: 'plan' });
+    await run({ env: {}, sleep: noSleep });
+    expect(core.errors()).toEqual([]);
+    expect(core.summaryText).toBe('');
+    expect(core.log.find((l) => l.message.startsWith('No job summary file'))?.message).toContain('Remaining manual step');
   });
 
   it('converges when a concurrent run creates the role first', async () => {

@@ -82,8 +82,8 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const DESCRIPTION = /^[\t\n\r\x20-\x7E\xA1-\xFF]*$/;
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 // Characters a prefix may hold: S3's "safe" key characters minus the IAM wildcards * and ?,
-// and no $ (IAM policy variables), so nothing in the input can widen a Resource.
-const PREFIX_CHARS = /^[A-Za-z0-9!_.'()/=+@,:~-]+$/;
+// and no $ (IAM policy variables), so nothing in the input can widen a Resource. No comma: it separates entries.
+const PREFIX_CHARS = /^[A-Za-z0-9!_.'()/=+@:~-]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const BUCKET_RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
 const BUCKET_RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
@@ -161,7 +161,7 @@ export function parseBucketEntry(entry: string): BucketGrant {
     throw new InputError(
       input,
       entry,
-      "a prefix may contain only letters, digits, '/' and ! _ . ' ( ) = + @ , : ~ - (no wildcards * or ?, no $, no spaces)",
+      "a prefix may contain only letters, digits, '/' and ! _ . ' ( ) = + @ : ~ - (no wildcards * or ?, no $, no spaces)",
     );
   }
   const segments = prefix.split('/');

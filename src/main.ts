@@ -64,17 +64,49 @@ function kmsGrants(inputs: Inputs, identity: CallerIdentity, discovery: KmsDisco
 
 const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [] };
 
+/** The run's log. With mask-account-id, every line hides the account IDs it has been told about. */
+class Log {
+  private readonly accounts = new Set<string>();
+  private enabled = false;
+
+  mask(enabled: boolean, ...accounts: (string | undefined)[]): void {
+    this.enabled ||= enabled;
+    for (const a of accounts) if (a && /^\d{12}$/.test(a)) this.accounts.add(a);
+  }
+
+  redact = (text: string): string => {
+    if (!this.enabled) return text;
+    let out = text;
+    for (const a of this.accounts) out = out.split(a).join('************');
+    return out;
+  };
+
+  info(text: string): void {
+    core.info(this.redact(text));
+  }
+
+  warning(text: string): void {
+    core.warning(this.redact(text));
+  }
+
+  fail(text: string): void {
+    core.setFailed(this.redact(text));
+  }
+}
+
 export async function run(options: RunOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let inputs: Inputs | undefined;
+  const log = new Log();
   try {
     inputs = readInputs((name) => core.getInput(name), env);
+    log.mask(inputs.maskAccountId, inputs.roleToAssume?.split(':')[4]);
     maskAmbientCredentials(env, core.setSecret);
 
     let credentials: AwsCredentials | undefined;
     if (inputs.roleToAssume) {
-      core.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
+      log.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
       credentials = await assumeRoleWithOidc((await createClients(inputs.region, undefined, env)).sts, {
         roleArn: inputs.roleToAssume,
         audience: inputs.audience,
@@ -97,7 +129,8 @@ export async function run(options: RunOptions = {}): Promise<void> {
       : Promise.resolve(noDiscovery);
     const liveP = readIam({ inputs, clients }, identityP);
     const [identity, discovery, firstLive] = await Promise.all([identityP, discoveryP, liveP]);
-    core.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
+    log.mask(inputs.maskAccountId, identity.account);
+    log.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
 
     const ctx: Context = {
       inputs,
@@ -129,7 +162,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
               ? error
               : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
           }
-          core.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
+          log.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
           await sleep(250 * round + Math.floor(Math.random() * 250));
           ({ desired, plan: current } = plan(ctx, await readIam(ctx, Promise.resolve(identity))));
         }
@@ -145,13 +178,12 @@ export async function run(options: RunOptions = {}): Promise<void> {
     core.setOutput('plan', JSON.stringify(planEntries(reported)));
     core.setOutput('kms-key-arns', JSON.stringify(desired.kmsGrants.map((g) => g.keyArn)));
 
-    for (const w of ctx.warnings) core.warning(w);
+    for (const w of ctx.warnings) log.warning(w);
     for (const c of reported)
-      core.info(`${inputs.mode === 'apply' ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
-    if (reported.length === 0) core.info('In sync: nothing to change.');
-    core.info(`Role ARN: ${roleArn}`);
+      log.info(`${inputs.mode === 'apply' ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
+    if (reported.length === 0) log.info('In sync: nothing to change.');
+    log.info(`Role ARN: ${roleArn}`);
 
-    const redact = inputs.maskAccountId ? (t: string) => t.split(identity.account).join('************') : undefined;
     const body = renderReport({
       mode: inputs.mode,
       roleName: inputs.roleName,
@@ -163,41 +195,43 @@ export async function run(options: RunOptions = {}): Promise<void> {
       buckets: discovery.buckets,
       warnings: ctx.warnings,
       externalId: inputs.externalId,
-      redact,
+      redact: log.redact,
     });
-    await core.summary.addRaw(body).write();
+    // Outside a runner (a local run) there is no job summary file: the report goes to the log instead.
+    if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(body).write();
+    else log.info(`No job summary file (GITHUB_STEP_SUMMARY); the report:\n${body}`);
 
-    if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body);
+    if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body, log);
 
     const drifted = inputs.mode === 'plan' ? planned.changes.length > 0 : touchesExisting(applied) || applied.some((c) => c.drift);
     if (inputs.failOnDrift && drifted) {
-      core.setFailed(
+      log.fail(
         inputs.mode === 'plan'
           ? `fail-on-drift: the role ${inputs.roleName} differs from the inputs (${planned.changes.length} pending change(s); see the job summary).`
           : `fail-on-drift: the role ${inputs.roleName} had drifted; ${applied.length} change(s) were made to put it back (see the job summary).`,
       );
     }
   } catch (error) {
-    fail(error, inputs);
+    fail(error, inputs, log);
   }
 }
 
-async function commentOnPullRequest(inputs: Inputs, body: string): Promise<void> {
+async function commentOnPullRequest(inputs: Inputs, body: string, log: Log): Promise<void> {
   // Loaded only here: the GitHub client is a fair part of the bundle, and most runs never comment.
   const { pullRequestTarget, upsertPlanComment } = await import('./pr-comment.js');
   const target = pullRequestTarget(inputs.githubToken);
   if (!target) return;
   if (!inputs.githubToken) {
-    core.warning('pr-comment is on but github-token is empty; the plan is in the job summary only.');
+    log.warning('pr-comment is on but github-token is empty; the plan is in the job summary only.');
     return;
   }
   try {
     const result = await upsertPlanComment(target, inputs.roleName, body);
-    core.info(`PR comment ${result} on #${target.issueNumber}.`);
+    log.info(`PR comment ${result} on #${target.issueNumber}.`);
   } catch (error) {
     const status = (error as { status?: number }).status;
     // Fork PRs get a read-only token: the plan is still in the job summary, and the check does not fail for that.
-    core.warning(
+    log.warning(
       status === 403 || status === 404
         ? `Could not comment on PR #${target.issueNumber} (HTTP ${status}): the token cannot write to pull requests (a fork, or missing "permissions: pull-requests: write"). The plan is in the job summary.`
         : `Could not comment on PR #${target.issueNumber}: ${(error as Error).message}. The plan is in the job summary.`,
@@ -205,13 +239,13 @@ async function commentOnPullRequest(inputs: Inputs, body: string): Promise<void>
   }
 }
 
-function fail(error: unknown, inputs: Inputs | undefined): void {
+function fail(error: unknown, inputs: Inputs | undefined, log: Log): void {
   if (error instanceof InputError || error instanceof ActionError) {
-    core.setFailed(error.message);
+    log.fail(error.message);
   } else {
-    core.setFailed(
+    log.fail(
       `Unexpected error${inputs ? ` for role ${inputs.roleName}` : ''}: ${errorName(error)}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  if (error instanceof Error && error.stack) core.debug(error.stack);
+  if (error instanceof Error && error.stack) core.debug(log.redact(error.stack));
 }
