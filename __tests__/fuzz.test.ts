@@ -40,6 +40,7 @@ const hostile = fc.constantFrom(
   '\\',
   '{"Effect":"Allow"}',
   '"],"Resource":"*',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, on purpose
   '${aws:username}',
   '\n',
   '\r\n',
