@@ -17,7 +17,7 @@ import {
   UpdateRoleCommand,
   waitUntilRoleExists,
 } from '@aws-sdk/client-iam';
-import { awsCall, errorName } from './errors.js';
+import { awsCall, isNoSuchEntity } from './errors.js';
 import type { Change } from './plan.js';
 import { serialize } from './policy.js';
 
@@ -30,7 +30,18 @@ async function ignoreMissing(call: () => Promise<unknown>): Promise<void> {
   try {
     await call();
   } catch (error) {
-    if (!/NoSuchEntity/.test(errorName(error))) throw error;
+    if (!isNoSuchEntity(error)) throw error;
+  }
+}
+
+/** Deletes non-default policy versions, oldest first. */
+async function deleteVersions(iam: IAMClient, policyName: string, policyArn: string, versionIds: string[]): Promise<void> {
+  for (const versionId of versionIds) {
+    await ignoreMissing(() =>
+      awsCall(`iam:DeletePolicyVersion ${policyName} ${versionId}`, () =>
+        iam.send(new DeletePolicyVersionCommand({ PolicyArn: policyArn, VersionId: versionId })),
+      ),
+    );
   }
 }
 
@@ -55,13 +66,7 @@ async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions
       );
       return;
     case 'update-policy':
-      for (const versionId of change.pruneVersionIds) {
-        await ignoreMissing(() =>
-          awsCall(`iam:DeletePolicyVersion ${change.name} ${versionId}`, () =>
-            iam.send(new DeletePolicyVersionCommand({ PolicyArn: change.resource, VersionId: versionId })),
-          ),
-        );
-      }
+      await deleteVersions(iam, change.name, change.resource, change.pruneVersionIds);
       await awsCall(`iam:CreatePolicyVersion ${change.name}`, () =>
         iam.send(
           new CreatePolicyVersionCommand({ PolicyArn: change.resource, PolicyDocument: serialize(change.document), SetAsDefault: true }),
@@ -136,13 +141,7 @@ async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions
       );
       return;
     case 'delete-policy':
-      for (const versionId of change.versionIds) {
-        await ignoreMissing(() =>
-          awsCall(`iam:DeletePolicyVersion ${change.name} ${versionId}`, () =>
-            iam.send(new DeletePolicyVersionCommand({ PolicyArn: change.resource, VersionId: versionId })),
-          ),
-        );
-      }
+      await deleteVersions(iam, change.name, change.resource, change.versionIds);
       await ignoreMissing(() =>
         awsCall(`iam:DeletePolicy ${change.name}`, () => iam.send(new DeletePolicyCommand({ PolicyArn: change.resource }))),
       );

@@ -12,6 +12,12 @@ export function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 
+/** IAM's "not found" (the SDK names it with or without the Exception suffix). */
+export function isNoSuchEntity(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'NoSuchEntity' || name === 'NoSuchEntityException';
+}
+
 /** Errors a concurrent run can cause; the action re-reads and plans again instead of failing. */
 export function isRace(error: unknown): boolean {
   const name = errorName(error);
@@ -22,8 +28,7 @@ export function isRace(error: unknown): boolean {
     name === 'ConcurrentModificationException' ||
     name === 'LimitExceeded' ||
     name === 'LimitExceededException' ||
-    name === 'NoSuchEntity' ||
-    name === 'NoSuchEntityException'
+    isNoSuchEntity(error)
   );
 }
 

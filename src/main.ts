@@ -190,7 +190,6 @@ export async function run(options: RunOptions = {}): Promise<void> {
       roleArn,
       policyArns: current.policyArns,
       changes: reported,
-      applied: inputs.mode === 'apply',
       desired,
       buckets: discovery.buckets,
       warnings: ctx.warnings,

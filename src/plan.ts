@@ -127,15 +127,14 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
     const lastWritten = have.tags[DIGEST_TAG_KEY];
     const driftedDoc = lastWritten !== undefined && lastWritten !== policyDigest(have.document);
     if (!equivalent(have.document, want.document)) {
-      const versionsAfterPrune = have.versions.length;
+      const versions = have.versions.length;
       changes.push({
         action: 'update-policy',
         resource: have.arn,
         name: have.name,
         document: want.document,
         previous: have.document,
-        pruneVersionIds:
-          versionsAfterPrune >= MAX_POLICY_VERSIONS ? oldestNonDefault(have, versionsAfterPrune - MAX_POLICY_VERSIONS + 1) : [],
+        pruneVersionIds: versions >= MAX_POLICY_VERSIONS ? oldestNonDefault(have, versions - MAX_POLICY_VERSIONS + 1) : [],
         tags: missingTags(tags, have.tags),
         reason: driftedDoc
           ? `the policy was changed outside this action (default version ${have.defaultVersionId})`

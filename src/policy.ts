@@ -31,7 +31,7 @@ export function serialize(doc: PolicyDocument): string {
   return JSON.stringify(doc);
 }
 
-/** IAM's size measure: characters without whitespace outside strings is the quota; we count all of compact JSON, which is never less. */
+/** The size IAM's quota sees: it ignores whitespace, and compact JSON has none outside strings, so this never undercounts. */
 export function policySize(doc: PolicyDocument): number {
   return serialize(doc).length;
 }

@@ -14,7 +14,7 @@ import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, type S3Client, type ServerSideEncryptionByDefault } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { CallerIdentity, KmsGrant } from './desired.js';
-import { ActionError, errorName, httpStatus } from './errors.js';
+import { ActionError, errorName, httpStatus, isNoSuchEntity } from './errors.js';
 import type { BucketGrant } from './inputs.js';
 import { type PolicyDocument, parseDocument } from './policy.js';
 
@@ -75,10 +75,6 @@ function tagMap(tags: Tag[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? '';
   return out;
-}
-
-function isNotFound(error: unknown): boolean {
-  return errorName(error) === 'NoSuchEntity' || errorName(error) === 'NoSuchEntityException';
 }
 
 /** Runs `task` over `items` with at most `limit` at once, keeping result order. */
@@ -220,7 +216,7 @@ async function readPolicy(iam: IAMClient, arn: string): Promise<LivePolicy | und
   try {
     policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (isNoSuchEntity(error)) return undefined;
     throw error;
   }
   if (!policy?.DefaultVersionId) return undefined;
@@ -259,7 +255,7 @@ async function readRole(iam: IAMClient, roleName: string): Promise<LiveRole | un
       readAttachedPolicyArns(iam, roleName),
     ]);
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (isNoSuchEntity(error)) return undefined;
     throw error;
   }
   if (!role) return undefined;

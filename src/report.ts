@@ -23,8 +23,6 @@ export interface ReportInput {
   roleArn: string;
   policyArns: string[];
   changes: Change[];
-  /** Apply mode: whether the changes were made. */
-  applied: boolean;
   desired: DesiredState;
   buckets: BucketEncryption[];
   warnings: string[];
