@@ -1,6 +1,8 @@
 import {
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateRoleCommand,
+  DeletePolicyVersionCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
@@ -145,6 +147,66 @@ describe('run', () => {
       'tag-role',
       'attach-policy',
     ]);
+  });
+
+  it('converges when a concurrent run fills the policy versions (LimitExceeded), pruning the oldest', async () => {
+    const policyArn = 'arn:aws:iam::123456789012:policy/activeloop-deeplake-access-s3';
+    const version = (id: string, day: number, isDefault = false) => ({
+      VersionId: id,
+      IsDefaultVersion: isDefault,
+      CreateDate: new Date(Date.UTC(2026, 0, day)),
+    });
+    iam.on(GetPolicyCommand).resolves({
+      Policy: {
+        Arn: policyArn,
+        PolicyName: 'activeloop-deeplake-access-s3',
+        DefaultVersionId: 'v4',
+        Tags: [{ Key: 'managed-by', Value: 'activeloop-role-action' }],
+      },
+    });
+    iam.on(GetPolicyVersionCommand).resolves({
+      PolicyVersion: {
+        VersionId: 'v4',
+        Document: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::old-bucket/*' }],
+        }),
+      },
+    });
+    // Four versions when first read; five after the other run added one.
+    iam
+      .on(ListPolicyVersionsCommand)
+      .resolvesOnce({ Versions: [version('v1', 1), version('v2', 2), version('v3', 3), version('v4', 4, true)] })
+      .resolves({ Versions: [version('v1', 1), version('v2', 2), version('v3', 3), version('v4', 4), version('v5', 5, true)] });
+    iam.on(CreatePolicyVersionCommand).rejectsOnce(awsError('LimitExceeded', 409)).resolves({});
+    // The new role reads back once created (the apply waits for that).
+    iam.on(CreateRoleCommand).callsFake(() => {
+      iam
+        .on(GetRoleCommand)
+        .resolves({
+          Role: {
+            RoleName: 'activeloop-deeplake-access',
+            Arn: 'arn:aws:iam::123456789012:role/activeloop-deeplake-access',
+            Path: '/',
+            RoleId: 'x',
+            CreateDate: new Date(),
+          },
+        });
+      return {};
+    });
+    await run({ env: {}, sleep: noSleep, roleWaitSeconds: 5 });
+    expect(core.errors()).toEqual([]);
+    expect(iam.commandCalls(DeletePolicyVersionCommand).map((c) => c.args[0].input.VersionId)).toEqual(['v1']);
+    expect(iam.commandCalls(CreatePolicyVersionCommand)).toHaveLength(2);
+  });
+
+  it('writes what it changed, and what it did not, to the summary when apply stops on an error', async () => {
+    iam.on(CreateRoleCommand).rejects(awsError('AccessDenied', 403));
+    await run({ env: { GITHUB_STEP_SUMMARY: 'summary.md' }, sleep: noSleep });
+    expect(core.errors()[0]).toMatch(/^iam:CreateRole activeloop-deeplake-access was denied/);
+    expect(core.summaryText).toContain('❌ Apply stopped by an error after 1 change');
+    expect(core.summaryText).toContain('| ➕ | create-policy |');
+    expect(core.summaryText).toMatch(/#### Planned changes not made[\s\S]*create-role[\s\S]*attach-policy/);
   });
 
   it('names the bucket and the permission when the encryption read is denied', async () => {

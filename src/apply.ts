@@ -99,7 +99,10 @@ async function applyChange(iam: IAMClient, change: Change, options: ApplyOptions
       );
       // IAM is eventually consistent: wait until the role reads back, so a later step can use role-arn.
       await awsCall(`waiting for role ${change.name} to become readable`, () =>
-        waitUntilRoleExists({ client: iam, maxWaitTime: options.roleWaitSeconds, minDelay: 1, maxDelay: 5 }, { RoleName: change.name }),
+        waitUntilRoleExists(
+          { client: iam, maxWaitTime: Math.max(2, options.roleWaitSeconds), minDelay: 1, maxDelay: 5 },
+          { RoleName: change.name },
+        ),
       );
       return;
     case 'update-trust-policy':

@@ -158,9 +158,29 @@ export async function run(options: RunOptions = {}): Promise<void> {
           break;
         } catch (error) {
           if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {
-            throw error instanceof ActionError
-              ? error
-              : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
+            const failure =
+              error instanceof ActionError
+                ? error
+                : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
+            // Nothing lost: the summary still says what was changed before the error, and what was not.
+            await writeSummary(
+              env,
+              log,
+              renderReport({
+                mode: inputs.mode,
+                roleName: inputs.roleName,
+                roleArn: current.roleArn,
+                policyArns: current.policyArns,
+                changes: applied,
+                desired,
+                buckets: discovery.buckets,
+                warnings: ctx.warnings,
+                externalId: inputs.externalId,
+                redact: log.redact,
+                failure: { message: failure.message, notMade: current.changes.filter((c) => !applied.includes(c)) },
+              }),
+            );
+            throw failure;
           }
           log.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
           await sleep(250 * round + Math.floor(Math.random() * 250));
@@ -196,9 +216,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
       externalId: inputs.externalId,
       redact: log.redact,
     });
-    // Outside a runner (a local run) there is no job summary file: the report goes to the log instead.
-    if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(body).write();
-    else log.info(`No job summary file (GITHUB_STEP_SUMMARY); the report:\n${body}`);
+    await writeSummary(env, log, body);
 
     if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body, log);
 
@@ -213,6 +231,12 @@ export async function run(options: RunOptions = {}): Promise<void> {
   } catch (error) {
     fail(error, inputs, log);
   }
+}
+
+async function writeSummary(env: NodeJS.ProcessEnv, log: Log, body: string): Promise<void> {
+  // Outside a runner (a local run) there is no job summary file: the report goes to the log instead.
+  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(body).write();
+  else log.info(`No job summary file (GITHUB_STEP_SUMMARY); the report:\n${body}`);
 }
 
 async function commentOnPullRequest(inputs: Inputs, body: string, log: Log): Promise<void> {

@@ -29,6 +29,8 @@ export interface ReportInput {
   externalId?: string;
   /** Hides the account ID (mask-account-id). */
   redact?: (text: string) => string;
+  /** Apply stopped on an error: why, and the planned changes it did not make. */
+  failure?: { message: string; notMade: Change[] };
 }
 
 const ICONS: Record<Change['action'], string> = {
@@ -171,8 +173,18 @@ function bucketTable(buckets: BucketEncryption[]): string {
     : table;
 }
 
+function changeTable(changes: Change[]): string {
+  const rows = changes.map(
+    (c) => `| ${ICONS[c.action]} | ${c.action} | ${code(c.resource)} | ${cell(c.reason)} | ${c.drift ? '⚠️ yes' : ''} |`,
+  );
+  return ['| | change | resource | why | drift |', '|---|---|---|---|---|', ...rows, ''].join('\n');
+}
+
 function headline(input: ReportInput): string {
   const n = input.changes.length;
+  if (input.failure) {
+    return `❌ Apply stopped by an error after ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}; ${input.failure.notMade.length} planned change${input.failure.notMade.length === 1 ? ' was' : 's were'} not made. Every state in between is harmless; the next run continues from here.`;
+  }
   const drift = input.changes.filter((c) => c.drift).length;
   const driftNote = drift ? ` (${drift} to repair drift)` : '';
   if (n === 0) return `✅ In sync: the role ${code(input.roleName)} matches the inputs; nothing to change.`;
@@ -191,13 +203,11 @@ export function renderReport(input: ReportInput): string {
 
   if (input.changes.length) {
     const verb = input.mode === 'plan' ? 'Changes `apply` would make' : 'Changes made';
-    parts.push(`#### ${verb}\n`);
-    parts.push('| | change | resource | why | drift |\n|---|---|---|---|---|');
-    for (const c of input.changes) {
-      parts.push(`| ${ICONS[c.action]} | ${c.action} | ${code(c.resource)} | ${cell(c.reason)} | ${c.drift ? '⚠️ yes' : ''} |`);
-    }
-    parts.push('');
-    parts.push(...documentSections(input.changes));
+    parts.push(`#### ${verb}\n`, changeTable(input.changes), ...documentSections(input.changes));
+  }
+  if (input.failure) {
+    parts.push(`#### Error\n\n${input.failure.message}\n`);
+    if (input.failure.notMade.length) parts.push('#### Planned changes not made\n', changeTable(input.failure.notMade));
   }
   if (input.warnings.length) parts.push(`#### Warnings\n\n${input.warnings.map((w) => `- ⚠️ ${w}`).join('\n')}\n`);
   if (input.buckets.length) parts.push(`#### Buckets\n\n${bucketTable(input.buckets)}\n`);
