@@ -181,17 +181,15 @@ describe('run', () => {
     iam.on(CreatePolicyVersionCommand).rejectsOnce(awsError('LimitExceeded', 409)).resolves({});
     // The new role reads back once created (the apply waits for that).
     iam.on(CreateRoleCommand).callsFake(() => {
-      iam
-        .on(GetRoleCommand)
-        .resolves({
-          Role: {
-            RoleName: 'activeloop-deeplake-access',
-            Arn: 'arn:aws:iam::123456789012:role/activeloop-deeplake-access',
-            Path: '/',
-            RoleId: 'x',
-            CreateDate: new Date(),
-          },
-        });
+      iam.on(GetRoleCommand).resolves({
+        Role: {
+          RoleName: 'activeloop-deeplake-access',
+          Arn: 'arn:aws:iam::123456789012:role/activeloop-deeplake-access',
+          Path: '/',
+          RoleId: 'x',
+          CreateDate: new Date(),
+        },
+      });
       return {};
     });
     await run({ env: {}, sleep: noSleep, roleWaitSeconds: 5 });
