@@ -206,6 +206,21 @@ describe('ownership', () => {
   });
 });
 
+describe('role path', () => {
+  it('keeps the role and its policies where they are when role-path changes, and keeps managing them', async () => {
+    expect((await stack.run({ buckets: 'data-bucket', 'role-name': 'pathed-role' })).code).toBe(0);
+    const moved = await stack.run({ buckets: 'data-bucket', 'role-name': 'pathed-role', 'role-path': '/activeloop/' });
+    expect(moved.errors).toEqual([]);
+    expect(moved.warnings.join('\n')).toContain('The role exists at path /, not /activeloop/; IAM cannot move a role');
+    expect(moved.outputs.changed).toBe('false');
+    expect(moved.outputs['role-arn']).toBe(roleArn('pathed-role'));
+    const grown = await stack.run({ buckets: 'data-bucket', 'role-name': 'pathed-role', 'role-path': '/activeloop/', access: 'read-only' });
+    expect(JSON.parse(grown.outputs.plan)).toEqual([
+      expect.objectContaining({ action: 'update-policy', resource: policyArn('pathed-role-s3') }),
+    ]);
+  });
+});
+
 describe('concurrency', () => {
   it('converges when three runs provision the same role at once', async () => {
     const inputs = { buckets: 'data-bucket', 'role-name': 'raced-role', tags: 'team=ml' };

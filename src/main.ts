@@ -128,9 +128,22 @@ export async function run(options: RunOptions = {}): Promise<void> {
         )
       : Promise.resolve(noDiscovery);
     const liveP = readIam({ inputs, clients }, identityP);
-    const [identity, discovery, firstLive] = await Promise.all([identityP, discoveryP, liveP]);
+    const [identity, discovery, liveAtInputPath] = await Promise.all([identityP, discoveryP, liveP]);
     log.mask(inputs.maskAccountId, identity.account);
     log.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
+
+    // IAM cannot move a role. When it lives at another path (role-path changed), the role and its
+    // policies stay there: policy names are unique per account, so new ones at the new path would collide.
+    let firstLive = liveAtInputPath;
+    const pathWarnings: string[] = [];
+    const livePath = liveAtInputPath.role?.path;
+    if (livePath && livePath !== inputs.rolePath) {
+      pathWarnings.push(
+        `The role exists at path ${livePath}, not ${inputs.rolePath}; IAM cannot move a role, so the role and its policies stay at ${livePath}. To move them, delete the role and its policies by hand and run again.`,
+      );
+      inputs = { ...inputs, rolePath: livePath };
+      firstLive = await readIam({ inputs, clients }, identityP);
+    }
 
     const ctx: Context = {
       inputs,
@@ -138,7 +151,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
       identity,
       discovery,
       kmsGrants: kmsGrants(inputs, identity, discovery),
-      warnings: [...discovery.warnings],
+      warnings: [...pathWarnings, ...discovery.warnings],
     };
     for (const g of ctx.kmsGrants.filter((k) => k.crossAccount)) {
       ctx.warnings.push(

@@ -233,9 +233,6 @@ function planRole(
       `The role has the permissions boundary ${role.permissionsBoundary}, which is not in the inputs. It was left in place; set permissions-boundary to keep it explicitly.`,
     );
   }
-  if (role.path !== want.path) {
-    warnings.push(`The role exists at path ${role.path}, not ${want.path}. IAM cannot move a role; it was kept at ${role.path}.`);
-  }
 
   const tagChanges = missingTags(want.tags, role.tags);
   const userTagChanges = Object.keys(tagChanges).filter((k) => k !== OWNER_TAG_KEY);
