@@ -38,6 +38,17 @@ const mutatingCalls = () =>
     .flatMap((m) => m.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name))
     .filter((n) => MUTATING.test(n));
 
+/** The role as IAM returns it once created. */
+function liveRole() {
+  return {
+    RoleName: 'activeloop-deeplake-access',
+    Arn: 'arn:aws:iam::123456789012:role/activeloop-deeplake-access',
+    Path: '/',
+    RoleId: 'x',
+    CreateDate: new Date(),
+  };
+}
+
 function emptyAccount() {
   for (const m of all) {
     m.reset();
@@ -100,11 +111,7 @@ describe('run', () => {
     iam.on(CreateRoleCommand).callsFake(() => {
       iam.on(GetRoleCommand).resolves({
         Role: {
-          RoleName: 'activeloop-deeplake-access',
-          Arn: 'arn:aws:iam::123456789012:role/activeloop-deeplake-access',
-          Path: '/',
-          RoleId: 'x',
-          CreateDate: new Date(),
+          ...liveRole(),
           Description: 'Lets Activeloop (Deep Lake) read and write datasets in the listed S3 buckets. Managed by activeloop-role-action.',
           MaxSessionDuration: 3600,
           AssumeRolePolicyDocument: encodeURIComponent(
@@ -181,15 +188,7 @@ describe('run', () => {
     iam.on(CreatePolicyVersionCommand).rejectsOnce(awsError('LimitExceeded', 409)).resolves({});
     // The new role reads back once created (the apply waits for that).
     iam.on(CreateRoleCommand).callsFake(() => {
-      iam.on(GetRoleCommand).resolves({
-        Role: {
-          RoleName: 'activeloop-deeplake-access',
-          Arn: 'arn:aws:iam::123456789012:role/activeloop-deeplake-access',
-          Path: '/',
-          RoleId: 'x',
-          CreateDate: new Date(),
-        },
-      });
+      iam.on(GetRoleCommand).resolves({ Role: liveRole() });
       return {};
     });
     await run({ env: {}, sleep: noSleep, roleWaitSeconds: 5 });

@@ -45,7 +45,7 @@ function readIam(ctx: Pick<Context, 'inputs' | 'clients'>, identity: Promise<Cal
 }
 
 /** Plans from a fresh read: the desired packing keeps units in the policies (ours) that hold them now. */
-function plan(ctx: Context, live: LiveState): { desired: DesiredState; plan: Plan } {
+function plan(ctx: Context, live: LiveState): Planned {
   const current = candidatePolicyArns(ctx.inputs, ctx.identity).map((arn) => {
     const p = live.policies.find((x) => x.arn === arn);
     return p && owned(p.tags) ? p.document : undefined;
@@ -159,51 +159,34 @@ export async function run(options: RunOptions = {}): Promise<void> {
       );
     }
 
-    let { desired, plan: current } = plan(ctx, firstLive);
-    const planned = current;
-    ctx.warnings.push(...current.warnings);
-    const applied: Change[] = [];
-
-    if (inputs.mode === 'apply' && current.changes.length) {
-      for (let round = 1; ; round++) {
-        try {
-          await applyChanges(clients.iam, current.changes, { roleWaitSeconds: options.roleWaitSeconds ?? 60 }, applied, addsGrants);
-          break;
-        } catch (error) {
-          if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {
-            const failure =
-              error instanceof ActionError
-                ? error
-                : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
-            // Nothing lost: the summary still says what was changed before the error, and what was not.
-            await writeSummary(
-              env,
-              log,
-              renderReport({
-                mode: inputs.mode,
-                roleName: inputs.roleName,
-                roleArn: current.roleArn,
-                policyArns: current.policyArns,
-                changes: applied,
-                desired,
-                buckets: discovery.buckets,
-                warnings: ctx.warnings,
-                externalId: inputs.externalId,
-                redact: log.redact,
-                failure: { message: failure.message, notMade: current.changes.filter((c) => !applied.includes(c)) },
-              }),
-            );
-            throw failure;
-          }
-          log.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
-          await sleep(250 * round + Math.floor(Math.random() * 250));
-          ({ desired, plan: current } = plan(ctx, await readIam(ctx, Promise.resolve(identity))));
-        }
-      }
+    const first = plan(ctx, firstLive);
+    ctx.warnings.push(...first.plan.warnings);
+    const outcome: ApplyOutcome =
+      inputs.mode === 'apply' && first.plan.changes.length
+        ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
+        : { last: first, applied: [] };
+    const { desired, plan: current } = outcome.last;
+    const reported = inputs.mode === 'apply' ? outcome.applied : first.plan.changes;
+    const roleArn = current.roleArn;
+    const body = renderReport({
+      mode: inputs.mode,
+      roleName: inputs.roleName,
+      roleArn,
+      policyArns: current.policyArns,
+      changes: reported,
+      desired,
+      buckets: discovery.buckets,
+      warnings: ctx.warnings,
+      externalId: inputs.externalId,
+      redact: log.redact,
+      failure: outcome.error && { message: outcome.error.message, notMade: current.changes.filter((c) => !outcome.applied.includes(c)) },
+    });
+    if (outcome.error) {
+      // Nothing lost: the summary still says what was changed before the error, and what was not.
+      await writeSummary(env, log, body);
+      throw outcome.error;
     }
 
-    const reported = inputs.mode === 'apply' ? applied : planned.changes;
-    const roleArn = current.roleArn;
     core.setOutput('role-arn', roleArn);
     core.setOutput('policy-arn', current.policyArns[0]);
     core.setOutput('policy-arns', JSON.stringify(current.policyArns));
@@ -217,32 +200,63 @@ export async function run(options: RunOptions = {}): Promise<void> {
     if (reported.length === 0) log.info('In sync: nothing to change.');
     log.info(`Role ARN: ${roleArn}`);
 
-    const body = renderReport({
-      mode: inputs.mode,
-      roleName: inputs.roleName,
-      roleArn,
-      policyArns: current.policyArns,
-      changes: reported,
-      desired,
-      buckets: discovery.buckets,
-      warnings: ctx.warnings,
-      externalId: inputs.externalId,
-      redact: log.redact,
-    });
     await writeSummary(env, log, body);
 
     if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body, log);
 
-    const drifted = inputs.mode === 'plan' ? planned.changes.length > 0 : touchesExisting(applied) || applied.some((c) => c.drift);
+    const drifted = inputs.mode === 'plan' ? reported.length > 0 : touchesExisting(reported) || reported.some((c) => c.drift);
     if (inputs.failOnDrift && drifted) {
       log.fail(
         inputs.mode === 'plan'
-          ? `fail-on-drift: the role ${inputs.roleName} differs from the inputs (${planned.changes.length} pending change(s); see the job summary).`
-          : `fail-on-drift: the role ${inputs.roleName} had drifted; ${applied.length} change(s) were made to put it back (see the job summary).`,
+          ? `fail-on-drift: the role ${inputs.roleName} differs from the inputs (${reported.length} pending change(s); see the job summary).`
+          : `fail-on-drift: the role ${inputs.roleName} had drifted; ${reported.length} change(s) were made to put it back (see the job summary).`,
       );
     }
   } catch (error) {
     fail(error, inputs, log);
+  }
+}
+
+interface Planned {
+  desired: DesiredState;
+  plan: Plan;
+}
+
+interface ApplyOutcome {
+  /** The last plan: its role and policy ARNs are what the run ends with. */
+  last: Planned;
+  applied: Change[];
+  /** Set when apply stopped; `applied` then holds what was done before. */
+  error?: ActionError;
+}
+
+/**
+ * Applies the plan. When a concurrent run gets in the way (a race error), reads IAM again, plans again
+ * and carries on, for up to MAX_APPLY_ROUNDS rounds.
+ */
+async function applyConverging(
+  ctx: Context,
+  first: Planned,
+  options: { roleWaitSeconds: number; log: Log; sleep: (ms: number) => Promise<void> },
+): Promise<ApplyOutcome> {
+  const applied: Change[] = [];
+  let last = first;
+  for (let round = 1; ; round++) {
+    try {
+      await applyChanges(ctx.clients.iam, last.plan.changes, { roleWaitSeconds: options.roleWaitSeconds }, applied, addsGrants);
+      return { last, applied };
+    } catch (error) {
+      if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {
+        const failure =
+          error instanceof ActionError
+            ? error
+            : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
+        return { last, applied, error: failure };
+      }
+      options.log.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
+      await options.sleep(250 * round + Math.floor(Math.random() * 250));
+      last = plan(ctx, await readIam(ctx, Promise.resolve(ctx.identity)));
+    }
   }
 }
 
