@@ -120,6 +120,34 @@ describe('bad input', () => {
   });
 });
 
+describe('rejected credentials', () => {
+  it('fail cleanly, without a stack trace, while bucket reads are still under way', async () => {
+    // STS refuses the credentials at once; S3 answers slowly.
+    const sts = createServer((_, res) => {
+      res.writeHead(403, { 'content-type': 'text/xml' });
+      res.end(
+        '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>1</RequestId></ErrorResponse>',
+      );
+    });
+    await new Promise<void>((resolve) => sts.listen(0, '127.0.0.1', resolve));
+    stack.proxy.options.latencyMs = 1500;
+    try {
+      const result = await stack.run(
+        { buckets: 'sse-s3-bucket\nunencrypted-bucket' },
+        { env: { AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${(sts.address() as { port: number }).port}` } },
+      );
+      expect(result.code).toBe(1);
+      expect(result.errors).toEqual([
+        '::error::sts:GetCallerIdentity failed: the AWS credentials are invalid or expired (InvalidClientTokenId: The security token included in the request is invalid.).',
+      ]);
+      expect(result.stderr).not.toMatch(/triggerUncaughtException|\n\s+at /);
+    } finally {
+      stack.proxy.options.latencyMs = 0;
+      sts.close();
+    }
+  });
+});
+
 describe('OIDC', () => {
   it("exchanges the runner's ID token for the role-to-assume and masks the credentials", async () => {
     // A stand-in for the runner's ID-token endpoint.

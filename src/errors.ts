@@ -41,11 +41,12 @@ function isAccessDenied(error: unknown): boolean {
 export function describeAwsError(operation: string, error: unknown): string {
   const name = errorName(error);
   const message = error instanceof Error && error.message && !error.message.startsWith('Unexpected token') ? error.message : '';
-  if (isAccessDenied(error)) {
-    return `${operation} was denied (${name}${message ? `: ${message}` : ''}). The credentials running the action need the permissions listed in the README ("Permissions the action needs").`;
-  }
+  // Rejected credentials also answer 403: tell them apart from a missing permission first.
   if (/ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(name)) {
     return `${operation} failed: the AWS credentials are invalid or expired (${name}${message ? `: ${message}` : ''}).`;
+  }
+  if (isAccessDenied(error)) {
+    return `${operation} was denied (${name}${message ? `: ${message}` : ''}). The credentials running the action need the permissions listed in the README ("Permissions the action needs").`;
   }
   if (/CredentialsProviderError/.test(name) || /Could not load credentials/.test(message)) {
     return `${operation} failed: no AWS credentials were found. Set role-to-assume (with permissions: id-token: write) or configure credentials in an earlier step, for example with aws-actions/configure-aws-credentials.`;

@@ -1,4 +1,11 @@
 // The action's entry point: the runner executes dist/index.js, built from this file.
+import * as core from '@actions/core';
 import { run } from './main.js';
+
+// A last guard: an error that escapes run() is reported as a failed step, never as a stack trace.
+process.on('unhandledRejection', (reason) => {
+  core.setFailed(`Unexpected error: ${reason instanceof Error ? reason.message : String(reason)}`);
+  if (reason instanceof Error && reason.stack) core.debug(reason.stack);
+});
 
 await run();

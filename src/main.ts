@@ -54,12 +54,13 @@ function plan(ctx: Context, live: LiveState): Planned {
   return { desired, plan: planChanges(desired, live, { adopt: ctx.inputs.adopt }) };
 }
 
+/** The keys found on the buckets and those in kms-key-arns, each marked when it belongs to another account. */
 function kmsGrants(inputs: Inputs, identity: CallerIdentity, discovery: KmsDiscovery): KmsGrant[] {
-  const grants = new Map(discovery.grants.map((g) => [g.keyArn, g]));
-  for (const keyArn of inputs.kmsKeyArns) {
-    if (!grants.has(keyArn)) grants.set(keyArn, { keyArn, buckets: [], crossAccount: keyArn.split(':')[4] !== identity.account });
-  }
-  return [...grants.values()].sort((a, b) => a.keyArn.localeCompare(b.keyArn));
+  const found = new Map(discovery.grants.map((g) => [g.keyArn, g.buckets]));
+  const arns = new Set([...found.keys(), ...inputs.kmsKeyArns]);
+  return [...arns]
+    .sort()
+    .map((keyArn) => ({ keyArn, buckets: found.get(keyArn) ?? [], crossAccount: keyArn.split(':')[4] !== identity.account }));
 }
 
 const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [] };
@@ -119,14 +120,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
 
     // Every read starts at once; the critical path is identity → policy → policy version.
     const identityP = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(clients.sts));
-    const discoveryP = inputs.detectKms
-      ? discoverKmsKeys(
-          clients.s3,
-          clients.kms,
-          inputs.buckets,
-          identityP.then((id) => id.account),
-        )
-      : Promise.resolve(noDiscovery);
+    const discoveryP = inputs.detectKms ? discoverKmsKeys(clients.s3, clients.kms, inputs.buckets) : Promise.resolve(noDiscovery);
     const liveP = readIam({ inputs, clients }, identityP);
     const [identity, discovery, liveAtInputPath] = await Promise.all([identityP, discoveryP, liveP]);
     log.mask(inputs.maskAccountId, identity.account);

@@ -64,7 +64,8 @@ export interface BucketEncryption {
 }
 
 export interface KmsDiscovery {
-  grants: KmsGrant[];
+  /** Keys to grant and the buckets that use them; main.ts marks those of other accounts. */
+  grants: Omit<KmsGrant, 'crossAccount'>[];
   buckets: BucketEncryption[];
   warnings: string[];
 }
@@ -110,12 +111,7 @@ interface KeyDescription {
  * Finds each bucket's default-encryption key and keeps the customer-managed ones (spec behaviour 4).
  * Each key is described once, however many buckets use it. Failures are collected for all buckets.
  */
-export async function discoverKmsKeys(
-  s3: S3Client,
-  kms: KMSClient,
-  buckets: BucketGrant[],
-  account: Promise<string>,
-): Promise<KmsDiscovery> {
+export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: BucketGrant[]): Promise<KmsDiscovery> {
   const descriptions = new Map<string, Promise<KeyDescription | Error>>();
   const describe = (keyId: string) => {
     let known = descriptions.get(keyId);
@@ -187,15 +183,10 @@ export async function discoverKmsKeys(
   if (failures.length) {
     throw new BucketReadError(`Could not inspect ${failures.length} bucket(s) for KMS encryption:\n- ${failures.join('\n- ')}`);
   }
-  const caller = await account;
-  const byKey = new Map<string, KmsGrant>();
+  const byKey = new Map<string, Omit<KmsGrant, 'crossAccount'>>();
   for (const r of results) {
     if (!r.grantedKeyArn) continue;
-    const grant = byKey.get(r.grantedKeyArn) ?? {
-      keyArn: r.grantedKeyArn,
-      buckets: [],
-      crossAccount: r.grantedKeyArn.split(':')[4] !== caller,
-    };
+    const grant = byKey.get(r.grantedKeyArn) ?? { keyArn: r.grantedKeyArn, buckets: [] };
     grant.buckets.push(r.bucket);
     byKey.set(r.grantedKeyArn, grant);
   }
