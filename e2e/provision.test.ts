@@ -120,6 +120,28 @@ describe('bad input', () => {
   });
 });
 
+describe('proxy variables', () => {
+  it('sends every AWS call through HTTP_PROXY, unless NO_PROXY names the endpoint', async () => {
+    // The counting proxy also serves as a forward proxy: the action talks to moto directly, via it.
+    stack.proxy.clear();
+    const proxied = await stack.run(
+      { buckets: 'sse-s3-bucket', mode: 'plan' },
+      { endpoint: stack.motoEndpoint, env: { HTTP_PROXY: stack.endpoint } },
+    );
+    expect(proxied.errors).toEqual([]);
+    const operations = stack.proxy.calls.map((c) => c.operation);
+    expect(operations).toEqual(expect.arrayContaining(['sts:GetCallerIdentity', 'iam:GetRole', 's3:GetBucketEncryption']));
+
+    stack.proxy.clear();
+    const direct = await stack.run(
+      { buckets: 'sse-s3-bucket', mode: 'plan' },
+      { endpoint: stack.motoEndpoint, env: { HTTP_PROXY: stack.endpoint, NO_PROXY: 'localhost,127.0.0.1' } },
+    );
+    expect(direct.errors).toEqual([]);
+    expect(stack.proxy.calls).toEqual([]);
+  });
+});
+
 describe('rejected credentials', () => {
   it('fail cleanly, without a stack trace, while bucket reads are still under way', async () => {
     // STS refuses the credentials at once; S3 answers slowly.
