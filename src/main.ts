@@ -23,7 +23,6 @@ interface Context {
   inputs: Inputs;
   clients: AwsClients;
   identity: CallerIdentity;
-  discovery: KmsDiscovery;
   kmsGrants: KmsGrant[];
   warnings: string[];
 }
@@ -143,7 +142,6 @@ export async function run(options: RunOptions = {}): Promise<void> {
       inputs,
       clients,
       identity,
-      discovery,
       kmsGrants: kmsGrants(inputs, identity, discovery),
       warnings: [...pathWarnings, ...discovery.warnings],
     };

@@ -54,8 +54,6 @@ export type Change = Base &
     | { action: 'delete-policy'; name: string; versionIds: string[] }
   );
 
-export type ChangeAction = Change['action'];
-
 export interface Plan {
   changes: Change[];
   warnings: string[];
