@@ -8,6 +8,10 @@ describe('lineDiff', () => {
   it('marks removed and added lines and keeps common ones', () => {
     expect(lineDiff('a\nb\nc', 'a\nc\nd')).toBe('  a\n- b\n  c\n+ d');
   });
+
+  it('does not show a line as changed when only its trailing comma changed', () => {
+    expect(lineDiff('[\n  "a",\n  "b"\n]', '[\n  "a",\n  "b",\n  "c"\n]')).toBe('  [\n    "a",\n    "b",\n+   "c"\n  ]');
+  });
 });
 
 describe('factsDiff', () => {

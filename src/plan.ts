@@ -254,7 +254,7 @@ function planRole(
             ? drifted
               ? `tags were changed outside this action (${changedTags})`
               : `tags differ from the inputs (${changedTags})`
-            : 'recording the settings written',
+            : 'records a digest of the settings written, to tell later drift from input changes',
       drift: ownerRemoved || (drifted && userTagChanges.length > 0),
     });
   }

@@ -70,23 +70,28 @@ function displayJson(doc: PolicyDocument): string {
   return JSON.stringify({ Version: doc.Version, Statement: sorted }, null, 2);
 }
 
-/** A unified-style line diff (longest common subsequence); big inputs fall back to old-then-new. */
+/**
+ * A unified-style line diff (longest common subsequence); big inputs fall back to old-then-new.
+ * Lines are compared without a trailing comma, so a line that only gained or lost one in JSON is not shown as changed.
+ */
 export function lineDiff(before: string, after: string): string {
   const a = before.split('\n');
   const b = after.split('\n');
+  const ka = a.map((l) => l.replace(/,$/, ''));
+  const kb = b.map((l) => l.replace(/,$/, ''));
   if (a.length * b.length > 4_000_000) return [...a.map((l) => `- ${l}`), ...b.map((l) => `+ ${l}`)].join('\n');
   const lcs: Uint32Array[] = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
-      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      lcs[i][j] = ka[i] === kb[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
     }
   }
   const out: string[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      out.push(`  ${a[i]}`);
+    if (i < a.length && j < b.length && ka[i] === kb[j]) {
+      out.push(`  ${b[j]}`);
       i++;
       j++;
     } else if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) out.push(`+ ${b[j++]}`);
@@ -197,8 +202,9 @@ function headline(input: ReportInput): string {
 export function renderReport(input: ReportInput): string {
   const redact = input.redact ?? ((t: string) => t);
   const parts: string[] = [`### Activeloop role: ${code(input.roleName)}`, '', headline(input), ''];
+  const keys = input.desired.kmsGrants.map((k) => code(k.keyArn)).join(', ') || 'none';
   parts.push(
-    `| | |\n|---|---|\n| Role ARN | ${code(input.roleArn)} |\n| Managed policies | ${input.policyArns.map(code).join('<br>')} |\n| KMS keys granted | ${input.desired.kmsGrants.length ? input.desired.kmsGrants.map((k) => code(k.keyArn)).join('<br>') : 'none'} |\n`,
+    `- **Role ARN**: ${code(input.roleArn)}\n- **Managed policies**: ${input.policyArns.map(code).join(', ')}\n- **KMS keys granted**: ${keys}\n`,
   );
 
   if (input.changes.length) {
