@@ -13,6 +13,7 @@ import {
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { applyChanges } from '../src/apply.js';
+import type { Change } from '../src/changes.js';
 import { ActionError } from '../src/errors.js';
 import { planChanges } from '../src/plan.js';
 import { desiredFor, liveAfterApply } from './fixtures.js';
@@ -116,5 +117,34 @@ describe('applyChanges', () => {
     expect((error as Error).message).toMatch(/^iam:CreatePolicy activeloop-deeplake-access-s3 was denied \(AccessDenied/);
     expect((error as Error).message).toContain('Permissions the action needs');
     expect(iamMock.commandCalls(CreateRoleCommand)).toHaveLength(0);
+  });
+
+  it('finishes a policy write that adds grants before a write that only removes begins', async () => {
+    const doc = { Version: '2012-10-17', Statement: [] };
+    const update = (name: string, addsGrants: boolean): Change => ({
+      action: 'update-policy',
+      resource: `arn:aws:iam::123456789012:policy/${name}`,
+      name,
+      document: doc,
+      previous: doc,
+      pruneVersionIds: [],
+      tags: {},
+      addsGrants,
+      reason: 'test',
+      drift: false,
+    });
+    const events: string[] = [];
+    iamMock.on(CreatePolicyVersionCommand).callsFake(async (input: { PolicyArn: string }) => {
+      const name = input.PolicyArn.split('/').pop();
+      events.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, 5));
+      events.push(`end ${name}`);
+      return {};
+    });
+    await applyChanges(iam, [update('gains-a', true), update('gains-b', true), update('loses', false)], options);
+    expect(events.indexOf('start loses')).toBeGreaterThan(events.indexOf('end gains-a'));
+    expect(events.indexOf('start loses')).toBeGreaterThan(events.indexOf('end gains-b'));
+    // The two adding writes are independent: they run at once.
+    expect(events.indexOf('start gains-b')).toBeLessThan(events.indexOf('end gains-a'));
   });
 });

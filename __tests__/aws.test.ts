@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { proxyFor } from '../src/aws.js';
+import { ACTION_VERSION, proxyFor, userAgent } from '../src/aws.js';
 
 const iam = new URL('https://iam.amazonaws.com');
 
@@ -20,5 +21,33 @@ describe('proxyFor', () => {
 
   it('keeps the proxy when NO_PROXY names other hosts only', () => {
     expect(proxyFor(iam, { HTTPS_PROXY: 'http://proxy:3128', no_proxy: 'example.com,myamazonaws.com' })).toBe('http://proxy:3128');
+  });
+});
+
+describe('userAgent', () => {
+  it('carries the version package.json declares', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    expect(ACTION_VERSION).toBe(pkg.version);
+  });
+
+  it.each([
+    [{}, [['activeloop-role-action', ACTION_VERSION]]],
+    [
+      { GITHUB_REPOSITORY: 'octo/lake', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '3' },
+      [
+        ['activeloop-role-action', ACTION_VERSION],
+        ['md/repo', 'octo#lake'],
+        ['md/run', '42#3'],
+      ],
+    ],
+    [
+      { GITHUB_RUN_ID: '42' },
+      [
+        ['activeloop-role-action', ACTION_VERSION],
+        ['md/run', '42'],
+      ],
+    ],
+  ])('%j', (env, pairs) => {
+    expect(userAgent(env)).toEqual(pairs);
   });
 });

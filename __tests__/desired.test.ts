@@ -10,7 +10,8 @@ import {
   trustPolicy,
 } from '../src/desired.js';
 import { mergeBucketGrants, parseBucketEntry } from '../src/inputs.js';
-import { documentFacts, MANAGED_POLICY_MAX_CHARS, policySize, type Statement, statements } from '../src/policy.js';
+import { documentFacts, policySize, type Statement, statements } from '../src/policy.js';
+import { MANAGED_POLICY_MAX_CHARS } from '../src/quotas.js';
 import { identity, inputs } from './fixtures.js';
 
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -1,7 +1,8 @@
 // Hand-made desired and live states for the pure planner tests.
-import { buildDesired, type CallerIdentity, type DesiredState, policyDigest, roleDigest } from '../src/desired.js';
-import { DIGEST_TAG_KEY, type Inputs, readInputs } from '../src/inputs.js';
-import type { LivePolicy, LiveState } from '../src/read.js';
+import { buildDesired, type DesiredState, policyDigest, roleDigest } from '../src/desired.js';
+import { type Inputs, readInputs } from '../src/inputs.js';
+import { DIGEST_TAG_KEY } from '../src/ownership.js';
+import type { CallerIdentity, LivePolicy, LiveState } from '../src/read.js';
 
 export const identity: CallerIdentity = { account: '123456789012', partition: 'aws', arn: 'arn:aws:iam::123456789012:user/ci' };
 

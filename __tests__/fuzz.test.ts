@@ -4,32 +4,13 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { buildDesired } from '../src/desired.js';
 import { InputError, type Inputs, readInputs } from '../src/inputs.js';
-import { MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policySize, serialize, statements } from '../src/policy.js';
+import { type PolicyDocument, policySize, serialize, statements } from '../src/policy.js';
+import { MANAGED_POLICY_MAX_CHARS } from '../src/quotas.js';
+import { INPUT_NAMES } from './action-inputs.js';
 import { identity } from './fixtures.js';
 
-const INPUTS = [
-  'buckets',
-  'role-name',
-  'policy-name',
-  'mode',
-  'access',
-  'trusted-principals',
-  'external-id',
-  'detect-kms',
-  'kms-key-arns',
-  'role-to-assume',
-  'audience',
-  'aws-region',
-  'role-path',
-  'role-description',
-  'max-session-duration',
-  'permissions-boundary',
-  'tags',
-  'adopt',
-  'fail-on-drift',
-  'pr-comment',
-  'mask-account-id',
-];
+// Every input a user types; the token is passed through to GitHub, never into a document.
+const INPUTS = INPUT_NAMES.filter((n) => n !== 'github-token');
 
 // Pieces a hostile or careless user might type: wildcards, JSON, quotes, policy variables, newlines, unicode.
 const hostile = fc.constantFrom(

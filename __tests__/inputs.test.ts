@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InputError, mergeBucketGrants, parseBucketEntry, readInputs, splitList } from '../src/inputs.js';
+import { INPUT_NAMES, runnerDefault } from './action-inputs.js';
 
 function read(values: Record<string, string>, env: Record<string, string> = {}) {
   return readInputs((name) => values[name] ?? '', env);
@@ -165,5 +166,22 @@ describe('other inputs', () => {
     expect(inputs.tags).toEqual({ team: 'data platform', 'cost-center': '42' });
     expect([inputs.adopt, inputs.failOnDrift, inputs.prComment]).toEqual([true, true, false]);
     expect(inputs.kmsKeyArns).toHaveLength(1);
+  });
+});
+
+describe('action.yml and inputs.ts', () => {
+  it("agree on every default: the runner's defaults read the same as inputs left empty", () => {
+    const withRunnerDefaults = readInputs((name) => (name === 'buckets' ? 'ml-datasets' : runnerDefault(name)), {});
+    const withEmpty = readInputs((name) => (name === 'buckets' ? 'ml-datasets' : ''), {});
+    expect(withRunnerDefaults).toEqual(withEmpty);
+  });
+
+  it('reads every input action.yml declares, and no other', () => {
+    const asked = new Set<string>();
+    readInputs((name) => {
+      asked.add(name);
+      return name === 'buckets' ? 'ml-datasets' : '';
+    }, {});
+    expect([...asked].sort()).toEqual([...INPUT_NAMES].sort());
   });
 });

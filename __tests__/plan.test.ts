@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { DIGEST_TAG_KEY, OWNER_TAG_KEY } from '../src/inputs.js';
-import { OwnershipError, planChanges, touchesExisting } from '../src/plan.js';
+import { touchesExisting } from '../src/decisions.js';
+import { type DesiredState, type GrantUnit, permissionsDocument } from '../src/desired.js';
+import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError } from '../src/ownership.js';
+import { planChanges } from '../src/plan.js';
 import type { LiveState } from '../src/read.js';
 import { desiredFor, liveAfterApply } from './fixtures.js';
 
@@ -64,6 +66,19 @@ describe('planChanges', () => {
     delete live.role!.tags[OWNER_TAG_KEY];
     const plan = planChanges(desired, live, { adopt: false });
     expect(plan.changes).toMatchObject([{ action: 'tag-role', tags: { [OWNER_TAG_KEY]: 'activeloop-role-action' }, drift: true }]);
+  });
+
+  it('recreates a deleted policy of a role it owns as drift, and reattaches it', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.policies = [];
+    live.role!.attachedPolicyArns = [];
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
+      ['create-policy', true],
+      ['attach-policy', false],
+    ]);
+    expect(plan.changes[0].reason).toBe('the permissions policy does not exist');
   });
 
   it('recreates a deleted role as drift when its policy still exists', () => {
@@ -162,5 +177,39 @@ describe('tag drift', () => {
 describe('touchesExisting', () => {
   it('does not count a first provisioning', () => {
     expect(touchesExisting(planChanges(desiredFor(), empty, { adopt: false }).changes)).toBe(false);
+  });
+});
+
+describe('grants first', () => {
+  const bucket = (name: string, prefixes: string[] = []): GrantUnit => ({
+    key: `bucket:${name}`,
+    kind: 'bucket',
+    grant: { bucket: name, prefixes },
+  });
+  /** A desired state with these policies, as the packer makes them when one policy is full. */
+  const withPolicies = (...units: GrantUnit[][]): DesiredState => {
+    const base = desiredFor();
+    return {
+      ...base,
+      policies: units.map((u, index) => {
+        const name = index === 0 ? base.policies[0].name : `${base.policies[0].name}-${index + 1}`;
+        return {
+          index,
+          name,
+          arn: `${base.policies[0].arn.replace(/[^/]+$/, '')}${name}`,
+          document: permissionsDocument(u, 'read-write', 'aws'),
+        };
+      }),
+    };
+  };
+
+  it('orders a policy write that adds grants before one that only removes, whatever the policy order', () => {
+    const live = liveAfterApply(withPolicies([bucket('alpha-bucket'), bucket('beta-bucket')], [bucket('gamma-bucket')]));
+    // Wanted: beta goes (policy 1 only loses a grant); gamma narrows to a prefix (policy 2 gains a new object resource).
+    const plan = planChanges(withPolicies([bucket('alpha-bucket')], [bucket('gamma-bucket', ['datasets'])]), live, { adopt: false });
+    expect(plan.changes.map((c) => [c.action, c.resource.split('/').pop(), c.action === 'update-policy' && c.addsGrants])).toEqual([
+      ['update-policy', 'activeloop-deeplake-access-s3-2', true],
+      ['update-policy', 'activeloop-deeplake-access-s3', false],
+    ]);
   });
 });

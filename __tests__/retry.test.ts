@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RetryErrorInfo } from '@smithy/types';
-import { BoundedRetryStrategy, type RetryPolicy } from '../src/retry.js';
+import { BoundedRetryStrategy, type RetryPolicy, runRetryPolicy } from '../src/retry.js';
 
 const policy = (overrides: Partial<RetryPolicy> = {}): RetryPolicy => ({
   maxAttempts: 4,
@@ -49,5 +49,12 @@ describe('BoundedRetryStrategy', () => {
     const strategy = new BoundedRetryStrategy(policy({ random: () => 0 }));
     const token = await strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken(), info('THROTTLING', new Date(700)));
     expect(token.getRetryDelay()).toBe(700);
+  });
+});
+
+describe('runRetryPolicy', () => {
+  it('counts the 75 s budget from the start of the run, not from module load', () => {
+    expect(runRetryPolicy(1_000_000).deadline).toBe(1_075_000);
+    expect(runRetryPolicy(5_000_000).deadline).toBe(5_075_000);
   });
 });

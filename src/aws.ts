@@ -5,8 +5,13 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Env } from './inputs.js';
-import { BoundedRetryStrategy } from './retry.js';
+import { BoundedRetryStrategy, runRetryPolicy } from './retry.js';
+
+/** The action's version, as in package.json (a unit test keeps them equal). */
+export const ACTION_VERSION = '1.1.0';
+
+/** The process environment, or a stand-in for it in tests. */
+export type Env = Record<string, string | undefined>;
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -60,12 +65,36 @@ export async function requestHandler(service: string, region: string, env: Env):
   return new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000, httpsAgent, httpAgent });
 }
 
-export async function createClients(region: string, credentials: AwsCredentials | undefined, env: Env = process.env): Promise<AwsClients> {
-  const retryStrategy = new BoundedRetryStrategy();
+/**
+ * The user agent every request carries (spec behaviour 11): the action and its version, the repository
+ * and the run, so CloudTrail's userAgent field ties each IAM change to the workflow run that made it.
+ * The SDK replaces characters a user agent may not hold with '-'; '/' in the repository becomes '#'.
+ */
+export function userAgent(env: Env): [string, string][] {
+  const pairs: [string, string][] = [['activeloop-role-action', ACTION_VERSION]];
+  if (env.GITHUB_REPOSITORY) pairs.push(['md/repo', env.GITHUB_REPOSITORY.replace('/', '#')]);
+  if (env.GITHUB_RUN_ID) pairs.push(['md/run', `${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `#${env.GITHUB_RUN_ATTEMPT}` : ''}`]);
+  return pairs;
+}
+
+export interface ClientOptions {
+  env?: Env;
+  /** When the run started: the retry budget counts from there. */
+  startedAt?: number;
+}
+
+export async function createClients(
+  region: string,
+  credentials: AwsCredentials | undefined,
+  { env = process.env, startedAt = Date.now() }: ClientOptions = {},
+): Promise<AwsClients> {
+  const retryStrategy = new BoundedRetryStrategy(runRetryPolicy(startedAt));
+  const customUserAgent = userAgent(env);
   const common = async (service: string) => ({
     region,
     credentials,
     retryStrategy,
+    customUserAgent,
     requestHandler: await requestHandler(service, region, env),
   });
   return {

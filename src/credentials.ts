@@ -1,8 +1,7 @@
 // Credentials: the workflow's GitHub OIDC token exchanged for a role (spec behaviour 2), or the SDK's default chain.
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentials } from './aws.js';
+import type { AwsCredentials, Env } from './aws.js';
 import { ActionError, describeAwsError, errorName } from './errors.js';
-import type { Env } from './inputs.js';
 
 export interface OidcOptions {
   roleArn: string;

@@ -1,26 +1,14 @@
 // The desired role and policies, built from the inputs and the KMS keys found. Pure.
 
 import { ActionError } from './errors.js';
-import {
-  type Access,
-  type BucketGrant,
-  DIGEST_TAG_KEY,
-  type Inputs,
-  MAX_MANAGED_POLICIES,
-  OWNER_TAG_KEY,
-  OWNER_TAG_VALUE,
-} from './inputs.js';
-import { canonical, digest, documentFacts, MANAGED_POLICY_MAX_CHARS, type PolicyDocument, policySize, type Statement } from './policy.js';
-
-export interface CallerIdentity {
-  account: string;
-  partition: string;
-  arn: string;
-}
+import type { Access, BucketGrant, Inputs } from './inputs.js';
+import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './ownership.js';
+import { canonical, digest, documentFacts, type PolicyDocument, policySize, type Statement } from './policy.js';
+import { MANAGED_POLICY_MAX_CHARS, MAX_MANAGED_POLICIES } from './quotas.js';
+import type { CallerIdentity, DiscoveredKey } from './read.js';
 
 /** A KMS key the role is granted, and why. */
-export interface KmsGrant {
-  keyArn: string;
+export interface KmsGrant extends DiscoveredKey {
   /** Buckets whose default encryption uses the key; empty for keys given in `kms-key-arns`. */
   buckets: string[];
   /** The key belongs to another account: its key policy must allow the role too. */

@@ -1,15 +1,12 @@
 // Reads and validates every input before the first AWS call (spec behaviour 1).
 // Pure: it takes a getter, so it is tested without a runner.
+import type { Env } from './aws.js';
+import { DIGEST_TAG_KEY, OWNER_TAG_KEY } from './ownership.js';
 
-export const OWNER_TAG_KEY = 'managed-by';
-export const OWNER_TAG_VALUE = 'activeloop-role-action';
-export const DIGEST_TAG_KEY = 'activeloop-role-action:digest';
 export const DEFAULT_TRUSTED_PRINCIPAL = 'arn:aws:iam::597713067985:role/activeloop_backend';
 export const DEFAULT_ROLE_NAME = 'activeloop-deeplake-access';
 export const DEFAULT_ROLE_DESCRIPTION =
   'Lets Activeloop (Deep Lake) read and write datasets in the listed S3 buckets. Managed by activeloop-role-action.';
-// Suffixes -2 .. -10 are appended to the policy name when the grants need several policies.
-export const MAX_MANAGED_POLICIES = 10;
 
 export type Mode = 'apply' | 'plan';
 export type Access = 'read-write' | 'read-only';
@@ -44,6 +41,8 @@ export interface Inputs {
   prComment: boolean;
   githubToken: string;
   maskAccountId: boolean;
+  /** Empty: any account. */
+  allowedAccountIds: string[];
 }
 
 /** A bad input value. The message names the input and the value; no AWS call has been made. */
@@ -64,7 +63,6 @@ function quote(value: string): string {
 }
 
 export type InputGetter = (name: string) => string;
-export type Env = Record<string, string | undefined>;
 
 const PARTITION = '(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)';
 const IAM_NAME = /^[\w+=,.@-]+$/;
@@ -315,6 +313,11 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
     );
   }
 
+  const allowedAccountIds = [...new Set(splitList(get('allowed-account-ids')))];
+  for (const id of allowedAccountIds) {
+    if (!ACCOUNT_ID.test(id)) throw new InputError('allowed-account-ids', id, 'each entry must be a 12-digit AWS account ID');
+  }
+
   return {
     buckets,
     roleName,
@@ -338,5 +341,6 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
     prComment: bool('pr-comment', get('pr-comment'), true),
     githubToken: get('github-token').trim(),
     maskAccountId: bool('mask-account-id', get('mask-account-id'), false),
+    allowedAccountIds,
   };
 }

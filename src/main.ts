@@ -1,20 +1,24 @@
 // Orchestrates one run: inputs → credentials → read → desired → plan → (apply) → report.
 import * as core from '@actions/core';
 import { applyChanges } from './apply.js';
-import { type AwsClients, type AwsCredentials, createClients } from './aws.js';
+import { type AwsClients, type AwsCredentials, createClients, type Env } from './aws.js';
+import type { Change } from './changes.js';
 import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
-import { buildDesired, type CallerIdentity, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
+import { checkAccount, crossAccountKeyWarnings, driftFailure, kmsGrants, rolePathFor } from './decisions.js';
+import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
-import { InputError, type Inputs, MAX_MANAGED_POLICIES, readInputs } from './inputs.js';
-import { addsGrants, type Change, owned, type Plan, planChanges, touchesExisting } from './plan.js';
-import { discoverKmsKeys, type KmsDiscovery, type LiveState, readCallerIdentity, readLiveState } from './read.js';
+import { InputError, type Inputs, readInputs } from './inputs.js';
+import { owned } from './ownership.js';
+import { type ChangeSet, planChanges } from './plan.js';
+import { MAX_MANAGED_POLICIES } from './quotas.js';
+import { type CallerIdentity, discoverKmsKeys, type KmsDiscovery, type LiveState, readCallerIdentity, readLiveState } from './read.js';
 import { planEntries, renderReport } from './report.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
 const MAX_APPLY_ROUNDS = 4;
 
 export interface RunOptions {
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
   sleep?: (ms: number) => Promise<void>;
   roleWaitSeconds?: number;
 }
@@ -44,22 +48,13 @@ function readIam(ctx: Pick<Context, 'inputs' | 'clients'>, identity: Promise<Cal
 }
 
 /** Plans from a fresh read: the desired packing keeps units in the policies (ours) that hold them now. */
-function plan(ctx: Context, live: LiveState): Planned {
+function planFrom(ctx: Context, live: LiveState): Planned {
   const current = candidatePolicyArns(ctx.inputs, ctx.identity).map((arn) => {
     const p = live.policies.find((x) => x.arn === arn);
     return p && owned(p.tags) ? p.document : undefined;
   });
   const desired = buildDesired(ctx.inputs, ctx.identity, ctx.kmsGrants, current);
-  return { desired, plan: planChanges(desired, live, { adopt: ctx.inputs.adopt }) };
-}
-
-/** The keys found on the buckets and those in kms-key-arns, each marked when it belongs to another account. */
-function kmsGrants(inputs: Inputs, identity: CallerIdentity, discovery: KmsDiscovery): KmsGrant[] {
-  const found = new Map(discovery.grants.map((g) => [g.keyArn, g.buckets]));
-  const arns = new Set([...found.keys(), ...inputs.kmsKeyArns]);
-  return [...arns]
-    .sort()
-    .map((keyArn) => ({ keyArn, buckets: found.get(keyArn) ?? [], crossAccount: keyArn.split(':')[4] !== identity.account }));
+  return { desired, changeSet: planChanges(desired, live, { adopt: ctx.inputs.adopt }) };
 }
 
 const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [] };
@@ -95,6 +90,7 @@ class Log {
 }
 
 export async function run(options: RunOptions = {}): Promise<void> {
+  const startedAt = Date.now();
   const env = options.env ?? process.env;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let inputs: Inputs | undefined;
@@ -103,115 +99,117 @@ export async function run(options: RunOptions = {}): Promise<void> {
     inputs = readInputs((name) => core.getInput(name), env);
     log.mask(inputs.maskAccountId, inputs.roleToAssume?.split(':')[4]);
     maskAmbientCredentials(env, core.setSecret);
+    const clients = await connect(inputs, env, startedAt, log);
+    const read = await readEverything(inputs, clients, log);
+    inputs = read.inputs;
+    const ctx: Context = { inputs, clients, identity: read.identity, kmsGrants: read.kmsGrants, warnings: read.warnings };
 
-    let credentials: AwsCredentials | undefined;
-    if (inputs.roleToAssume) {
-      log.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
-      credentials = await assumeRoleWithOidc((await createClients(inputs.region, undefined, env)).sts, {
-        roleArn: inputs.roleToAssume,
-        audience: inputs.audience,
-        getIdToken: (aud) => core.getIDToken(aud),
-        setSecret: core.setSecret,
-        env,
-      });
-    }
-    const clients = await createClients(inputs.region, credentials, env);
-
-    // Every read starts at once; the critical path is identity → policy → policy version.
-    const identityP = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(clients.sts));
-    const discoveryP = inputs.detectKms ? discoverKmsKeys(clients.s3, clients.kms, inputs.buckets) : Promise.resolve(noDiscovery);
-    const liveP = readIam({ inputs, clients }, identityP);
-    const [identity, discovery, liveAtInputPath] = await Promise.all([identityP, discoveryP, liveP]);
-    log.mask(inputs.maskAccountId, identity.account);
-    log.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
-
-    // IAM cannot move a role. When it lives at another path (role-path changed), the role and its
-    // policies stay there: policy names are unique per account, so new ones at the new path would collide.
-    let firstLive = liveAtInputPath;
-    const pathWarnings: string[] = [];
-    const livePath = liveAtInputPath.role?.path;
-    if (livePath && livePath !== inputs.rolePath) {
-      pathWarnings.push(
-        `The role exists at path ${livePath}, not ${inputs.rolePath}; IAM cannot move a role, so the role and its policies stay at ${livePath}. To move them, delete the role and its policies by hand and run again.`,
-      );
-      inputs = { ...inputs, rolePath: livePath };
-      firstLive = await readIam({ inputs, clients }, identityP);
-    }
-
-    const ctx: Context = {
-      inputs,
-      clients,
-      identity,
-      kmsGrants: kmsGrants(inputs, identity, discovery),
-      warnings: [...pathWarnings, ...discovery.warnings],
-    };
-    for (const g of ctx.kmsGrants.filter((k) => k.crossAccount)) {
-      ctx.warnings.push(
-        `KMS key ${g.keyArn} belongs to another account: its key policy must also allow the role (kms:Decrypt${inputs.access === 'read-write' ? ', kms:GenerateDataKey*' : ''}) for Activeloop to use it.`,
-      );
-    }
-
-    const first = plan(ctx, firstLive);
-    ctx.warnings.push(...first.plan.warnings);
+    const first = planFrom(ctx, read.live);
+    ctx.warnings.push(...first.changeSet.warnings);
     const outcome: ApplyOutcome =
-      inputs.mode === 'apply' && first.plan.changes.length
+      inputs.mode === 'apply' && first.changeSet.changes.length
         ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
         : { last: first, applied: [] };
-    const { desired, plan: current } = outcome.last;
-    const reported = inputs.mode === 'apply' ? outcome.applied : first.plan.changes;
-    const roleArn = current.roleArn;
-    const body = renderReport({
-      mode: inputs.mode,
-      roleName: inputs.roleName,
-      roleArn,
-      policyArns: current.policyArns,
-      changes: reported,
-      desired,
-      buckets: discovery.buckets,
-      warnings: ctx.warnings,
-      externalId: inputs.externalId,
-      redact: log.redact,
-      failure: outcome.error && { message: outcome.error.message, notMade: current.changes.filter((c) => !outcome.applied.includes(c)) },
-    });
-    if (outcome.error) {
-      // Nothing lost: the summary still says what was changed before the error, and what was not.
-      await writeSummary(env, log, body);
-      throw outcome.error;
-    }
-
-    core.setOutput('role-arn', roleArn);
-    core.setOutput('policy-arn', current.policyArns[0]);
-    core.setOutput('policy-arns', JSON.stringify(current.policyArns));
-    core.setOutput('changed', String(reported.length > 0));
-    core.setOutput('plan', JSON.stringify(planEntries(reported)));
-    core.setOutput('kms-key-arns', JSON.stringify(desired.kmsGrants.map((g) => g.keyArn)));
-
-    for (const w of ctx.warnings) log.warning(w);
-    for (const c of reported)
-      log.info(`${inputs.mode === 'apply' ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
-    if (reported.length === 0) log.info('In sync: nothing to change.');
-    log.info(`Role ARN: ${roleArn}`);
-
-    await writeSummary(env, log, body);
-
-    if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body, log);
-
-    const drifted = inputs.mode === 'plan' ? reported.length > 0 : touchesExisting(reported) || reported.some((c) => c.drift);
-    if (inputs.failOnDrift && drifted) {
-      log.fail(
-        inputs.mode === 'plan'
-          ? `fail-on-drift: the role ${inputs.roleName} differs from the inputs (${reported.length} pending change(s); see the job summary).`
-          : `fail-on-drift: the role ${inputs.roleName} had drifted; ${reported.length} change(s) were made to put it back (see the job summary).`,
-      );
-    }
+    await report(ctx, outcome, first, read.discovery, env, log);
   } catch (error) {
     fail(error, inputs, log);
   }
 }
 
+/** Credentials (the OIDC exchange when role-to-assume is set) and the run's AWS clients. */
+async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log): Promise<AwsClients> {
+  let credentials: AwsCredentials | undefined;
+  if (inputs.roleToAssume) {
+    log.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
+    credentials = await assumeRoleWithOidc((await createClients(inputs.region, undefined, { env, startedAt })).sts, {
+      roleArn: inputs.roleToAssume,
+      audience: inputs.audience,
+      getIdToken: (aud) => core.getIDToken(aud),
+      setSecret: core.setSecret,
+      env,
+    });
+  }
+  return createClients(inputs.region, credentials, { env, startedAt });
+}
+
+interface Reads {
+  /** The inputs, with role-path moved to where the role lives. */
+  inputs: Inputs;
+  identity: CallerIdentity;
+  discovery: KmsDiscovery;
+  live: LiveState;
+  kmsGrants: KmsGrant[];
+  warnings: string[];
+}
+
+/** Every read, started at once; the critical path is identity → policy → policy version. */
+async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Promise<Reads> {
+  const identityP = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(clients.sts)).then((id) => {
+    checkAccount(inputs.allowedAccountIds, id);
+    return id;
+  });
+  const discoveryP = inputs.detectKms ? discoverKmsKeys(clients.s3, clients.kms, inputs.buckets) : Promise.resolve(noDiscovery);
+  const liveP = readIam({ inputs, clients }, identityP);
+  const [identity, discovery, liveAtInputPath] = await Promise.all([identityP, discoveryP, liveP]);
+  log.mask(inputs.maskAccountId, identity.account);
+  log.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
+
+  const { rolePath, warning } = rolePathFor(inputs.rolePath, liveAtInputPath.role?.path);
+  const at = { ...inputs, rolePath };
+  const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
+  const grants = kmsGrants(inputs.kmsKeyArns, identity, discovery);
+  const warnings = [...(warning ? [warning] : []), ...discovery.warnings, ...crossAccountKeyWarnings(grants, inputs.access)];
+  return { inputs: at, identity, discovery, live, kmsGrants: grants, warnings };
+}
+
+/** Outputs, log lines, the job summary, the PR comment and fail-on-drift. */
+async function report(ctx: Context, outcome: ApplyOutcome, first: Planned, discovery: KmsDiscovery, env: Env, log: Log): Promise<void> {
+  const { inputs } = ctx;
+  const { desired, changeSet: current } = outcome.last;
+  const reported = inputs.mode === 'apply' ? outcome.applied : first.changeSet.changes;
+  const roleArn = current.roleArn;
+  const body = renderReport({
+    mode: inputs.mode,
+    roleName: inputs.roleName,
+    roleArn,
+    policyArns: current.policyArns,
+    changes: reported,
+    desired,
+    buckets: discovery.buckets,
+    warnings: ctx.warnings,
+    externalId: inputs.externalId,
+    redact: log.redact,
+    failure: outcome.error && { message: outcome.error.message, notMade: current.changes.filter((c) => !outcome.applied.includes(c)) },
+  });
+  if (outcome.error) {
+    // Nothing lost: the summary still says what was changed before the error, and what was not.
+    await writeSummary(env, log, body);
+    throw outcome.error;
+  }
+
+  core.setOutput('role-arn', roleArn);
+  core.setOutput('policy-arn', current.policyArns[0]);
+  core.setOutput('policy-arns', JSON.stringify(current.policyArns));
+  core.setOutput('changed', String(reported.length > 0));
+  core.setOutput('plan', JSON.stringify(planEntries(reported)));
+  core.setOutput('kms-key-arns', JSON.stringify(desired.kmsGrants.map((g) => g.keyArn)));
+
+  for (const w of ctx.warnings) log.warning(w);
+  for (const c of reported)
+    log.info(`${inputs.mode === 'apply' ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
+  if (reported.length === 0) log.info('In sync: nothing to change.');
+  log.info(`Role ARN: ${roleArn}`);
+
+  await writeSummary(env, log, body);
+  if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body, log);
+
+  const drift = driftFailure(inputs.mode, inputs.failOnDrift, inputs.roleName, reported);
+  if (drift) log.fail(drift);
+}
+
 interface Planned {
   desired: DesiredState;
-  plan: Plan;
+  changeSet: ChangeSet;
 }
 
 interface ApplyOutcome {
@@ -235,7 +233,7 @@ async function applyConverging(
   let last = first;
   for (let round = 1; ; round++) {
     try {
-      await applyChanges(ctx.clients.iam, last.plan.changes, { roleWaitSeconds: options.roleWaitSeconds }, applied, addsGrants);
+      await applyChanges(ctx.clients.iam, last.changeSet.changes, { roleWaitSeconds: options.roleWaitSeconds }, applied);
       return { last, applied };
     } catch (error) {
       if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {
@@ -247,12 +245,12 @@ async function applyConverging(
       }
       options.log.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
       await options.sleep(250 * round + Math.floor(Math.random() * 250));
-      last = plan(ctx, await readIam(ctx, Promise.resolve(ctx.identity)));
+      last = planFrom(ctx, await readIam(ctx, Promise.resolve(ctx.identity)));
     }
   }
 }
 
-async function writeSummary(env: NodeJS.ProcessEnv, log: Log, body: string): Promise<void> {
+async function writeSummary(env: Env, log: Log, body: string): Promise<void> {
   // Outside a runner (a local run) there is no job summary file: the report goes to the log instead.
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(body).write();
   else log.info(`No job summary file (GITHUB_STEP_SUMMARY); the report:\n${body}`);

@@ -2,80 +2,21 @@
 // Plan mode stops at this list; apply mode executes it, in this order (spec behaviour 6):
 // permissions policies, then the role, then attachments, then removal of our own surplus policies.
 
+import type { Change } from './changes.js';
+import { kindOf } from './changes.js';
 import { type DesiredState, policyDigest, roleDigest } from './desired.js';
-import { ActionError } from './errors.js';
-import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './inputs.js';
+import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned } from './ownership.js';
 import { documentFacts, equivalent, type PolicyDocument } from './policy.js';
+import { MAX_MANAGED_POLICIES, MAX_POLICY_VERSIONS } from './quotas.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
 
-interface Base {
-  /** ARN of the resource changed (for attachments: the policy). */
-  resource: string;
-  reason: string;
-  /** True when the live state differs from what this action last wrote (someone else changed it). */
-  drift: boolean;
-}
-
-export type Change = Base &
-  (
-    | { action: 'create-policy'; name: string; path: string; document: PolicyDocument; tags: Record<string, string> }
-    | {
-        action: 'update-policy';
-        name: string;
-        document: PolicyDocument;
-        previous: PolicyDocument;
-        /** Non-default versions deleted first, to stay under IAM's five versions. */
-        pruneVersionIds: string[];
-        tags: Record<string, string>;
-      }
-    | { action: 'tag-policy'; tags: Record<string, string> }
-    | {
-        action: 'create-role';
-        name: string;
-        path: string;
-        trustPolicy: PolicyDocument;
-        description: string;
-        maxSessionDuration: number;
-        permissionsBoundary?: string;
-        tags: Record<string, string>;
-      }
-    | { action: 'update-trust-policy'; roleName: string; document: PolicyDocument; previous: PolicyDocument }
-    | {
-        action: 'update-role';
-        roleName: string;
-        description: string;
-        maxSessionDuration: number;
-        previous: { description?: string; maxSessionDuration: number };
-      }
-    | { action: 'set-permissions-boundary'; roleName: string; boundaryArn: string; previous?: string }
-    | { action: 'tag-role'; roleName: string; tags: Record<string, string> }
-    | { action: 'attach-policy'; roleName: string }
-    | { action: 'detach-policy'; roleName: string }
-    | { action: 'delete-policy'; name: string; versionIds: string[] }
-  );
-
-export interface Plan {
+/** What a plan holds: the changes in the order apply runs them, and what the role ends with. */
+export interface ChangeSet {
   changes: Change[];
   warnings: string[];
   /** ARNs of the policies the action keeps on the role once the plan is applied. */
   policyArns: string[];
   roleArn: string;
-}
-
-/** An existing role or policy this action does not own; refused unless `adopt: true` (spec behaviour 7). */
-export class OwnershipError extends ActionError {
-  constructor(kind: 'role' | 'policy', arn: string) {
-    super(
-      `The ${kind} ${arn} already exists and is not managed by this action (it has no tag ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}). ` +
-        `Nothing was changed. To let the action take it over, set adopt: true; to leave it alone, choose another ${kind === 'role' ? 'role-name' : 'policy-name'}.`,
-    );
-    this.name = 'OwnershipError';
-  }
-}
-
-/** The action owns a resource that carries its ownership tag, or its digest tag (the ownership tag was removed by hand). */
-export function owned(tags: Record<string, string>): boolean {
-  return tags[OWNER_TAG_KEY] === OWNER_TAG_VALUE || DIGEST_TAG_KEY in tags;
 }
 
 /** Tags a resource lacks or has with another value. */
@@ -99,9 +40,6 @@ function oldestNonDefault(policy: LivePolicy, count: number): string[] {
     .map((v) => v.id);
 }
 
-// IAM keeps at most five versions of a managed policy.
-const MAX_POLICY_VERSIONS = 5;
-
 function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, roleOwned: boolean): Change[] {
   const changes: Change[] = [];
   for (const want of desired.policies) {
@@ -124,7 +62,7 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
     if (!owned(have.tags) && !adopt) throw new OwnershipError('policy', have.arn);
     const lastWritten = have.tags[DIGEST_TAG_KEY];
     const driftedDoc = lastWritten !== undefined && lastWritten !== policyDigest(have.document);
-    if (!equivalent(have.document, want.document)) {
+    if (!equivalent(have.document, want.document, desired.identity.partition)) {
       const versions = have.versions.length;
       changes.push({
         action: 'update-policy',
@@ -132,6 +70,7 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
         name: have.name,
         document: want.document,
         previous: have.document,
+        addsGrants: addsGrants(have.document, want.document),
         pruneVersionIds: versions >= MAX_POLICY_VERSIONS ? oldestNonDefault(have, versions - MAX_POLICY_VERSIONS + 1) : [],
         tags: missingTags(tags, have.tags),
         reason: driftedDoc
@@ -192,7 +131,7 @@ function planRole(
   const drifted = lastWritten !== undefined && lastWritten !== roleDigest(role, tagKeys);
   const why = (what: string) => (drifted ? `${what} was changed outside this action` : `${what} differs from the inputs`);
 
-  if (!equivalent(role.trustPolicy, want.trustPolicy)) {
+  if (!equivalent(role.trustPolicy, want.trustPolicy, desired.identity.partition)) {
     changes.push({
       action: 'update-trust-policy',
       resource: role.arn,
@@ -265,7 +204,7 @@ function planRole(
  * The changes that make live equal desired. Throws OwnershipError before listing anything
  * when a resource of the same name belongs to someone else.
  */
-export function planChanges(desired: DesiredState, live: LiveState, options: { adopt: boolean }): Plan {
+export function planChanges(desired: DesiredState, live: LiveState, options: { adopt: boolean }): ChangeSet {
   const role = live.role;
   const roleOwned = role !== undefined && owned(role.tags);
   const ourPolicies = live.policies.filter((p) => owned(p.tags));
@@ -317,9 +256,9 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
   }
 
   const foreign = (role?.attachedPolicyArns ?? []).filter((arn) => !live.policies.some((p) => p.arn === arn && owned(p.tags)));
-  if (foreign.length + desired.policies.length > 10) {
+  if (foreign.length + desired.policies.length > MAX_MANAGED_POLICIES) {
     warnings.push(
-      `The role would have ${foreign.length + desired.policies.length} managed policies attached (${foreign.length} not managed by this action); IAM's default quota is 10 per role.`,
+      `The role would have ${foreign.length + desired.policies.length} managed policies attached (${foreign.length} not managed by this action); IAM's default quota is ${MAX_MANAGED_POLICIES} per role.`,
     );
   }
 
@@ -337,29 +276,13 @@ function grantKeys(doc: PolicyDocument): string[] {
   return [...facts.buckets, ...facts.objectResources, ...facts.kmsKeys, ...facts.conditions];
 }
 
-/** Whether a policy write adds grants (it then goes before writes that only remove). */
-export function addsGrants(change: Change): boolean {
-  if (change.action === 'create-policy') return true;
-  if (change.action !== 'update-policy') return false;
-  const before = new Set(grantKeys(change.previous));
-  return grantKeys(change.document).some((k) => !before.has(k));
+/** Whether `after` grants a bucket, object resource, key or condition that `before` does not. */
+function addsGrants(before: PolicyDocument, after: PolicyDocument): boolean {
+  const had = new Set(grantKeys(before));
+  return grantKeys(after).some((k) => !had.has(k));
 }
 
 function orderPolicyWrites(changes: Change[]): Change[] {
-  const rank = (c: Change) => (addsGrants(c) ? 0 : c.action === 'update-policy' ? 1 : 2);
+  const rank = (c: Change) => (kindOf(c).addsGrants(c) ? 0 : c.action === 'update-policy' ? 1 : 2);
   return [...changes].sort((a, b) => rank(a) - rank(b));
-}
-
-/**
- * Whether applying the plan changes something that existed before the run: fail-on-drift's meaning
- * in apply mode. Creating a missing resource, and attaching a policy to a role created in the same run, do not count.
- */
-export function touchesExisting(changes: Change[]): boolean {
-  const created = new Set(changes.filter((c) => c.action === 'create-role' || c.action === 'create-policy').map((c) => c.resource));
-  const roleCreated = changes.some((c) => c.action === 'create-role');
-  return changes.some((c) => {
-    if (c.action === 'create-role' || c.action === 'create-policy') return false;
-    if (c.action === 'attach-policy') return !roleCreated && !created.has(c.resource);
-    return true;
-  });
 }

@@ -23,9 +23,6 @@ export interface PolicyDocument {
   Statement: Statement[] | Statement;
 }
 
-/** IAM's quota for a customer-managed policy, in characters without whitespace. */
-export const MANAGED_POLICY_MAX_CHARS = 6144;
-
 /** Compact JSON: IAM counts every character but whitespace, so this is what the quota sees. */
 export function serialize(doc: PolicyDocument): string {
   return JSON.stringify(doc);
@@ -57,25 +54,29 @@ function sortedUnique(values: string[]): string[] {
   return [...new Set(values)].sort();
 }
 
-// An account ID principal means the same as the account's root ARN.
-function principalValue(value: string): string {
-  return /^\d{12}$/.test(value) ? `arn:aws:iam::${value}:root` : value;
+// An account ID principal means the same as the account's root ARN in the document's partition.
+function principalValue(value: string, partition: string): string {
+  return /^\d{12}$/.test(value) ? `arn:${partition}:iam::${value}:root` : value;
 }
 
-function normalizePrincipal(principal: Principal | undefined): unknown {
+function normalizePrincipal(principal: Principal | undefined, partition: string): unknown {
   if (principal === undefined) return undefined;
   if (principal === '*') return { AWS: ['*'] };
   const out: Record<string, string[]> = {};
   for (const key of Object.keys(principal).sort()) {
-    out[key] = sortedUnique(list(principal[key]).map(principalValue));
+    const values = sortedUnique(list(principal[key]).map((v) => principalValue(v, partition)));
+    // {"AWS": x, "Service": []} names the same principals as {"AWS": x}.
+    if (values.length) out[key] = values;
   }
   return out;
 }
 
 function normalizeCondition(condition: ConditionBlock | undefined): unknown {
-  if (condition === undefined) return undefined;
+  // An empty block, or an operator with no keys, conditions nothing.
+  const operators = Object.keys(condition ?? {}).filter((op) => Object.keys(condition?.[op] ?? {}).length > 0);
+  if (!condition || operators.length === 0) return undefined;
   const out: Record<string, Record<string, string[]>> = {};
-  for (const operator of Object.keys(condition).sort()) {
+  for (const operator of operators.sort()) {
     const block: Record<string, string[]> = {};
     // Condition keys are case-insensitive; operators and values are not.
     const entries = Object.entries(condition[operator]).map(([k, v]) => [k.toLowerCase(), v] as const);
@@ -89,11 +90,11 @@ function normalizeCondition(condition: ConditionBlock | undefined): unknown {
 }
 
 /** A statement in canonical form: lists sorted and de-duplicated, actions lower-cased, Sid dropped. */
-function normalizeStatement(statement: Statement): string {
+function normalizeStatement(statement: Statement, partition: string): string {
   return JSON.stringify({
     Effect: statement.Effect,
-    Principal: normalizePrincipal(statement.Principal),
-    NotPrincipal: normalizePrincipal(statement.NotPrincipal),
+    Principal: normalizePrincipal(statement.Principal, partition),
+    NotPrincipal: normalizePrincipal(statement.NotPrincipal, partition),
     // Action names are case-insensitive in IAM.
     Action: statement.Action === undefined ? undefined : sortedUnique(list(statement.Action).map((a) => a.toLowerCase())),
     NotAction: statement.NotAction === undefined ? undefined : sortedUnique(list(statement.NotAction).map((a) => a.toLowerCase())),
@@ -103,19 +104,25 @@ function normalizeStatement(statement: Statement): string {
   });
 }
 
+/** The statements of a document; none when a hand edit left it without any (it is then reported as drift). */
 export function statements(doc: PolicyDocument): Statement[] {
-  return Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  const s = (doc as { Statement?: Statement[] | Statement }).Statement;
+  if (s === undefined || s === null) return [];
+  return Array.isArray(s) ? s : [s];
 }
 
-/** A canonical string of the document's meaning: equal strings mean equivalent documents. */
-export function canonical(doc: PolicyDocument): string {
-  const normalized = sortedUnique(statements(doc).map(normalizeStatement));
+/**
+ * A canonical string of the document's meaning: equal strings mean equivalent documents. `partition` is
+ * where the document lives: an account ID principal means that partition's root ARN.
+ */
+export function canonical(doc: PolicyDocument, partition = 'aws'): string {
+  const normalized = sortedUnique(statements(doc).map((s) => normalizeStatement(s, partition)));
   return JSON.stringify({ Version: doc.Version ?? '2008-10-17', Statement: normalized });
 }
 
 /** True when two documents grant the same thing, whatever their order, Sids or single-value-vs-list form. */
-export function equivalent(a: PolicyDocument, b: PolicyDocument): boolean {
-  return canonical(a) === canonical(b);
+export function equivalent(a: PolicyDocument, b: PolicyDocument, partition = 'aws'): boolean {
+  return canonical(a, partition) === canonical(b, partition);
 }
 
 /** Short content digest stored in a tag, so a later run can tell drift from an input change. */
@@ -151,7 +158,8 @@ export function documentFacts(doc: PolicyDocument): DocumentFacts {
     }
     const principal = statement.Principal;
     if (principal === '*') principals.add('*');
-    else if (principal) for (const values of Object.values(principal)) for (const p of list(values)) principals.add(principalValue(p));
+    else if (principal)
+      for (const values of Object.values(principal)) for (const p of list(values)) principals.add(principalValue(p, 'aws'));
     if (statement.Condition) {
       for (const [operator, block] of Object.entries(statement.Condition)) {
         for (const [key, value] of Object.entries(block)) {

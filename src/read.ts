@@ -13,10 +13,16 @@ import {
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand, type S3Client, type ServerSideEncryptionByDefault } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { CallerIdentity, KmsGrant } from './desired.js';
 import { ActionError, errorName, httpStatus, isNoSuchEntity } from './errors.js';
 import type { BucketGrant } from './inputs.js';
 import { type PolicyDocument, parseDocument } from './policy.js';
+
+/** Who the credentials are: the account and partition every ARN is built in. */
+export interface CallerIdentity {
+  account: string;
+  partition: string;
+  arn: string;
+}
 
 export interface LiveRole {
   name: string;
@@ -63,9 +69,15 @@ export interface BucketEncryption {
   note: string;
 }
 
+/** A customer-managed key that is the default of some buckets. */
+export interface DiscoveredKey {
+  keyArn: string;
+  buckets: string[];
+}
+
 export interface KmsDiscovery {
   /** Keys to grant and the buckets that use them; main.ts marks those of other accounts. */
-  grants: Omit<KmsGrant, 'crossAccount'>[];
+  grants: DiscoveredKey[];
   buckets: BucketEncryption[];
   warnings: string[];
 }
@@ -183,7 +195,7 @@ export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: Buc
   if (failures.length) {
     throw new BucketReadError(`Could not inspect ${failures.length} bucket(s) for KMS encryption:\n- ${failures.join('\n- ')}`);
   }
-  const byKey = new Map<string, Omit<KmsGrant, 'crossAccount'>>();
+  const byKey = new Map<string, DiscoveredKey>();
   for (const r of results) {
     if (!r.grantedKeyArn) continue;
     const grant = byKey.get(r.grantedKeyArn) ?? { keyArn: r.grantedKeyArn, buckets: [] };

@@ -1,7 +1,8 @@
 // What the run tells people: the plan as JSON, and Markdown for the job summary and the PR comment. Pure.
+
+import { type Change, kindOf } from './changes.js';
 import type { DesiredState } from './desired.js';
 import type { Mode } from './inputs.js';
-import type { Change } from './plan.js';
 import { documentFacts, type PolicyDocument, statements } from './policy.js';
 import type { BucketEncryption } from './read.js';
 
@@ -32,20 +33,6 @@ export interface ReportInput {
   /** Apply stopped on an error: why, and the planned changes it did not make. */
   failure?: { message: string; notMade: Change[] };
 }
-
-const ICONS: Record<Change['action'], string> = {
-  'create-policy': '➕',
-  'create-role': '➕',
-  'update-policy': '✏️',
-  'update-trust-policy': '✏️',
-  'update-role': '✏️',
-  'set-permissions-boundary': '✏️',
-  'tag-policy': '🏷️',
-  'tag-role': '🏷️',
-  'attach-policy': '🔗',
-  'detach-policy': '✂️',
-  'delete-policy': '🗑️',
-};
 
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``;
@@ -151,11 +138,8 @@ function documentSection(title: string, before: PolicyDocument | undefined, afte
 function documentSections(changes: Change[]): string[] {
   const out: string[] = [];
   for (const c of changes) {
-    if (c.action === 'create-policy') out.push(documentSection(`New policy ${code(c.name)}`, undefined, c.document));
-    else if (c.action === 'update-policy') out.push(documentSection(`Policy ${code(c.name)}`, c.previous, c.document));
-    else if (c.action === 'create-role')
-      out.push(documentSection(`Trust policy of the new role ${code(c.name)}`, undefined, c.trustPolicy));
-    else if (c.action === 'update-trust-policy') out.push(documentSection(`Trust policy of ${code(c.roleName)}`, c.previous, c.document));
+    const shown = kindOf(c).document?.(c);
+    if (shown) out.push(documentSection(shown.title, shown.before, shown.after));
     else if (c.action === 'update-role') {
       out.push(
         `#### Role settings of ${code(c.roleName)}\n\n| setting | now | wanted |\n|---|---|---|\n` +
@@ -180,7 +164,7 @@ function bucketTable(buckets: BucketEncryption[]): string {
 
 function changeTable(changes: Change[]): string {
   const rows = changes.map(
-    (c) => `| ${ICONS[c.action]} | ${c.action} | ${code(c.resource)} | ${cell(c.reason)} | ${c.drift ? '⚠️ yes' : ''} |`,
+    (c) => `| ${kindOf(c).icon} | ${c.action} | ${code(c.resource)} | ${cell(c.reason)} | ${c.drift ? '⚠️ yes' : ''} |`,
   );
   return ['| | change | resource | why | drift |', '|---|---|---|---|---|', ...rows, ''].join('\n');
 }

@@ -1,0 +1,75 @@
+// The run's rules that are not about documents: pure deciders that main.ts applies in order.
+
+import type { Change } from './changes.js';
+import type { KmsGrant } from './desired.js';
+import { ActionError } from './errors.js';
+import type { Access, Mode } from './inputs.js';
+import type { CallerIdentity, KmsDiscovery } from './read.js';
+
+/** allowed-account-ids: a run in any other account stops before any write (spec input `allowed-account-ids`). */
+export function checkAccount(allowed: string[], identity: CallerIdentity): void {
+  if (allowed.length === 0 || allowed.includes(identity.account)) return;
+  throw new ActionError(
+    `The credentials belong to AWS account ${identity.account}, which is not in allowed-account-ids (${allowed.join(', ')}). ` +
+      'Nothing was changed. Check the credentials (role-to-assume, or the earlier credentials step), or add the account to allowed-account-ids.',
+  );
+}
+
+/**
+ * IAM cannot move a role. When it lives at another path than role-path (the input changed), the run
+ * keeps the role and its policies where they are: policy names are unique per account, so new ones at
+ * the new path would collide.
+ */
+export function rolePathFor(inputPath: string, livePath: string | undefined): { rolePath: string; warning?: string } {
+  if (!livePath || livePath === inputPath) return { rolePath: inputPath };
+  return {
+    rolePath: livePath,
+    warning: `The role exists at path ${livePath}, not ${inputPath}; IAM cannot move a role, so the role and its policies stay at ${livePath}. To move them, delete the role and its policies by hand and run again.`,
+  };
+}
+
+/** The keys found on the buckets and those in kms-key-arns, each marked when it belongs to another account. */
+export function kmsGrants(kmsKeyArns: string[], identity: CallerIdentity, discovery: Pick<KmsDiscovery, 'grants'>): KmsGrant[] {
+  const found = new Map(discovery.grants.map((g) => [g.keyArn, g.buckets]));
+  const arns = new Set([...found.keys(), ...kmsKeyArns]);
+  return [...arns]
+    .sort()
+    .map((keyArn) => ({ keyArn, buckets: found.get(keyArn) ?? [], crossAccount: keyArn.split(':')[4] !== identity.account }));
+}
+
+/** A warning per key of another account: its own key policy must allow the role too (spec behaviour 4). */
+export function crossAccountKeyWarnings(grants: KmsGrant[], access: Access): string[] {
+  return grants
+    .filter((k) => k.crossAccount)
+    .map(
+      (g) =>
+        `KMS key ${g.keyArn} belongs to another account: its key policy must also allow the role (kms:Decrypt${access === 'read-write' ? ', kms:GenerateDataKey*' : ''}) for Activeloop to use it.`,
+    );
+}
+
+/**
+ * Whether applying the changes alters something that existed before the run: fail-on-drift's meaning in
+ * apply mode. Creating a missing resource, and attaching a policy to a role created in the same run, do not count.
+ */
+export function touchesExisting(changes: Change[]): boolean {
+  const created = new Set(changes.filter((c) => c.action === 'create-role' || c.action === 'create-policy').map((c) => c.resource));
+  const roleCreated = changes.some((c) => c.action === 'create-role');
+  return changes.some((c) => {
+    if (c.action === 'create-role' || c.action === 'create-policy') return false;
+    if (c.action === 'attach-policy') return !roleCreated && !created.has(c.resource);
+    return true;
+  });
+}
+
+/** fail-on-drift: the message to fail with, or undefined. Plan: any pending change; apply: a change to something that existed. */
+export function driftFailure(mode: Mode, failOnDrift: boolean, roleName: string, changes: Change[]): string | undefined {
+  if (!failOnDrift) return undefined;
+  if (mode === 'plan') {
+    return changes.length
+      ? `fail-on-drift: the role ${roleName} differs from the inputs (${changes.length} pending change(s); see the job summary).`
+      : undefined;
+  }
+  return touchesExisting(changes) || changes.some((c) => c.drift)
+    ? `fail-on-drift: the role ${roleName} had drifted; ${changes.length} change(s) were made to put it back (see the job summary).`
+    : undefined;
+}

@@ -1,0 +1,23 @@
+// What marks a role or policy as the action's own (spec behaviour 7), and the digest tag that tells
+// drift (someone else's edit) from an input change.
+import { ActionError } from './errors.js';
+
+export const OWNER_TAG_KEY = 'managed-by';
+export const OWNER_TAG_VALUE = 'activeloop-role-action';
+export const DIGEST_TAG_KEY = 'activeloop-role-action:digest';
+
+/** The action owns a resource that carries its ownership tag, or its digest tag (the ownership tag was removed by hand). */
+export function owned(tags: Record<string, string>): boolean {
+  return tags[OWNER_TAG_KEY] === OWNER_TAG_VALUE || DIGEST_TAG_KEY in tags;
+}
+
+/** An existing role or policy this action does not own; refused unless `adopt: true` (spec behaviour 7). */
+export class OwnershipError extends ActionError {
+  constructor(kind: 'role' | 'policy', arn: string) {
+    super(
+      `The ${kind} ${arn} already exists and is not managed by this action (it has no tag ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}). ` +
+        `Nothing was changed. To let the action take it over, set adopt: true; to leave it alone, choose another ${kind === 'role' ? 'role-name' : 'policy-name'}.`,
+    );
+    this.name = 'OwnershipError';
+  }
+}
