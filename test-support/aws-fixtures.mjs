@@ -1,3 +1,4 @@
+// @ts-check
 // Seeds and reads back AWS state on the emulator, for end-to-end tests, the demo and the benchmark.
 import {
   CreateAccessKeyCommand,
@@ -13,25 +14,39 @@ import {
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 
-/** @param {string} endpoint @param {{ accessKeyId: string, secretAccessKey: string }} [credentials] */
-export function clients(endpoint, credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' }) {
-  const config = { endpoint, region: 'us-east-1', credentials };
+/** @typedef {{ accessKeyId: string, secretAccessKey: string }} Credentials */
+
+/** @param {string} endpoint @param {Credentials} [credentials] @param {string} [region] */
+export function clients(endpoint, credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' }, region = 'us-east-1') {
+  const config = { endpoint, region, credentials };
   return { iam: new IAMClient(config), s3: new S3Client({ ...config, forcePathStyle: true }), kms: new KMSClient(config) };
 }
 
-/** @param {string} endpoint @param {string} [alias] @returns {Promise<string>} */
-export async function createKey(endpoint, alias) {
-  const { kms } = clients(endpoint);
+/** @param {string} endpoint @param {string} [alias] @param {string} [region] @returns {Promise<string>} */
+export async function createKey(endpoint, alias, region) {
+  const { kms } = clients(endpoint, undefined, region);
   const key = (await kms.send(new CreateKeyCommand({ Description: alias ?? 'test key' }))).KeyMetadata;
+  if (!key?.KeyId || !key.Arn) throw new Error('CreateKey returned no key');
   if (alias) await kms.send(new CreateAliasCommand({ AliasName: `alias/${alias}`, TargetKeyId: key.KeyId }));
   return key.Arn;
 }
 
-/** encryption: undefined (none), 'AES256', or { algorithm: 'aws:kms' | 'aws:kms:dsse', key: id/alias/ARN }. */
-export async function createBucket(endpoint, name, encryption) {
-  const { s3 } = clients(endpoint);
-  await s3.send(new CreateBucketCommand({ Bucket: name }));
+/**
+ * encryption: undefined (none), 'AES256', or { algorithm: 'aws:kms' | 'aws:kms:dsse', key: id/alias/ARN }.
+ * @param {string} endpoint @param {string} name
+ * @param {undefined | 'AES256' | { algorithm?: 'aws:kms' | 'aws:kms:dsse', key: string }} [encryption]
+ * @param {string} [region] where the bucket lives (us-east-1 when not given)
+ */
+export async function createBucket(endpoint, name, encryption, region = 'us-east-1') {
+  const { s3 } = clients(endpoint, undefined, region);
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: name,
+      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: /** @type {any} */ (region) } }),
+    }),
+  );
   if (!encryption) return;
+  /** @type {import('@aws-sdk/client-s3').ServerSideEncryptionByDefault} */
   const rule =
     encryption === 'AES256'
       ? { SSEAlgorithm: 'AES256' }
@@ -44,6 +59,7 @@ export async function createBucket(endpoint, name, encryption) {
   );
 }
 
+/** @param {string} doc */
 function parse(doc) {
   try {
     return JSON.parse(doc);
@@ -52,41 +68,50 @@ function parse(doc) {
   }
 }
 
-/** The role as IAM holds it, or undefined. */
-/** @param {string} endpoint @param {string} roleName @param {{ accessKeyId: string, secretAccessKey: string }} [credentials] @returns {Promise<any>} */
+/** @param {unknown} e */
+const isNoSuchEntity = (e) => ['NoSuchEntity', 'NoSuchEntityException'].includes(/** @type {Error} */ (e).name);
+
+/**
+ * The role as IAM holds it, or undefined.
+ * @param {string} endpoint @param {string} roleName @param {Credentials} [credentials] @returns {Promise<any>}
+ */
 export async function readRole(endpoint, roleName, credentials) {
   const { iam } = clients(endpoint, credentials);
   try {
     const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    if (!role) return undefined;
     const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
     return {
       ...role,
-      trust: parse(role.AssumeRolePolicyDocument),
+      trust: parse(role.AssumeRolePolicyDocument ?? '{}'),
       tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key, t.Value])),
       attached: attached.map((p) => p.PolicyArn).sort(),
     };
   } catch (e) {
-    if (e.name === 'NoSuchEntity' || e.name === 'NoSuchEntityException') return undefined;
+    if (isNoSuchEntity(e)) return undefined;
     throw e;
   }
 }
 
-/** A managed policy's default document, tags and versions, or undefined. */
-/** @param {string} endpoint @param {string} arn @param {{ accessKeyId: string, secretAccessKey: string }} [credentials] @returns {Promise<any>} */
+/**
+ * A managed policy's default document, tags and versions, or undefined.
+ * @param {string} endpoint @param {string} arn @param {Credentials} [credentials] @returns {Promise<any>}
+ */
 export async function readPolicy(endpoint, arn, credentials) {
   const { iam } = clients(endpoint, credentials);
   try {
     const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+    if (!policy) return undefined;
     const version = (await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.DefaultVersionId }))).PolicyVersion;
     const versions = (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? [];
     return {
       ...policy,
-      document: parse(version.Document),
+      document: parse(version?.Document ?? '{}'),
       tags: Object.fromEntries((policy.Tags ?? []).map((t) => [t.Key, t.Value])),
       versions: versions.map((v) => v.VersionId),
     };
   } catch (e) {
-    if (e.name === 'NoSuchEntity' || e.name === 'NoSuchEntityException') return undefined;
+    if (isNoSuchEntity(e)) return undefined;
     throw e;
   }
 }
@@ -104,5 +129,6 @@ export async function createUserWithPolicy(endpoint, userName, policy) {
     new PutUserPolicyCommand({ UserName: userName, PolicyName: `${userName}-policy`, PolicyDocument: JSON.stringify(policy) }),
   );
   const key = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
+  if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error('CreateAccessKey returned no key');
   return { AWS_ACCESS_KEY_ID: key.AccessKeyId, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey };
 }

@@ -1,18 +1,26 @@
+// @ts-check
 // A small HTTP proxy in front of moto: names and counts every AWS call, adds a fixed latency per
 // request, and injects throttling. Used by end-to-end tests and `npm run bench`.
 import { createServer, request } from 'node:http';
 
+/** @typedef {import('node:http').IncomingHttpHeaders} Headers */
+
+/** @param {Headers} headers */
 function service(headers) {
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(headers.authorization ?? '');
   if (scope) return scope[1];
-  if (headers['x-amz-target']?.startsWith('TrentService.')) return 'kms';
+  if (String(headers['x-amz-target'] ?? '').startsWith('TrentService.')) return 'kms';
   return 'sts';
 }
 
-/** The API operation a request is, e.g. `iam:CreateRole`, `kms:DescribeKey`, `s3:GetBucketEncryption`. */
+/**
+ * The API operation a request is, e.g. `iam:CreateRole`, `kms:DescribeKey`, `s3:GetBucketEncryption`.
+ * @param {string} method @param {string} url @param {Headers} headers @param {string} body
+ */
 export function operationOf(method, url, headers, body) {
   const svc = service(headers);
-  if (headers['x-amz-target']) return `${svc}:${headers['x-amz-target'].split('.').pop()}`;
+  const target = headers['x-amz-target'];
+  if (target) return `${svc}:${String(target).split('.').pop()}`;
   if (svc === 's3') {
     const query = new URL(url, 'http://x').searchParams;
     if (query.has('encryption'))
@@ -23,6 +31,7 @@ export function operationOf(method, url, headers, body) {
   return `${svc}:${action ?? method}`;
 }
 
+/** @param {string} operation */
 export function isMutating(operation) {
   const [svc, op] = operation.split(':');
   if (svc === 's3') return !/^(GetBucketEncryption|GET|HEAD)/.test(op);
@@ -30,6 +39,7 @@ export function isMutating(operation) {
   return !/^(Get|List|Describe|Simulate|Generate)/.test(op);
 }
 
+/** @param {string} operation */
 function throttleResponse(operation) {
   const svc = operation.split(':')[0];
   if (svc === 'kms')
@@ -52,6 +62,7 @@ function throttleResponse(operation) {
 }
 
 // A seeded generator, so an injected fault pattern is the same on every run.
+/** @param {number} seed */
 function random(seed) {
   let state = seed >>> 0;
   return () => {
@@ -67,18 +78,29 @@ function random(seed) {
  * Starts the proxy towards `target` (moto's endpoint). Options, changeable later through `proxy.options`:
  * `latencyMs` added before each request is forwarded; `throttle` the fraction of requests answered
  * with the service's throttling error instead; `seed` for that choice.
+ * @param {string} target
+ * @param {{ latencyMs?: number, throttle?: number, seed?: number }} [options]
  */
 export async function startAwsProxy(target, options = {}) {
   const settings = { latencyMs: 0, throttle: 0, seed: 1, ...options };
   let next = random(settings.seed);
+  /** @type {{ operation: string, mutating: boolean, throttled: boolean, at: number, userAgent: string, amzUserAgent: string }[]} */
   const calls = [];
   const server = createServer((req, res) => {
+    /** @type {Buffer[]} */
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
-      const operation = operationOf(req.method, req.url, req.headers, body.toString('utf8'));
-      const call = { operation, mutating: isMutating(operation), throttled: false, at: Date.now() };
+      const operation = operationOf(req.method ?? 'GET', req.url ?? '/', req.headers, body.toString('utf8'));
+      const call = {
+        operation,
+        mutating: isMutating(operation),
+        throttled: false,
+        at: Date.now(),
+        userAgent: String(req.headers['user-agent'] ?? ''),
+        amzUserAgent: String(req.headers['x-amz-user-agent'] ?? ''),
+      };
       calls.push(call);
       if (settings.latencyMs) await new Promise((r) => setTimeout(r, settings.latencyMs));
       if (settings.throttle > 0 && next() < settings.throttle) {
@@ -88,7 +110,7 @@ export async function startAwsProxy(target, options = {}) {
         res.end(t.body);
         return;
       }
-      const upstream = request(new URL(req.url, target), { method: req.method, headers: req.headers }, (up) => {
+      const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });
@@ -99,8 +121,8 @@ export async function startAwsProxy(target, options = {}) {
       upstream.end(body);
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   return {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
@@ -114,7 +136,7 @@ export async function startAwsProxy(target, options = {}) {
     stop: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
-        server.close(() => resolve());
+        server.close(() => resolve(undefined));
       }),
   };
 }

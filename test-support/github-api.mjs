@@ -1,3 +1,4 @@
+// @ts-check
 // A local stand-in for the GitHub REST API's issue comments, for the sticky PR comment tests.
 // Point the action at it with GITHUB_API_URL. It pages like GitHub (per_page, page, Link header).
 import { createServer } from 'node:http';
@@ -9,6 +10,7 @@ export async function startGitHubApi(options = {}) {
   const state = { readOnly: options.readOnly ?? false, nextId: 1000, requests: /** @type {string[]} */ ([]) };
   /** @type {Map<number, { id: number, body: string, user: { login: string } }[]>} */
   const comments = new Map();
+  /** @param {number} issue */
   const list = (issue) => {
     if (!comments.has(issue)) comments.set(issue, []);
     return /** @type {{ id: number, body: string, user: { login: string } }[]} */ (comments.get(issue));
@@ -19,6 +21,7 @@ export async function startGitHubApi(options = {}) {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       state.requests.push(`${req.method} ${url.pathname}${url.search}`);
+      /** @param {number} status @param {unknown} payload @param {Record<string, string>} [headers] */
       const send = (status, payload, headers = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(payload));
@@ -31,6 +34,7 @@ export async function startGitHubApi(options = {}) {
         const perPage = Number(url.searchParams.get('per_page') ?? 30);
         const page = Number(url.searchParams.get('page') ?? 1);
         const last = Math.max(1, Math.ceil(all.length / perPage));
+        /** @type {Record<string, string>} */
         const headers = {};
         if (page < last) {
           const next = new URL(`http://${req.headers.host}${url.pathname}`);
@@ -67,8 +71,10 @@ export async function startGitHubApi(options = {}) {
     url: `http://127.0.0.1:${address.port}`,
     state,
     /** Comments on an issue, in order. */
+    /** @param {number} issue */
     comments: (issue) => list(issue),
     /** Adds someone else's comment. */
+    /** @param {number} issue @param {string} text */
     seed: (issue, text) => list(issue).push({ id: state.nextId++, body: text, user: { login: 'a-reviewer' } }),
     stop: () => new Promise((resolve) => server.close(() => resolve(undefined))),
   };

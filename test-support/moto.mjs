@@ -1,3 +1,4 @@
+// @ts-check
 // Starts moto_server on a free port on 127.0.0.1, installing it into ./.venv when the machine lacks it.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const venv = join(root, '.venv');
 
+/** @param {string} command */
 function onPath(command) {
   try {
     execFileSync(command, ['--help'], { stdio: 'ignore' });
@@ -29,13 +31,14 @@ export function motoServerCommand() {
   return local;
 }
 
+/** @returns {Promise<number>} */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });
@@ -75,8 +78,8 @@ export async function startMoto() {
     enforcePermissions: () => fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' }),
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        if (child.exitCode !== null) return resolve(undefined);
+        child.once('exit', () => resolve(undefined));
         child.kill('SIGTERM');
       }),
   };

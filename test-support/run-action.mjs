@@ -1,3 +1,4 @@
+// @ts-check
 // Runs the bundled action (dist/index.js) the way the GitHub runner does: INPUT_* variables with
 // action.yml's defaults, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and an event payload file.
 import { spawn } from 'node:child_process';
@@ -53,6 +54,7 @@ export async function runAction({
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
   writeFileSync(eventFile, JSON.stringify(event));
+  /** @type {Record<string, string>} */
   const inputEnv = {};
   for (const [name, spec] of Object.entries(action.inputs)) {
     let value = inputs[name] ?? spec.default ?? '';
@@ -62,6 +64,7 @@ export async function runAction({
   for (const name of Object.keys(inputs)) {
     if (!(name in action.inputs)) throw new Error(`runAction: '${name}' is not an input in action.yml`);
   }
+  /** @type {Record<string, string | undefined>} */
   const childEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
