@@ -70,13 +70,24 @@ describe('README', () => {
 describe('workflows', () => {
   const files = readdirSync('.github/workflows').map((f) => `.github/workflows/${f}`);
 
+  const uses = [...files, ...readdirSync('examples').map((f) => `examples/${f}`)].flatMap((file) =>
+    [...read(file).matchAll(/uses:\s*([^\s#]+)[ \t]*(#[^\n]*)?/g)].map((m) => ({ file, ref: m[1], comment: m[2] ?? '' })),
+  );
+  const thirdParty = uses.filter(({ ref }) => !ref.startsWith('./') && !ref.startsWith('org/activeloop-role-action@'));
+
   it('pin every third-party action to a full commit SHA', () => {
-    const uses = [...files, ...readdirSync('examples').map((f) => `examples/${f}`)].flatMap((file) =>
-      [...read(file).matchAll(/uses:\s*([^\s#]+)/g)].map((m) => ({ file, ref: m[1] })),
-    );
-    const thirdParty = uses.filter(({ ref }) => !ref.startsWith('./') && !ref.startsWith('org/activeloop-role-action@'));
     expect(thirdParty.length).toBeGreaterThan(5);
     for (const { file, ref } of thirdParty) expect([file, ref, /@[0-9a-f]{40}$/.test(ref)]).toEqual([file, ref, true]);
+  });
+
+  it('say the exact version of each pin in its comment (# v1.2.3), the same for every use of a SHA', () => {
+    const versions = new Map<string, string>();
+    for (const { file, ref, comment } of thirdParty) {
+      expect([file, ref, comment]).toEqual([file, ref, expect.stringMatching(/^# v\d+\.\d+\.\d+$/)]);
+      const sha = ref.split('@')[1];
+      expect([ref, versions.get(sha) ?? comment]).toEqual([ref, comment]);
+      versions.set(sha, comment);
+    }
   });
 
   it('are valid YAML with jobs, and give the token no more than they need', () => {
