@@ -10,6 +10,7 @@ import {
   IAMClient,
   TagPolicyCommand,
 } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { applyChanges } from '../src/apply.js';
@@ -20,6 +21,7 @@ import { desiredFor, liveAfterApply } from './fixtures.js';
 
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'us-east-1' });
+const targets = { iam, s3: new S3Client({ region: 'us-east-1' }) };
 const options = { roleWaitSeconds: 5 };
 
 function awsError(name: string, status = 400) {
@@ -37,7 +39,7 @@ beforeEach(() => {
 describe('applyChanges', () => {
   it('creates the policy, then the role (waiting until it reads back), then attaches', async () => {
     const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
-    const done = await applyChanges(iam, plan.changes, options);
+    const done = await applyChanges(targets, plan.changes, options);
     expect(done).toHaveLength(3);
     expect(commandNames()).toEqual(['CreatePolicyCommand', 'CreateRoleCommand', 'GetRoleCommand', 'AttachRolePolicyCommand']);
     const createRole = iamMock.commandCalls(CreateRoleCommand)[0].args[0].input;
@@ -53,7 +55,7 @@ describe('applyChanges', () => {
   it('deletes the oldest non-default version before adding a sixth, then records the digest', async () => {
     const live = liveAfterApply(desiredFor({ buckets: 'ml-datasets' }), 5);
     const plan = planChanges(desiredFor({ buckets: 'ml-datasets\nsecond-bucket' }), live, { adopt: false });
-    await applyChanges(iam, plan.changes, options);
+    await applyChanges(targets, plan.changes, options);
     expect(commandNames()).toEqual(['DeletePolicyVersionCommand', 'CreatePolicyVersionCommand', 'TagPolicyCommand']);
     expect(iamMock.commandCalls(DeletePolicyVersionCommand)[0].args[0].input.VersionId).toBe('v1');
     expect(iamMock.commandCalls(CreatePolicyVersionCommand)[0].args[0].input.SetAsDefault).toBe(true);
@@ -66,7 +68,7 @@ describe('applyChanges', () => {
     iamMock.on(DeletePolicyVersionCommand).rejects(awsError('NoSuchEntity', 404));
     iamMock.on(DetachRolePolicyCommand).rejects(awsError('NoSuchEntity', 404));
     iamMock.on(DeletePolicyCommand).rejects(awsError('NoSuchEntity', 404));
-    const done = await applyChanges(iam, plan.changes, options);
+    const done = await applyChanges(targets, plan.changes, options);
     expect(done.map((c) => c.action)).toContain('delete-policy');
   });
 
@@ -74,7 +76,7 @@ describe('applyChanges', () => {
     const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
     iamMock.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists', 409));
     const done: unknown[] = [];
-    await expect(applyChanges(iam, plan.changes, options, done as never)).rejects.toMatchObject({ name: 'EntityAlreadyExists' });
+    await expect(applyChanges(targets, plan.changes, options, done as never)).rejects.toMatchObject({ name: 'EntityAlreadyExists' });
     expect(done).toHaveLength(1);
     expect(iamMock.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
   });
@@ -90,7 +92,7 @@ describe('applyChanges', () => {
       inFlight--;
       return {};
     });
-    await applyChanges(iam, plan.changes, options);
+    await applyChanges(targets, plan.changes, options);
     const names = commandNames();
     const policies = desired.policies.length;
     expect(most).toBe(policies);
@@ -104,7 +106,7 @@ describe('applyChanges', () => {
     const plan = planChanges(desired, { policies: [] }, { adopt: false });
     iamMock.on(CreatePolicyCommand, { PolicyName: 'activeloop-deeplake-access-s3-2' }).rejects(awsError('AccessDenied', 403));
     const done: unknown[] = [];
-    await expect(applyChanges(iam, plan.changes, options, done as never)).rejects.toThrow(/s3-2 was denied/);
+    await expect(applyChanges(targets, plan.changes, options, done as never)).rejects.toThrow(/s3-2 was denied/);
     expect(done).toHaveLength(desired.policies.length - 1);
     expect(iamMock.commandCalls(CreateRoleCommand)).toHaveLength(0);
   });
@@ -112,7 +114,7 @@ describe('applyChanges', () => {
   it('turns AccessDenied into a sentence naming the call and the fix', async () => {
     const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
     iamMock.on(CreatePolicyCommand).rejects(awsError('AccessDenied', 403));
-    const error = await applyChanges(iam, plan.changes, options).catch((e: unknown) => e);
+    const error = await applyChanges(targets, plan.changes, options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ActionError);
     expect((error as Error).message).toMatch(/^iam:CreatePolicy activeloop-deeplake-access-s3 was denied \(AccessDenied/);
     expect((error as Error).message).toContain('Permissions the action needs');
@@ -141,7 +143,7 @@ describe('applyChanges', () => {
       events.push(`end ${name}`);
       return {};
     });
-    await applyChanges(iam, [update('gains-a', true), update('gains-b', true), update('loses', false)], options);
+    await applyChanges(targets, [update('gains-a', true), update('gains-b', true), update('loses', false)], options);
     expect(events.indexOf('start loses')).toBeGreaterThan(events.indexOf('end gains-a'));
     expect(events.indexOf('start loses')).toBeGreaterThan(events.indexOf('end gains-b'));
     // The two adding writes are independent: they run at once.

@@ -55,7 +55,7 @@ describe('README', () => {
 
   it('shows the least-privilege policies exactly as in policies/', () => {
     const readme = squash(read('README.md'));
-    for (const file of ['plan-permissions.json', 'apply-permissions.json']) {
+    for (const file of ['plan-permissions.json', 'apply-permissions.json', 'destroy-permissions.json']) {
       expect([file, readme.includes(squash(read(`policies/${file}`)))]).toEqual([file, true]);
     }
   });
@@ -98,7 +98,13 @@ describe('workflows', () => {
     }
   });
 
-  it('keep the example workflows for the three uses and the multi-account matrix', () => {
-    expect(readdirSync('examples').sort()).toEqual(['multi-account.yml', 'plan-pull-request.yml', 'provision.yml', 'reconcile.yml']);
+  it('keep the example workflows for the three uses, offboarding and the multi-account matrix', () => {
+    expect(readdirSync('examples').sort()).toEqual([
+      'multi-account.yml',
+      'offboard.yml',
+      'plan-pull-request.yml',
+      'provision.yml',
+      'reconcile.yml',
+    ]);
   });
 });

@@ -114,7 +114,7 @@ describe('other inputs', () => {
     [{ 'role-name': 'has space' }, 'role-name'],
     [{ 'role-name': 'r'.repeat(65) }, 'role-name'],
     [{ 'policy-name': 'p'.repeat(126) }, 'policy-name'],
-    [{ mode: 'destroy' }, 'mode'],
+    [{ mode: 'delete' }, 'mode'],
     [{ access: 'admin' }, 'access'],
     [{ 'trusted-principals': '*' }, 'trusted-principals'],
     [{ 'trusted-principals': 'arn:aws:iam::597713067985:role/*' }, 'trusted-principals'],

@@ -11,13 +11,15 @@ import { ACCOUNT, policyArn, roleArn, type Stack, startStack } from './stack.js'
 let stack: Stack;
 let planner: Record<string, string>;
 let deployer: Record<string, string>;
+let destroyer: Record<string, string>;
 let admin: { accessKeyId: string; secretAccessKey: string };
 
 function loadPolicy(file: string) {
   const text = readFileSync(join(root, 'policies', file), 'utf8')
     .replaceAll('ACCOUNT_ID', ACCOUNT)
     .replaceAll('ROLE_NAME', 'activeloop-deeplake-access')
-    .replaceAll('POLICY_NAME', 'activeloop-deeplake-access-s3');
+    .replaceAll('POLICY_NAME', 'activeloop-deeplake-access-s3')
+    .replaceAll('BUCKET_NAME', '*');
   const policy = JSON.parse(text);
   // moto authorises IAM and KMS calls against the resource "*", so it can check that the action lists
   // suffice but not the resource scoping: widen each Resource for it.
@@ -34,6 +36,7 @@ beforeAll(async () => {
   await createBucket(stack.motoEndpoint, 'plain-bucket');
   planner = await createUserWithPolicy(stack.motoEndpoint, 'planner', loadPolicy('plan-permissions.json'));
   deployer = await createUserWithPolicy(stack.motoEndpoint, 'deployer', loadPolicy('apply-permissions.json'));
+  destroyer = await createUserWithPolicy(stack.motoEndpoint, 'destroyer', loadPolicy('destroy-permissions.json'));
   const adminKeys = await createUserWithPolicy(stack.motoEndpoint, 'admin', {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
@@ -75,5 +78,22 @@ describe('with moto checking permissions', () => {
     const again = await stack.run({ buckets: 'kms-bucket\nplain-bucket', tags: 'team=ml', mode: 'plan' }, { env: planner });
     expect(again.errors).toEqual([]);
     expect(again.outputs.changed).toBe('false');
+  });
+
+  it('previews destroy with the read-only policy, then destroys with the destroy policy and nothing more', async () => {
+    stack.proxy.clear();
+    const preview = await stack.run({ buckets: 'kms-bucket\nplain-bucket', mode: 'plan-destroy' }, { env: planner });
+    expect(preview.errors).toEqual([]);
+    expect(JSON.parse(preview.outputs.plan).map((c: { action: string }) => c.action)).toEqual([
+      'detach-policy',
+      'delete-policy',
+      'delete-role',
+    ]);
+    expect(stack.proxy.mutating()).toEqual([]);
+    const destroyed = await stack.run({ buckets: 'kms-bucket\nplain-bucket', mode: 'destroy' }, { env: destroyer });
+    expect(destroyed.errors).toEqual([]);
+    expect(destroyed.outputs.changed).toBe('true');
+    expect(await readRole(stack.motoEndpoint, 'activeloop-deeplake-access', admin)).toBeUndefined();
+    expect(await readPolicy(stack.motoEndpoint, policyArn(), admin)).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-// The only module that writes to AWS: every mutating call the action can make is here.
+// The only module that writes to AWS: every mutating call the action can make is here (IAM, and a bucket's CORS rule).
 // It executes a plan's changes in order. Race errors (a concurrent run) propagate unchanged:
 // the caller re-reads, plans again and converges (spec behaviour 6).
 import {
@@ -8,6 +8,7 @@ import {
   CreateRoleCommand,
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
+  DeleteRoleCommand,
   DetachRolePolicyCommand,
   type IAMClient,
   PutRolePermissionsBoundaryCommand,
@@ -17,6 +18,7 @@ import {
   UpdateRoleCommand,
   waitUntilRoleExists,
 } from '@aws-sdk/client-iam';
+import { DeleteBucketCorsCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Change, type ChangeAction, type ChangeOf, phaseOf } from './changes.js';
 import { awsCall, isNoSuchEntity } from './errors.js';
 import { serialize } from './policy.js';
@@ -50,11 +52,17 @@ export interface ApplyOptions {
   roleWaitSeconds: number;
 }
 
-type Step<K extends ChangeAction> = (iam: IAMClient, change: ChangeOf<K>, options: ApplyOptions) => Promise<void>;
+/** The clients apply writes with: IAM for the role and policies, S3 for a bucket's CORS rule. */
+export interface WriteClients {
+  iam: IAMClient;
+  s3: S3Client;
+}
+
+type Step<K extends ChangeAction> = (clients: WriteClients, change: ChangeOf<K>, options: ApplyOptions) => Promise<void>;
 
 /** Each kind's write. The mapped type makes a kind without a step a compile error. */
 const STEPS: { [K in ChangeAction]: Step<K> } = {
-  'create-policy': async (iam, change) => {
+  'create-policy': async ({ iam }, change) => {
     await awsCall(`iam:CreatePolicy ${change.name}`, () =>
       iam.send(
         new CreatePolicyCommand({
@@ -67,7 +75,7 @@ const STEPS: { [K in ChangeAction]: Step<K> } = {
       ),
     );
   },
-  'update-policy': async (iam, change) => {
+  'update-policy': async ({ iam }, change) => {
     await deleteVersions(iam, change.name, change.resource, change.pruneVersionIds);
     await awsCall(`iam:CreatePolicyVersion ${change.name}`, () =>
       iam.send(
@@ -80,12 +88,12 @@ const STEPS: { [K in ChangeAction]: Step<K> } = {
       );
     }
   },
-  'tag-policy': async (iam, change) => {
+  'tag-policy': async ({ iam }, change) => {
     await awsCall(`iam:TagPolicy ${change.resource}`, () =>
       iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })),
     );
   },
-  'create-role': async (iam, change, options) => {
+  'create-role': async ({ iam }, change, options) => {
     await awsCall(`iam:CreateRole ${change.name}`, () =>
       iam.send(
         new CreateRoleCommand({
@@ -107,12 +115,12 @@ const STEPS: { [K in ChangeAction]: Step<K> } = {
       ),
     );
   },
-  'update-trust-policy': async (iam, change) => {
+  'update-trust-policy': async ({ iam }, change) => {
     await awsCall(`iam:UpdateAssumeRolePolicy ${change.roleName}`, () =>
       iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: change.roleName, PolicyDocument: serialize(change.document) })),
     );
   },
-  'update-role': async (iam, change) => {
+  'update-role': async ({ iam }, change) => {
     await awsCall(`iam:UpdateRole ${change.roleName}`, () =>
       iam.send(
         new UpdateRoleCommand({
@@ -123,38 +131,53 @@ const STEPS: { [K in ChangeAction]: Step<K> } = {
       ),
     );
   },
-  'set-permissions-boundary': async (iam, change) => {
+  'set-permissions-boundary': async ({ iam }, change) => {
     await awsCall(`iam:PutRolePermissionsBoundary ${change.roleName}`, () =>
       iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: change.roleName, PermissionsBoundary: change.boundaryArn })),
     );
   },
-  'tag-role': async (iam, change) => {
+  'tag-role': async ({ iam }, change) => {
     await awsCall(`iam:TagRole ${change.roleName}`, () =>
       iam.send(new TagRoleCommand({ RoleName: change.roleName, Tags: tagList(change.tags) })),
     );
   },
-  'attach-policy': async (iam, change) => {
+  'attach-policy': async ({ iam }, change) => {
     await awsCall(`iam:AttachRolePolicy ${change.resource}`, () =>
       iam.send(new AttachRolePolicyCommand({ RoleName: change.roleName, PolicyArn: change.resource })),
     );
   },
-  'detach-policy': async (iam, change) => {
+  'detach-policy': async ({ iam }, change) => {
     await ignoreMissing(() =>
       awsCall(`iam:DetachRolePolicy ${change.resource}`, () =>
         iam.send(new DetachRolePolicyCommand({ RoleName: change.roleName, PolicyArn: change.resource })),
       ),
     );
   },
-  'delete-policy': async (iam, change) => {
+  'delete-policy': async ({ iam }, change) => {
     await deleteVersions(iam, change.name, change.resource, change.versionIds);
     await ignoreMissing(() =>
       awsCall(`iam:DeletePolicy ${change.name}`, () => iam.send(new DeletePolicyCommand({ PolicyArn: change.resource }))),
     );
   },
+  'remove-cors-rule': async ({ s3 }, change) => {
+    // S3 replaces the whole configuration: the other rules go back exactly as read; none left, none kept.
+    if (change.keep.length) {
+      await awsCall(`s3:PutBucketCors ${change.bucket}`, () =>
+        s3.send(new PutBucketCorsCommand({ Bucket: change.bucket, CORSConfiguration: { CORSRules: change.keep } })),
+      );
+    } else {
+      await awsCall(`s3:DeleteBucketCors ${change.bucket}`, () => s3.send(new DeleteBucketCorsCommand({ Bucket: change.bucket })));
+    }
+  },
+  'delete-role': async ({ iam }, change) => {
+    await ignoreMissing(() =>
+      awsCall(`iam:DeleteRole ${change.roleName}`, () => iam.send(new DeleteRoleCommand({ RoleName: change.roleName }))),
+    );
+  },
 };
 
-function applyChange(iam: IAMClient, change: Change, options: ApplyOptions): Promise<void> {
-  return (STEPS[change.action] as Step<ChangeAction>)(iam, change as never, options);
+function applyChange(clients: WriteClients, change: Change, options: ApplyOptions): Promise<void> {
+  return (STEPS[change.action] as Step<ChangeAction>)(clients, change as never, options);
 }
 
 /**
@@ -162,14 +185,19 @@ function applyChange(iam: IAMClient, change: Change, options: ApplyOptions): Pro
  * (see CHANGE_KINDS), and returns those done. On an error, `done` holds everything that was applied,
  * and the first error is thrown.
  */
-export async function applyChanges(iam: IAMClient, changes: Change[], options: ApplyOptions, done: Change[] = []): Promise<Change[]> {
+export async function applyChanges(
+  clients: WriteClients,
+  changes: Change[],
+  options: ApplyOptions,
+  done: Change[] = [],
+): Promise<Change[]> {
   let i = 0;
   while (i < changes.length) {
     const key = phaseOf(changes[i], i);
     let end = i + 1;
     while (end < changes.length && phaseOf(changes[end], end) === key) end++;
     const group = changes.slice(i, end);
-    const results = await Promise.allSettled(group.map((change) => applyChange(iam, change, options)));
+    const results = await Promise.allSettled(group.map((change) => applyChange(clients, change, options)));
     results.forEach((r, j) => {
       if (r.status === 'fulfilled') done.push(group[j]);
     });

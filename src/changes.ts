@@ -1,6 +1,7 @@
 // The kinds of change a plan can hold. Each kind is defined once here: its fields, the phase it runs in,
 // how the report shows it and the IAM actions apply needs for it. apply.ts holds each kind's write, in a
 // table of the same shape; a kind missing from either table is a compile error.
+import type { CORSRule } from '@aws-sdk/client-s3';
 import type { PolicyDocument } from './policy.js';
 
 interface Base {
@@ -49,6 +50,13 @@ export type Change = Base &
     | { action: 'attach-policy'; roleName: string }
     | { action: 'detach-policy'; roleName: string }
     | { action: 'delete-policy'; name: string; versionIds: string[] }
+    | {
+        action: 'remove-cors-rule';
+        bucket: string;
+        /** The bucket's other rules, kept exactly as they are (none: the configuration is deleted). */
+        keep: CORSRule[];
+      }
+    | { action: 'delete-role'; roleName: string }
   );
 
 export type ChangeAction = Change['action'];
@@ -73,8 +81,10 @@ export interface ChangeKind<C extends Change> {
   icon: string;
   /** The document the report shows as a diff, if any. */
   document?: (change: C) => ShownDocument;
-  /** The IAM actions apply needs for it (checked against policies/apply-permissions.json). */
+  /** The IAM actions it needs, checked against the permission document of the mode that makes it. */
   permissions: string[];
+  /** The modes that make it: their permission documents (policies/<mode>-permissions.json) must allow it. */
+  modes: ('apply' | 'destroy')[];
 }
 
 const never = () => false;
@@ -88,6 +98,7 @@ export const CHANGE_KINDS: { [K in ChangeAction]: ChangeKind<ChangeOf<K>> } = {
     icon: '➕',
     document: (c) => ({ title: `New policy ${name(c.name)}`, after: c.document }),
     permissions: ['iam:CreatePolicy', 'iam:TagPolicy'],
+    modes: ['apply'],
   },
   'update-policy': {
     phase: (c) => (c.addsGrants ? 'policies-adding' : 'policies'),
@@ -96,8 +107,9 @@ export const CHANGE_KINDS: { [K in ChangeAction]: ChangeKind<ChangeOf<K>> } = {
     icon: '✏️',
     document: (c) => ({ title: `Policy ${name(c.name)}`, before: c.previous, after: c.document }),
     permissions: ['iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:TagPolicy'],
+    modes: ['apply'],
   },
-  'tag-policy': { phase: () => 'policies', serial: false, addsGrants: never, icon: '🏷️', permissions: ['iam:TagPolicy'] },
+  'tag-policy': { phase: () => 'policies', serial: false, addsGrants: never, icon: '🏷️', permissions: ['iam:TagPolicy'], modes: ['apply'] },
   'create-role': {
     phase: () => 'role',
     serial: true,
@@ -105,6 +117,7 @@ export const CHANGE_KINDS: { [K in ChangeAction]: ChangeKind<ChangeOf<K>> } = {
     icon: '➕',
     document: (c) => ({ title: `Trust policy of the new role ${name(c.name)}`, after: c.trustPolicy }),
     permissions: ['iam:CreateRole', 'iam:TagRole', 'iam:GetRole', 'iam:PutRolePermissionsBoundary'],
+    modes: ['apply'],
   },
   'update-trust-policy': {
     phase: () => 'role',
@@ -113,25 +126,53 @@ export const CHANGE_KINDS: { [K in ChangeAction]: ChangeKind<ChangeOf<K>> } = {
     icon: '✏️',
     document: (c) => ({ title: `Trust policy of ${name(c.roleName)}`, before: c.previous, after: c.document }),
     permissions: ['iam:UpdateAssumeRolePolicy'],
+    modes: ['apply'],
   },
-  'update-role': { phase: () => 'role', serial: true, addsGrants: never, icon: '✏️', permissions: ['iam:UpdateRole'] },
+  'update-role': { phase: () => 'role', serial: true, addsGrants: never, icon: '✏️', permissions: ['iam:UpdateRole'], modes: ['apply'] },
   'set-permissions-boundary': {
     phase: () => 'role',
     serial: true,
     addsGrants: never,
     icon: '✏️',
     permissions: ['iam:PutRolePermissionsBoundary'],
+    modes: ['apply'],
   },
-  'tag-role': { phase: () => 'role', serial: true, addsGrants: never, icon: '🏷️', permissions: ['iam:TagRole'] },
-  'attach-policy': { phase: () => 'attach', serial: false, addsGrants: never, icon: '🔗', permissions: ['iam:AttachRolePolicy'] },
-  'detach-policy': { phase: () => 'detach', serial: false, addsGrants: never, icon: '✂️', permissions: ['iam:DetachRolePolicy'] },
+  'tag-role': { phase: () => 'role', serial: true, addsGrants: never, icon: '🏷️', permissions: ['iam:TagRole'], modes: ['apply'] },
+  'attach-policy': {
+    phase: () => 'attach',
+    serial: false,
+    addsGrants: never,
+    icon: '🔗',
+    permissions: ['iam:AttachRolePolicy'],
+    modes: ['apply'],
+  },
+  // Detaching and deleting the action's own policies: apply when the grants shrink, destroy always.
+  'detach-policy': {
+    phase: () => 'detach',
+    serial: false,
+    addsGrants: never,
+    icon: '✂️',
+    permissions: ['iam:DetachRolePolicy'],
+    modes: ['apply', 'destroy'],
+  },
   'delete-policy': {
     phase: () => 'delete-policies',
     serial: false,
     addsGrants: never,
     icon: '🗑️',
     permissions: ['iam:DeletePolicy', 'iam:DeletePolicyVersion'],
+    modes: ['apply', 'destroy'],
   },
+  'remove-cors-rule': {
+    phase: () => 'cors',
+    serial: false,
+    addsGrants: never,
+    icon: '✂️',
+    permissions: ['s3:GetBucketCORS', 's3:PutBucketCORS'],
+    modes: ['destroy'],
+  },
+  // Last: IAM refuses it while policies are attached, and Activeloop has lost access by then.
+  'delete-role': { phase: () => 'role', serial: true, addsGrants: never, icon: '🗑️', permissions: ['iam:DeleteRole'], modes: ['destroy'] },
 };
 
 /** The definition of a change's kind, typed for that change. */

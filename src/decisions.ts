@@ -63,7 +63,8 @@ export function touchesExisting(changes: Change[]): boolean {
 
 /** fail-on-drift: the message to fail with, or undefined. Plan: any pending change; apply: a change to something that existed. */
 export function driftFailure(mode: Mode, failOnDrift: boolean, roleName: string, changes: Change[]): string | undefined {
-  if (!failOnDrift) return undefined;
+  // Destroy removes on purpose: nothing there is drift.
+  if (!failOnDrift || mode === 'destroy' || mode === 'plan-destroy') return undefined;
   if (mode === 'plan') {
     return changes.length
       ? `fail-on-drift: the role ${roleName} differs from the inputs (${changes.length} pending change(s); see the job summary).`

@@ -8,7 +8,17 @@ export const DEFAULT_ROLE_NAME = 'activeloop-deeplake-access';
 export const DEFAULT_ROLE_DESCRIPTION =
   'Lets Activeloop (Deep Lake) read and write datasets in the listed S3 buckets. Managed by activeloop-role-action.';
 
-export type Mode = 'apply' | 'plan';
+export type Mode = 'apply' | 'plan' | 'destroy' | 'plan-destroy';
+
+/** Modes that write to AWS; the others only read. */
+export function writes(mode: Mode): boolean {
+  return mode === 'apply' || mode === 'destroy';
+}
+
+/** Modes that remove what the action made, rather than create or update it. */
+export function removes(mode: Mode): boolean {
+  return mode === 'destroy' || mode === 'plan-destroy';
+}
 export type Access = 'read-write' | 'read-only';
 
 /** One bucket the role may use: the whole bucket, or only some prefixes of it. */
@@ -247,7 +257,7 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
   // Leave room for the "-10" suffix of a tenth policy.
   const policyName = iamName('policy-name', rawPolicyName, 125);
 
-  const mode = oneOf<Mode>('mode', get('mode'), ['apply', 'plan'], 'apply');
+  const mode = oneOf<Mode>('mode', get('mode'), ['apply', 'plan', 'destroy', 'plan-destroy'], 'apply');
   const access = oneOf<Access>('access', get('access'), ['read-write', 'read-only'], 'read-write');
 
   const rawPrincipals = get('trusted-principals');

@@ -6,12 +6,23 @@ import type { Change } from './changes.js';
 import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
 import { checkAccount, crossAccountKeyWarnings, driftFailure, kmsGrants, rolePathFor } from './decisions.js';
 import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
+import { planDestroy } from './destroy.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
-import { InputError, type Inputs, readInputs } from './inputs.js';
+import { InputError, type Inputs, readInputs, removes, writes } from './inputs.js';
 import { owned } from './ownership.js';
 import { type ChangeSet, planChanges } from './plan.js';
 import { MAX_MANAGED_POLICIES } from './quotas.js';
-import { type CallerIdentity, discoverKmsKeys, type KmsDiscovery, type LiveState, readCallerIdentity, readLiveState } from './read.js';
+import {
+  type BucketCors,
+  type CallerIdentity,
+  discoverKmsKeys,
+  type KmsDiscovery,
+  type LiveState,
+  readBucketCors,
+  readCallerIdentity,
+  readLiveState,
+  readRoleDependents,
+} from './read.js';
 import { planEntries, renderReport } from './report.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
@@ -28,6 +39,8 @@ interface Context {
   clients: AwsClients;
   identity: CallerIdentity;
   kmsGrants: KmsGrant[];
+  /** The listed buckets' CORS rules (read in destroy modes). */
+  cors: BucketCors[];
   warnings: string[];
 }
 
@@ -35,15 +48,23 @@ function candidatePolicyArns(inputs: Inputs, identity: CallerIdentity): string[]
   return Array.from({ length: MAX_MANAGED_POLICIES }, (_, i) => policyArn(identity, inputs.rolePath, policyName(inputs.policyName, i)));
 }
 
+/** The role, its policies, and (when the run may delete the role) what else hangs on it. */
 function readIam(ctx: Pick<Context, 'inputs' | 'clients'>, identity: Promise<CallerIdentity>): Promise<LiveState> {
+  const { inputs, clients } = ctx;
+  const destroying = removes(inputs.mode);
   return awsCall(
-    `reading role ${ctx.inputs.roleName} and its policies (iam:GetRole, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, iam:ListPolicyVersions)`,
-    () =>
-      readLiveState(
-        ctx.clients.iam,
-        ctx.inputs.roleName,
-        identity.then((id) => candidatePolicyArns(ctx.inputs, id)),
-      ),
+    `reading role ${inputs.roleName} and its policies (iam:GetRole, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, iam:ListPolicyVersions${destroying ? ', iam:ListRolePolicies, iam:ListInstanceProfilesForRole' : ''})`,
+    async () => {
+      const [live, dependents] = await Promise.all([
+        readLiveState(
+          clients.iam,
+          inputs.roleName,
+          identity.then((id) => candidatePolicyArns(inputs, id)),
+        ),
+        destroying ? readRoleDependents(clients.iam, inputs.roleName) : undefined,
+      ]);
+      return { ...live, dependents };
+    },
   );
 }
 
@@ -54,7 +75,10 @@ function planFrom(ctx: Context, live: LiveState): Planned {
     return p && owned(p.tags) ? p.document : undefined;
   });
   const desired = buildDesired(ctx.inputs, ctx.identity, ctx.kmsGrants, current);
-  return { desired, changeSet: planChanges(desired, live, { adopt: ctx.inputs.adopt }) };
+  const changeSet = removes(ctx.inputs.mode)
+    ? planDestroy({ live, cors: ctx.cors, roleArn: desired.role.arn, partition: ctx.identity.partition })
+    : planChanges(desired, live, { adopt: ctx.inputs.adopt });
+  return { desired, changeSet };
 }
 
 const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [] };
@@ -102,12 +126,12 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const clients = await connect(inputs, env, startedAt, log);
     const read = await readEverything(inputs, clients, log);
     inputs = read.inputs;
-    const ctx: Context = { inputs, clients, identity: read.identity, kmsGrants: read.kmsGrants, warnings: read.warnings };
+    const ctx: Context = { inputs, clients, identity: read.identity, kmsGrants: read.kmsGrants, cors: read.cors, warnings: read.warnings };
 
     const first = planFrom(ctx, read.live);
     ctx.warnings.push(...first.changeSet.warnings);
     const outcome: ApplyOutcome =
-      inputs.mode === 'apply' && first.changeSet.changes.length
+      writes(inputs.mode) && first.changeSet.changes.length
         ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
         : { last: first, applied: [] };
     await report(ctx, outcome, first, read.discovery, env, log);
@@ -139,6 +163,7 @@ interface Reads {
   discovery: KmsDiscovery;
   live: LiveState;
   kmsGrants: KmsGrant[];
+  cors: BucketCors[];
   warnings: string[];
 }
 
@@ -148,25 +173,34 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     checkAccount(inputs.allowedAccountIds, id);
     return id;
   });
-  const discoveryP = inputs.detectKms ? discoverKmsKeys(clients.s3, clients.kms, inputs.buckets) : Promise.resolve(noDiscovery);
+  // Destroy grants nothing: it reads the buckets' CORS rules instead of their keys.
+  const destroying = removes(inputs.mode);
+  const discoveryP =
+    inputs.detectKms && !destroying ? discoverKmsKeys(clients.s3, clients.kms, inputs.buckets) : Promise.resolve(noDiscovery);
+  const corsP = destroying
+    ? readBucketCors(
+        clients.s3,
+        inputs.buckets.map((b) => b.bucket),
+      )
+    : Promise.resolve([]);
   const liveP = readIam({ inputs, clients }, identityP);
-  const [identity, discovery, liveAtInputPath] = await Promise.all([identityP, discoveryP, liveP]);
+  const [identity, discovery, liveAtInputPath, cors] = await Promise.all([identityP, discoveryP, liveP, corsP]);
   log.mask(inputs.maskAccountId, identity.account);
   log.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
 
   const { rolePath, warning } = rolePathFor(inputs.rolePath, liveAtInputPath.role?.path);
   const at = { ...inputs, rolePath };
   const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
-  const grants = kmsGrants(inputs.kmsKeyArns, identity, discovery);
+  const grants = destroying ? [] : kmsGrants(inputs.kmsKeyArns, identity, discovery);
   const warnings = [...(warning ? [warning] : []), ...discovery.warnings, ...crossAccountKeyWarnings(grants, inputs.access)];
-  return { inputs: at, identity, discovery, live, kmsGrants: grants, warnings };
+  return { inputs: at, identity, discovery, live, kmsGrants: grants, cors, warnings };
 }
 
 /** Outputs, log lines, the job summary, the PR comment and fail-on-drift. */
 async function report(ctx: Context, outcome: ApplyOutcome, first: Planned, discovery: KmsDiscovery, env: Env, log: Log): Promise<void> {
   const { inputs } = ctx;
   const { desired, changeSet: current } = outcome.last;
-  const reported = inputs.mode === 'apply' ? outcome.applied : first.changeSet.changes;
+  const reported = writes(inputs.mode) ? outcome.applied : first.changeSet.changes;
   const roleArn = current.roleArn;
   const body = renderReport({
     mode: inputs.mode,
@@ -188,7 +222,7 @@ async function report(ctx: Context, outcome: ApplyOutcome, first: Planned, disco
   }
 
   core.setOutput('role-arn', roleArn);
-  core.setOutput('policy-arn', current.policyArns[0]);
+  core.setOutput('policy-arn', current.policyArns[0] ?? '');
   core.setOutput('policy-arns', JSON.stringify(current.policyArns));
   core.setOutput('changed', String(reported.length > 0));
   core.setOutput('plan', JSON.stringify(planEntries(reported)));
@@ -196,12 +230,12 @@ async function report(ctx: Context, outcome: ApplyOutcome, first: Planned, disco
 
   for (const w of ctx.warnings) log.warning(w);
   for (const c of reported)
-    log.info(`${inputs.mode === 'apply' ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
+    log.info(`${writes(inputs.mode) ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
   if (reported.length === 0) log.info('In sync: nothing to change.');
   log.info(`Role ARN: ${roleArn}`);
 
   await writeSummary(env, log, body);
-  if (inputs.mode === 'plan' && inputs.prComment) await commentOnPullRequest(inputs, body, log);
+  if (!writes(inputs.mode) && inputs.prComment) await commentOnPullRequest(inputs, body, log);
 
   const drift = driftFailure(inputs.mode, inputs.failOnDrift, inputs.roleName, reported);
   if (drift) log.fail(drift);
@@ -233,7 +267,7 @@ async function applyConverging(
   let last = first;
   for (let round = 1; ; round++) {
     try {
-      await applyChanges(ctx.clients.iam, last.changeSet.changes, { roleWaitSeconds: options.roleWaitSeconds }, applied);
+      await applyChanges(ctx.clients, last.changeSet.changes, { roleWaitSeconds: options.roleWaitSeconds }, applied);
       return { last, applied };
     } catch (error) {
       if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {

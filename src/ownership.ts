@@ -5,6 +5,8 @@ import { ActionError } from './errors.js';
 export const OWNER_TAG_KEY = 'managed-by';
 export const OWNER_TAG_VALUE = 'activeloop-role-action';
 export const DIGEST_TAG_KEY = 'activeloop-role-action:digest';
+/** The ID of the action's own CORS rule on a bucket; the bucket's other rules are never touched. */
+export const CORS_RULE_ID = 'activeloop-role-action';
 
 /** The action owns a resource that carries its ownership tag, or its digest tag (the ownership tag was removed by hand). */
 export function owned(tags: Record<string, string>): boolean {

@@ -5,13 +5,21 @@ import {
   GetRoleCommand,
   type IAMClient,
   ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesForRoleCommand,
   ListPolicyVersionsCommand,
+  ListRolePoliciesCommand,
   type Policy,
   type Role,
   type Tag,
 } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketEncryptionCommand, type S3Client, type ServerSideEncryptionByDefault } from '@aws-sdk/client-s3';
+import {
+  type CORSRule,
+  GetBucketCorsCommand,
+  GetBucketEncryptionCommand,
+  type S3Client,
+  type ServerSideEncryptionByDefault,
+} from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { ActionError, errorName, httpStatus, isNoSuchEntity } from './errors.js';
 import type { BucketGrant } from './inputs.js';
@@ -52,8 +60,22 @@ export interface LivePolicy {
   versions: LivePolicyVersion[];
 }
 
+/** What else hangs on the role: IAM refuses DeleteRole while any of it is there. */
+export interface RoleDependents {
+  inlinePolicyNames: string[];
+  instanceProfileNames: string[];
+}
+
+/** A bucket's CORS rules as S3 holds them; empty when it has none. */
+export interface BucketCors {
+  bucket: string;
+  rules: CORSRule[];
+}
+
 export interface LiveState {
   role?: LiveRole;
+  /** Read only when the run may delete the role (destroy modes). */
+  dependents?: RoleDependents;
   /** The policies that exist among the candidate names, in candidate order. */
   policies: LivePolicy[];
 }
@@ -238,15 +260,25 @@ async function readPolicy(iam: IAMClient, arn: string): Promise<LivePolicy | und
   };
 }
 
-async function readAttachedPolicyArns(iam: IAMClient, roleName: string): Promise<string[]> {
-  const arns: string[] = [];
+async function allPages<T>(page: (marker?: string) => Promise<{ items: T[]; marker?: string }>): Promise<T[]> {
+  const items: T[] = [];
   let marker: string | undefined;
   do {
-    const out = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
-    for (const p of out.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
-    marker = out.IsTruncated ? out.Marker : undefined;
+    const out = await page(marker);
+    items.push(...out.items);
+    marker = out.marker;
   } while (marker);
-  return arns;
+  return items;
+}
+
+function readAttachedPolicyArns(iam: IAMClient, roleName: string): Promise<string[]> {
+  return allPages(async (Marker) => {
+    const out = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
+    return {
+      items: (out.AttachedPolicies ?? []).flatMap((p) => (p.PolicyArn ? [p.PolicyArn] : [])),
+      marker: out.IsTruncated ? out.Marker : undefined,
+    };
+  });
 }
 
 async function readRole(iam: IAMClient, roleName: string): Promise<LiveRole | undefined> {
@@ -285,4 +317,42 @@ export async function readLiveState(iam: IAMClient, roleName: string, candidateP
     candidatePolicyArns.then((arns) => Promise.all(arns.map((arn) => readPolicy(iam, arn)))),
   ]);
   return { role, policies: policies.filter((p): p is LivePolicy => p !== undefined) };
+}
+
+/** The role's inline policies and instance profiles; none when the role does not exist. */
+export async function readRoleDependents(iam: IAMClient, roleName: string): Promise<RoleDependents> {
+  try {
+    const [inlinePolicyNames, instanceProfileNames] = await Promise.all([
+      allPages(async (Marker) => {
+        const out = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
+        return { items: out.PolicyNames ?? [], marker: out.IsTruncated ? out.Marker : undefined };
+      }),
+      allPages(async (Marker) => {
+        const out = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker }));
+        return {
+          items: (out.InstanceProfiles ?? []).map((p) => p.InstanceProfileName ?? ''),
+          marker: out.IsTruncated ? out.Marker : undefined,
+        };
+      }),
+    ]);
+    return { inlinePolicyNames, instanceProfileNames };
+  } catch (error) {
+    if (isNoSuchEntity(error)) return { inlinePolicyNames: [], instanceProfileNames: [] };
+    throw error;
+  }
+}
+
+/** Each bucket's CORS rules (none when it has no configuration), read in parallel like the encryption reads. */
+export async function readBucketCors(s3: S3Client, buckets: string[]): Promise<BucketCors[]> {
+  return mapBounded(buckets, BUCKET_CONCURRENCY, async (bucket) => {
+    try {
+      const out = await s3.send(new GetBucketCorsCommand({ Bucket: bucket }));
+      return { bucket, rules: out.CORSRules ?? [] };
+    } catch (error) {
+      if (errorName(error) === 'NoSuchCORSConfiguration') return { bucket, rules: [] };
+      throw new BucketReadError(
+        `Could not read the CORS configuration of bucket ${bucket} (s3:GetBucketCORS): ${errorName(error)}${error instanceof Error && error.message ? `: ${error.message}` : ''}`,
+      );
+    }
+  });
 }

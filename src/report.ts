@@ -2,7 +2,7 @@
 
 import { type Change, kindOf } from './changes.js';
 import type { DesiredState } from './desired.js';
-import type { Mode } from './inputs.js';
+import { type Mode, removes } from './inputs.js';
 import { documentFacts, type PolicyDocument, statements } from './policy.js';
 import type { BucketEncryption } from './read.js';
 
@@ -169,39 +169,52 @@ function changeTable(changes: Change[]): string {
   return ['| | change | resource | why | drift |', '|---|---|---|---|---|', ...rows, ''].join('\n');
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function headline(input: ReportInput): string {
   const n = input.changes.length;
+  const role = code(input.roleName);
   if (input.failure) {
-    return `❌ Apply stopped by an error after ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}; ${input.failure.notMade.length} planned change${input.failure.notMade.length === 1 ? ' was' : 's were'} not made. Every state in between is harmless; the next run continues from here.`;
+    const what = input.mode === 'destroy' ? 'Destroy' : 'Apply';
+    return `❌ ${what} stopped by an error after ${plural(n, 'change')} to the role ${role}; ${input.failure.notMade.length} planned change${input.failure.notMade.length === 1 ? ' was' : 's were'} not made. Every state in between is harmless; the next run continues from here.`;
   }
   const drift = input.changes.filter((c) => c.drift).length;
   const driftNote = drift ? ` (${drift} to repair drift)` : '';
-  if (n === 0) return `✅ In sync: the role ${code(input.roleName)} matches the inputs; nothing to change.`;
-  if (input.mode === 'plan')
-    return `📝 Plan: ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}${driftNote}. Nothing was changed.`;
-  return `🚀 Applied ${n} change${n === 1 ? '' : 's'} to the role ${code(input.roleName)}${driftNote}.`;
+  switch (input.mode) {
+    case 'plan':
+      if (n === 0) break;
+      return `📝 Plan: ${plural(n, 'change')} to the role ${role}${driftNote}. Nothing was changed.`;
+    case 'apply':
+      if (n === 0) break;
+      return `🚀 Applied ${plural(n, 'change')} to the role ${role}${driftNote}.`;
+    case 'plan-destroy':
+      if (n === 0) return `✅ Nothing to remove: neither the role ${role} nor policies of this action exist.`;
+      return `📝 Plan: destroy would remove ${plural(n, 'thing')} made for the role ${role}. Nothing was changed.`;
+    case 'destroy':
+      if (n === 0) return `✅ Nothing to remove: neither the role ${role} nor policies of this action exist.`;
+      return `🗑️ Removed ${plural(n, 'thing')} the action made for the role ${role}.`;
+  }
+  return `✅ In sync: the role ${role} matches the inputs; nothing to change.`;
 }
 
-/** The Markdown body for the job summary and the PR comment. */
-export function renderReport(input: ReportInput): string {
-  const redact = input.redact ?? ((t: string) => t);
-  const parts: string[] = [`### Activeloop role: ${code(input.roleName)}`, '', headline(input), ''];
-  const keys = input.desired.kmsGrants.map((k) => code(k.keyArn)).join(', ') || 'none';
-  parts.push(
-    `- **Role ARN**: ${code(input.roleArn)}\n- **Managed policies**: ${input.policyArns.map(code).join(', ')}\n- **KMS keys granted**: ${keys}\n`,
-  );
+const CHANGE_TABLE_TITLES: Record<Mode, string> = {
+  apply: 'Changes made',
+  plan: 'Changes `apply` would make',
+  destroy: 'Removed',
+  'plan-destroy': 'What `destroy` would remove',
+};
 
-  if (input.changes.length) {
-    const verb = input.mode === 'plan' ? 'Changes `apply` would make' : 'Changes made';
-    parts.push(`#### ${verb}\n`, changeTable(input.changes), ...documentSections(input.changes));
+/** What is left to do by hand: paste the role ARN into Activeloop, or, after destroy, remove it there too. */
+function manualStep(input: ReportInput): string[] {
+  if (removes(input.mode)) {
+    return [
+      '#### Remaining manual step',
+      '',
+      `${input.mode === 'plan-destroy' ? 'Once destroy has run, remove' : 'Remove'} the credentials in Activeloop too: in the Activeloop app, open your organization's managed credentials and delete the AWS credentials for`,
+      '',
+      `- Role ARN: ${code(input.roleArn)}`,
+    ];
   }
-  if (input.failure) {
-    parts.push(`#### Error\n\n${input.failure.message}\n`);
-    if (input.failure.notMade.length) parts.push('#### Planned changes not made\n', changeTable(input.failure.notMade));
-  }
-  if (input.warnings.length) parts.push(`#### Warnings\n\n${input.warnings.map((w) => `- ⚠️ ${w}`).join('\n')}\n`);
-  if (input.buckets.length) parts.push(`#### Buckets\n\n${bucketTable(input.buckets)}\n`);
-
   const step = [
     '#### Remaining manual step',
     '',
@@ -212,7 +225,28 @@ export function renderReport(input: ReportInput): string {
     `- Role ARN: ${code(input.roleArn)}`,
   ];
   if (input.externalId) step.push(`- External ID: ${code(input.externalId)}`);
-  parts.push(step.join('\n'), '');
+  return step;
+}
+
+/** The Markdown body for the job summary and the PR comment. */
+export function renderReport(input: ReportInput): string {
+  const redact = input.redact ?? ((t: string) => t);
+  const parts: string[] = [`### Activeloop role: ${code(input.roleName)}`, '', headline(input), ''];
+  const keys = input.desired.kmsGrants.map((k) => code(k.keyArn)).join(', ') || 'none';
+  parts.push(
+    `- **Role ARN**: ${code(input.roleArn)}\n- **Managed policies**: ${input.policyArns.map(code).join(', ') || 'none'}\n- **KMS keys granted**: ${keys}\n`,
+  );
+
+  if (input.changes.length) {
+    parts.push(`#### ${CHANGE_TABLE_TITLES[input.mode]}\n`, changeTable(input.changes), ...documentSections(input.changes));
+  }
+  if (input.failure) {
+    parts.push(`#### Error\n\n${input.failure.message}\n`);
+    if (input.failure.notMade.length) parts.push('#### Planned changes not made\n', changeTable(input.failure.notMade));
+  }
+  if (input.warnings.length) parts.push(`#### Warnings\n\n${input.warnings.map((w) => `- ⚠️ ${w}`).join('\n')}\n`);
+  if (input.buckets.length) parts.push(`#### Buckets\n\n${bucketTable(input.buckets)}\n`);
+  parts.push(manualStep(input).join('\n'), '');
   return redact(parts.join('\n'));
 }
 
