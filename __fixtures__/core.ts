@@ -16,6 +16,7 @@ export const setSecret = jest.fn((value: string) => secrets.push(value));
 export const info = jest.fn((message: string) => log.push({ level: 'info', message }));
 export const warning = jest.fn((message: string) => log.push({ level: 'warning', message }));
 export const debug = jest.fn((message: string) => log.push({ level: 'debug', message }));
+export const isDebug = jest.fn(() => false);
 export const getIDToken = jest.fn(async (_audience: string) => 'oidc-token-value');
 export const summary = {
   addRaw(text: string) {

@@ -149,4 +149,42 @@ describe('applyChanges', () => {
     // The two adding writes are independent: they run at once.
     expect(events.indexOf('start gains-b')).toBeLessThan(events.indexOf('end gains-a'));
   });
+
+  it('waits out NoSuchEntity on a policy this run just created, then attaches (IAM is eventually consistent)', async () => {
+    const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
+    iamMock.on(AttachRolePolicyCommand).rejectsOnce(awsError('NoSuchEntity', 404)).rejectsOnce(awsError('NoSuchEntity', 404)).resolves({});
+    const waits: number[] = [];
+    const done = await applyChanges(targets, plan.changes, { ...options, sleep: async (ms) => void waits.push(ms) });
+    expect(done.map((c) => c.action)).toEqual(['create-policy', 'create-role', 'attach-policy']);
+    expect(iamMock.commandCalls(AttachRolePolicyCommand)).toHaveLength(3);
+    expect(waits).toEqual([500, 1000]);
+  });
+
+  it('gives up after bounded waits, and does not wait for something it did not create', async () => {
+    const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
+    iamMock.on(AttachRolePolicyCommand).rejects(awsError('NoSuchEntity', 404));
+    const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
+    await expect(applyChanges(targets, plan.changes, { ...options, sleep, settleWaitsMs: [1, 2, 3] })).rejects.toMatchObject({
+      name: 'NoSuchEntity',
+    });
+    expect(waits).toEqual([1, 2, 3]);
+    // An attachment to a role that existed before the run: NoSuchEntity there is a concurrent change, passed on at once.
+    const live = liveAfterApply(desiredFor());
+    live.role!.attachedPolicyArns = [];
+    waits.length = 0;
+    const reattach = planChanges(desiredFor(), live, { adopt: false });
+    await expect(applyChanges(targets, reattach.changes, { ...options, sleep })).rejects.toMatchObject({ name: 'NoSuchEntity' });
+    expect(waits).toEqual([]);
+  });
+
+  it('retries DeletePolicy while it still sees the detached attachment (DeleteConflict)', async () => {
+    const big = desiredFor({ buckets: Array.from({ length: 300 }, (_, i) => `bucket-${i}`).join('\n') });
+    const plan = planChanges(desiredFor({ buckets: 'bucket-1' }), liveAfterApply(big), { adopt: false });
+    iamMock.on(DeletePolicyCommand).rejectsOnce(awsError('DeleteConflict', 409)).resolves({});
+    const waits: number[] = [];
+    const done = await applyChanges(targets, plan.changes, { ...options, sleep: async (ms) => void waits.push(ms) });
+    expect(done.filter((c) => c.action === 'delete-policy').length).toBeGreaterThan(0);
+    expect(waits).toEqual([500]);
+  });
 });

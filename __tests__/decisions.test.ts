@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Change } from '../src/changes.js';
-import { checkAccount, crossAccountKeyWarnings, driftFailure, kmsGrants, rolePathFor } from '../src/decisions.js';
+import { checkAccount, checkPartition, crossAccountKeyWarnings, driftFailure, kmsGrants, rolePathFor } from '../src/decisions.js';
 import { ActionError } from '../src/errors.js';
 import { planChanges } from '../src/plan.js';
 import { desiredFor, identity, liveAfterApply } from './fixtures.js';
@@ -84,5 +84,43 @@ describe('driftFailure (fail-on-drift)', () => {
     const message = driftFailure(mode, on, 'r', changes as Change[]);
     expect(message !== undefined).toBe(fails);
     if (message) expect(message).toMatch(/^fail-on-drift: the role r /);
+  });
+});
+
+describe('checkPartition', () => {
+  const cn = { account: '123456789012', partition: 'aws-cn', arn: 'arn:aws-cn:iam::123456789012:user/ci' };
+  const base = { trustedPrincipals: ['arn:aws-cn:iam::111122223333:role/backend'], kmsKeyArns: [], permissionsBoundary: undefined };
+
+  it.each([
+    [
+      'aws, the default principal',
+      identity,
+      { ...base, trustedPrincipals: ['arn:aws:iam::597713067985:role/activeloop_backend'] },
+      undefined,
+    ],
+    ['aws-cn, principals of aws-cn', cn, base, undefined],
+    ['aws-cn, an account ID', cn, { ...base, trustedPrincipals: ['111122223333'] }, undefined],
+    [
+      'aws-cn, the default principal',
+      cn,
+      { ...base, trustedPrincipals: ['arn:aws:iam::597713067985:role/activeloop_backend'] },
+      /in the aws-cn partition, where Activeloop's default backend role .* cannot be trusted.*Set trusted-principals/,
+    ],
+    [
+      'aws-cn, a key of aws',
+      cn,
+      { ...base, kmsKeyArns: ['arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111'] },
+      /kms-key-arns: arn:aws:kms.*trusted-principals must be given for that partition/,
+    ],
+    [
+      'aws, a boundary of aws-us-gov',
+      identity,
+      { ...base, trustedPrincipals: ['111122223333'], permissionsBoundary: 'arn:aws-us-gov:iam::123456789012:policy/b' },
+      /permissions-boundary: arn:aws-us-gov/,
+    ],
+  ])('%s', (_what, who, inputs, error) => {
+    const check = () => checkPartition(inputs, who);
+    if (error) expect(check).toThrow(error);
+    else expect(check).not.toThrow();
   });
 });

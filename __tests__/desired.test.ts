@@ -30,9 +30,16 @@ describe('permissionsDocument', () => {
       {
         Sid: 'DeepLakeBuckets',
         Effect: 'Allow',
-        Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:*Object*'],
+        // The seed's actions, and the multipart clean-up s3:*Object* does not match.
+        Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:*Object*', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
         Resource: ['arn:aws:s3:::ml-datasets', 'arn:aws:s3:::ml-datasets/*'],
       },
+    ]);
+    expect(statements(permissionsDocument(units(['ml-datasets']), 'read-only', 'aws'))[0].Action).toEqual([
+      's3:ListBucket',
+      's3:GetBucketLocation',
+      's3:GetObject',
+      's3:GetObjectVersion',
     ]);
     const withKey = permissionsDocument(units(['ml-datasets'], [KEY]), 'read-write', 'aws');
     expect(statements(withKey)[1]).toEqual({

@@ -37,7 +37,15 @@ describe('action.yml', () => {
   });
 
   it('declares every output the spec names', () => {
-    expect(Object.keys(action.outputs).sort()).toEqual(['changed', 'kms-key-arns', 'plan', 'policy-arn', 'policy-arns', 'role-arn']);
+    expect(Object.keys(action.outputs).sort()).toEqual([
+      'access',
+      'changed',
+      'kms-key-arns',
+      'plan',
+      'policy-arn',
+      'policy-arns',
+      'role-arn',
+    ]);
   });
 });
 

@@ -185,3 +185,33 @@ describe('action.yml and inputs.ts', () => {
     expect([...asked].sort()).toEqual([...INPUT_NAMES].sort());
   });
 });
+
+describe('regions and partitions', () => {
+  it.each([
+    'us-east-1',
+    'ap-southeast-7',
+    'mx-central-1',
+    'cn-northwest-1',
+    'us-gov-west-1',
+    'us-iso-east-1',
+    'us-isob-east-1',
+    'eu-isoe-west-1',
+    'us-isof-south-1',
+    'eusc-de-east-1',
+  ])('accepts %s', (region) => {
+    expect(readInputs((n) => ({ buckets: 'b-1', 'aws-region': region })[n] ?? '', {}).region).toBe(region);
+  });
+
+  it.each(['us-east', 'US-EAST-1', 'useast1', 'us_east_1', 'abcde-east-1'])('refuses %s naming aws-region', (region) => {
+    expect(() => readInputs((n) => ({ buckets: 'b-1', 'aws-region': region })[n] ?? '', {})).toThrow(/^Input 'aws-region'/);
+  });
+
+  it.each([
+    ['arn:aws-cn:iam::123456789012:role/deployer', 'cn-northwest-1'],
+    ['arn:aws-us-gov:iam::123456789012:role/deployer', 'us-gov-west-1'],
+    ['arn:aws:iam::123456789012:role/deployer', 'us-east-1'],
+    ['', 'us-east-1'],
+  ])('without a region, falls back to one of the partition of role-to-assume %s: %s', (role, region) => {
+    expect(readInputs((n) => ({ buckets: 'b-1', 'role-to-assume': role })[n] ?? '', {}).region).toBe(region);
+  });
+});

@@ -136,7 +136,7 @@ describe('run', () => {
           Statement: [
             {
               Effect: 'Allow',
-              Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:*Object*'],
+              Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:*Object*', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
               Resource: ['arn:aws:s3:::ml-datasets', 'arn:aws:s3:::ml-datasets/*'],
             },
           ],

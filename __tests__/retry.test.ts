@@ -58,3 +58,17 @@ describe('runRetryPolicy', () => {
     expect(runRetryPolicy(5_000_000).deadline).toBe(5_075_000);
   });
 });
+
+describe("IAM's LimitExceeded", () => {
+  it('is never retried, though the SDK classes it as throttling: it is a quota or the versions race', async () => {
+    const strategy = new BoundedRetryStrategy(policy());
+    const error = Object.assign(new Error('Cannot exceed quota for ACLSizePerRole: 2048'), { name: 'LimitExceededException' });
+    await expect(
+      strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken(), { errorType: 'THROTTLING', error } as never),
+    ).rejects.toThrow(/not retried/);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    await expect(
+      strategy.refreshRetryTokenForRetry(await strategy.acquireInitialRetryToken(), { errorType: 'THROTTLING', error: throttled } as never),
+    ).resolves.toBeDefined();
+  });
+});

@@ -1,5 +1,5 @@
 export const id = 411;
-export const ids = [411];
+export const ids = [411,319];
 export const modules = {
 
 /***/ 6110:
@@ -1196,20 +1196,25 @@ module.exports = {
 /***/ 319:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  g6: () => (/* binding */ Agent)
+  Agent: () => (/* binding */ Agent),
+  json: () => (/* reexport */ json),
+  req: () => (/* reexport */ req),
+  toBuffer: () => (/* reexport */ toBuffer)
 });
-
-// UNUSED EXPORTS: json, req, toBuffer
 
 // EXTERNAL MODULE: external "net"
 var external_net_ = __webpack_require__(9278);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __webpack_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__webpack_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __webpack_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__webpack_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/agent-base/dist/helpers.js
 
 
@@ -1237,7 +1242,7 @@ async function json(stream) {
 }
 function req(url, opts = {}) {
     const href = typeof url === 'string' ? url : url.href;
-    const req = (href.startsWith('https:') ? https : http).request(url, opts);
+    const req = (href.startsWith('https:') ? external_https_namespaceObject : external_http_namespaceObject).request(url, opts);
     const promise = new Promise((resolve, reject) => {
         req
             .once('response', resolve)
@@ -1443,3 +1448,5 @@ function createNegotiateAuth() {
 /***/ })
 
 };
+
+//# sourceMappingURL=411.index.js.map

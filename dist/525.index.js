@@ -56,3 +56,5 @@ function pullRequestTarget(token) {
 /***/ })
 
 };
+
+//# sourceMappingURL=525.index.js.map

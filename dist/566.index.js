@@ -155,7 +155,7 @@ const setServernameFromNonIpHost = (options) => {
  * `https:` requests have their socket connection upgraded to TLS once
  * the connection to the proxy server has been established.
  */
-class HttpsProxyAgent extends dist/* Agent */.g6 {
+class HttpsProxyAgent extends dist.Agent {
     constructor(proxy, opts) {
         super(opts);
         this.options = { path: undefined };
@@ -361,3 +361,5 @@ function omit(obj, ...keys) {
 /***/ })
 
 };
+
+//# sourceMappingURL=566.index.js.map

@@ -28,7 +28,7 @@ const debug = debug__WEBPACK_IMPORTED_MODULE_2__('http-proxy-agent');
  * The `HttpProxyAgent` implements an HTTP Agent subclass that connects
  * to the specified "HTTP proxy server" in order to proxy HTTP requests.
  */
-class HttpProxyAgent extends agent_base__WEBPACK_IMPORTED_MODULE_4__/* .Agent */ .g6 {
+class HttpProxyAgent extends agent_base__WEBPACK_IMPORTED_MODULE_4__.Agent {
     constructor(proxy, opts) {
         super(opts);
         this.proxy = typeof proxy === 'string' ? new url__WEBPACK_IMPORTED_MODULE_5__.URL(proxy) : proxy;
@@ -152,3 +152,5 @@ function omit(obj, ...keys) {
 /***/ })
 
 };
+
+//# sourceMappingURL=947.index.js.map

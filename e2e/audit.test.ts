@@ -127,3 +127,27 @@ describe('documents IAM holds in another form', () => {
     expect(stack.proxy.mutating()).toEqual([]);
   });
 });
+
+describe('debug logs', () => {
+  it('print stack traces that point into src/*.ts (dist/index.js.map, read only then)', async () => {
+    stack.proxy.clear();
+    stack.proxy.rules.push({
+      name: 'a refused call',
+      docs: 'none: a fault to produce a stack trace',
+      match: (c) => c.operation === 'sts:GetCallerIdentity',
+      respond: () => ({
+        status: 400,
+        type: 'text/xml',
+        body: '<ErrorResponse><Error><Code>ValidationError</Code><Message>boom</Message></Error></ErrorResponse>',
+      }),
+    });
+    const result = await stack.run(
+      { buckets: 'audit-lake', 'role-name': 'debugged', mode: 'plan' },
+      { env: { RUNNER_DEBUG: '1' }, timeoutMs: 90_000 },
+    );
+    expect(result.code).toBe(1);
+    const debug = result.stdout.split('\n').filter((l) => l.startsWith('::debug::'));
+    expect(debug.join('\n')).toMatch(/src\/(errors|main)\.ts:\d+:\d+/);
+    expect(debug.join('\n')).not.toMatch(/dist\/index\.js:\d+/);
+  });
+});

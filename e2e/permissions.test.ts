@@ -16,6 +16,8 @@ let admin: { accessKeyId: string; secretAccessKey: string };
 
 function loadPolicy(file: string) {
   const text = readFileSync(join(root, 'policies', file), 'utf8')
+    .replaceAll('PARTITION', 'aws')
+    .replaceAll('BOUNDARY_ARN', '*')
     .replaceAll('ACCOUNT_ID', ACCOUNT)
     .replaceAll('ROLE_NAME', 'activeloop-deeplake-access')
     .replaceAll('POLICY_NAME', 'activeloop-deeplake-access-s3')
@@ -24,7 +26,7 @@ function loadPolicy(file: string) {
   // moto authorises IAM and KMS calls against the resource "*", so it can check that the action lists
   // suffice but not the resource scoping: widen each Resource for it.
   for (const statement of policy.Statement) statement.Resource = '*';
-  // moto checks S3's GET ?encryption as s3:ListBucket (AWS: s3:GetEncryptionConfiguration).
+  // moto checks S3's GET ?encryption as s3:ListBucket (AWS: s3:GetEncryptionConfiguration), and GET ?location likewise.
   policy.Statement.push({ Sid: 'MotoChecksEncryptionReadsAsListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' });
   return policy;
 }

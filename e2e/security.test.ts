@@ -38,7 +38,7 @@ describe('access presets', () => {
     ]);
   });
 
-  it("read-write grants the seed's actions", async () => {
+  it("read-write grants the seed's actions and the multipart clean-up s3:*Object* does not match", async () => {
     const result = await stack.run({ buckets: 'secure-data', 'role-name': 'writer' });
     expect(result.errors).toEqual([]);
     expect(allActions(await statementsOf('writer-s3'))).toEqual([
@@ -48,8 +48,10 @@ describe('access presets', () => {
       'kms:GenerateDataKey*',
       'kms:ReEncrypt*',
       's3:*Object*',
+      's3:AbortMultipartUpload',
       's3:GetBucketLocation',
       's3:ListBucket',
+      's3:ListMultipartUploadParts',
     ]);
   });
 
@@ -57,7 +59,7 @@ describe('access presets', () => {
     const result = await stack.run({ buckets: 'secure-data', 'role-name': 'writer', access: 'read-only' });
     expect(JSON.parse(result.outputs.plan).map((c: { action: string }) => c.action)).toEqual(['update-policy']);
     expect(allActions(await statementsOf('writer-s3'))).not.toContain('s3:*Object*');
-    expect(result.summary).toContain('**removed** 4 actions');
+    expect(result.summary).toContain('**removed** 6 actions');
   });
 });
 

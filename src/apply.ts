@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { DeleteBucketCorsCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Change, type ChangeAction, type ChangeOf, phaseOf } from './changes.js';
-import { awsCall, isNoSuchEntity } from './errors.js';
+import { ActionError, awsCall, errorName, isNoSuchEntity } from './errors.js';
 import { serialize } from './policy.js';
 
 function tagList(tags: Record<string, string>) {
@@ -50,6 +50,21 @@ async function deleteVersions(iam: IAMClient, policyName: string, policyArn: str
 export interface ApplyOptions {
   /** How long to wait for a new role to become readable (IAM is eventually consistent). */
   roleWaitSeconds: number;
+  /** Waits before each retry of a call IAM answers as if a change were not visible yet; swapped out in tests. */
+  settleWaitsMs?: number[];
+  sleep?: (ms: number) => Promise<void>;
+}
+
+// IAM is eventually consistent: a role or policy created moments ago can answer NoSuchEntity, and
+// DeletePolicy right after a detach can answer DeleteConflict, for a few seconds (IAM User Guide,
+// "Changes that I make are not always immediately visible"). Up to 15.5 s in all, then the error stands.
+const SETTLE_WAITS_MS = [500, 1000, 2000, 4000, 8000];
+
+/** Whether IAM may answer this error only because an earlier write of this run is not visible yet. */
+function notSettled(error: unknown, change: Change, createdThisRun: Set<string>): boolean {
+  if (change.action === 'delete-policy' && /^DeleteConflict/.test(errorName(error))) return true;
+  if (!isNoSuchEntity(error)) return false;
+  return createdThisRun.has(change.resource) || ('roleName' in change && createdThisRun.has(change.roleName));
 }
 
 /** The clients apply writes with: IAM for the role and policies, S3 for a bucket's CORS rule. */
@@ -169,6 +184,12 @@ const STEPS: { [K in ChangeAction]: Step<K> } = {
       await awsCall(`s3:DeleteBucketCors ${change.bucket}`, () => s3.send(new DeleteBucketCorsCommand({ Bucket: change.bucket })));
     }
   },
+  'put-cors-rule': async ({ s3 }, change) => {
+    // S3 replaces the whole configuration: the other rules go back exactly as read, with the action's rule.
+    await awsCall(`s3:PutBucketCors ${change.bucket}`, () =>
+      s3.send(new PutBucketCorsCommand({ Bucket: change.bucket, CORSConfiguration: { CORSRules: change.rules } })),
+    );
+  },
   'delete-role': async ({ iam }, change) => {
     await ignoreMissing(() =>
       awsCall(`iam:DeleteRole ${change.roleName}`, () => iam.send(new DeleteRoleCommand({ RoleName: change.roleName }))),
@@ -176,8 +197,31 @@ const STEPS: { [K in ChangeAction]: Step<K> } = {
   },
 };
 
-function applyChange(clients: WriteClients, change: Change, options: ApplyOptions): Promise<void> {
-  return (STEPS[change.action] as Step<ChangeAction>)(clients, change as never, options);
+/** Runs a change's step, retrying with bounded waits while IAM has not caught up with this run's earlier writes. */
+async function applyChange(clients: WriteClients, change: Change, options: ApplyOptions, createdThisRun: Set<string>): Promise<void> {
+  const waits = options.settleWaitsMs ?? SETTLE_WAITS_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await (STEPS[change.action] as Step<ChangeAction>)(clients, change as never, options);
+    } catch (error) {
+      const cause = error instanceof ActionError && error.cause !== undefined ? error.cause : error;
+      if (attempt >= waits.length || !notSettled(cause, change, createdThisRun)) throw error;
+      await sleep(waits[attempt]);
+    }
+  }
+}
+
+/** Names and ARNs of what this run has created so far. */
+function created(done: Change[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of done) {
+    if (c.action === 'create-policy' || c.action === 'create-role') {
+      out.add(c.resource);
+      out.add(c.name);
+    }
+  }
+  return out;
 }
 
 /**
@@ -197,7 +241,8 @@ export async function applyChanges(
     let end = i + 1;
     while (end < changes.length && phaseOf(changes[end], end) === key) end++;
     const group = changes.slice(i, end);
-    const results = await Promise.allSettled(group.map((change) => applyChange(clients, change, options)));
+    const createdThisRun = created(done);
+    const results = await Promise.allSettled(group.map((change) => applyChange(clients, change, options, createdThisRun)));
     results.forEach((r, j) => {
       if (r.status === 'fulfilled') done.push(group[j]);
     });

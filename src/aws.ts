@@ -22,7 +22,8 @@ export interface AwsCredentials {
 export interface AwsClients {
   iam: IAMClient;
   s3: S3Client;
-  kms: KMSClient;
+  /** KMS in the given region (a bucket's key lives in the bucket's region); one client per region. */
+  kmsIn: (region: string) => KMSClient;
   sts: STSClient;
 }
 
@@ -40,12 +41,6 @@ function matchesNoProxy(host: string, noProxy: string): boolean {
     });
 }
 
-/** The endpoint a service's client will call, for proxy decisions. */
-function endpointUrl(service: string, region: string, env: Env): URL {
-  const specific = env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ?? env.AWS_ENDPOINT_URL;
-  return new URL(specific || `https://${service}.${region}.amazonaws.com`);
-}
-
 /** The proxy URL for an endpoint: HTTPS_PROXY or HTTP_PROXY by scheme, unless NO_PROXY exempts the host. */
 export function proxyFor(url: URL, env: Env): string | undefined {
   const proxy = url.protocol === 'https:' ? (env.HTTPS_PROXY ?? env.https_proxy) : (env.HTTP_PROXY ?? env.http_proxy);
@@ -53,16 +48,41 @@ export function proxyFor(url: URL, env: Env): string | undefined {
   return proxy;
 }
 
-/** An HTTP handler for one service, through the proxy when one applies. */
-export async function requestHandler(service: string, region: string, env: Env): Promise<NodeHttpHandler> {
-  const url = endpointUrl(service, region, env);
-  const proxy = proxyFor(url, env);
+/**
+ * An HTTP handler whose agents decide per request, by the host the SDK really calls, whether to go through
+ * HTTPS_PROXY or HTTP_PROXY or, when NO_PROXY names that host, straight: IAM's global endpoint
+ * (iam.amazonaws.com, iam.us-gov.amazonaws.com), *.amazonaws.com.cn, or a bucket's regional S3 host after a
+ * redirect are not the <service>.<region>.amazonaws.com a guess from the client's region would give.
+ */
+export async function requestHandler(env: Env): Promise<NodeHttpHandler> {
   // Enough sockets for the bounded bucket reads to run in parallel.
-  const agent = { maxSockets: 64, keepAlive: true };
+  const options = { maxSockets: 64, keepAlive: true };
+  const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
+  const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
+  if (!httpsProxy && !httpProxy)
+    return new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000, httpsAgent: options, httpAgent: options });
   // The proxy agents load only when a proxy is configured: most runs never need them.
-  const httpsAgent = proxy && url.protocol === 'https:' ? new (await import('https-proxy-agent')).HttpsProxyAgent(proxy, agent) : agent;
-  const httpAgent = proxy && url.protocol === 'http:' ? new (await import('http-proxy-agent')).HttpProxyAgent(proxy, agent) : agent;
-  return new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000, httpsAgent, httpAgent });
+  const [{ Agent }, https, http] = await Promise.all([import('agent-base'), import('node:https'), import('node:http')]);
+  const direct = { https: new https.Agent(options), http: new http.Agent(options) };
+  const proxied = {
+    https: httpsProxy ? new (await import('https-proxy-agent')).HttpsProxyAgent(httpsProxy, options) : direct.https,
+    http: httpProxy ? new (await import('http-proxy-agent')).HttpProxyAgent(httpProxy, options) : direct.http,
+  };
+  class ByHost extends Agent {
+    constructor(private readonly scheme: 'https' | 'http') {
+      super(options);
+    }
+    connect(_req: unknown, target: { host?: string; port?: number }) {
+      const url = new URL(`${this.scheme}://${target.host ?? ''}${target.port ? `:${target.port}` : ''}`);
+      return proxyFor(url, env) ? proxied[this.scheme] : direct[this.scheme];
+    }
+  }
+  return new NodeHttpHandler({
+    connectionTimeout: 5000,
+    requestTimeout: 30000,
+    httpsAgent: new ByHost('https'),
+    httpAgent: new ByHost('http'),
+  });
 }
 
 /**
@@ -90,18 +110,21 @@ export async function createClients(
 ): Promise<AwsClients> {
   const retryStrategy = new BoundedRetryStrategy(runRetryPolicy(startedAt));
   const customUserAgent = userAgent(env);
-  const common = async (service: string) => ({
-    region,
-    credentials,
-    retryStrategy,
-    customUserAgent,
-    requestHandler: await requestHandler(service, region, env),
-  });
+  // One handler for every client: its agents route each request by host (see requestHandler).
+  const common = { region, credentials, retryStrategy, customUserAgent, requestHandler: await requestHandler(env) };
+  const kmsClients = new Map<string, KMSClient>();
   return {
-    iam: new IAMClient(await common('iam')),
+    iam: new IAMClient(common),
     // Buckets in other regions answer with a redirect; follow it.
-    s3: new S3Client({ ...(await common('s3')), followRegionRedirects: true }),
-    kms: new KMSClient(await common('kms')),
-    sts: new STSClient(await common('sts')),
+    s3: new S3Client({ ...common, followRegionRedirects: true }),
+    kmsIn: (kmsRegion) => {
+      let client = kmsClients.get(kmsRegion);
+      if (!client) {
+        client = new KMSClient({ ...common, region: kmsRegion });
+        kmsClients.set(kmsRegion, client);
+      }
+      return client;
+    },
+    sts: new STSClient(common),
   };
 }

@@ -57,6 +57,14 @@ export type Change = Base &
         keep: CORSRule[];
       }
     | { action: 'delete-role'; roleName: string }
+    | {
+        action: 'put-cors-rule';
+        bucket: string;
+        /** The whole configuration to write: the bucket's other rules as they are, and the action's rule. */
+        rules: CORSRule[];
+        /** The action's rule as it was, when someone edited it. */
+        previous?: CORSRule;
+      }
   );
 
 export type ChangeAction = Change['action'];
@@ -170,6 +178,14 @@ export const CHANGE_KINDS: { [K in ChangeAction]: ChangeKind<ChangeOf<K>> } = {
     icon: '✂️',
     permissions: ['s3:GetBucketCORS', 's3:PutBucketCORS'],
     modes: ['destroy'],
+  },
+  'put-cors-rule': {
+    phase: () => 'cors',
+    serial: false,
+    addsGrants: never,
+    icon: '🌐',
+    permissions: ['s3:GetBucketCORS', 's3:PutBucketCORS'],
+    modes: ['apply'],
   },
   // Last: IAM refuses it while policies are attached, and Activeloop has lost access by then.
   'delete-role': { phase: () => 'role', serial: true, addsGrants: never, icon: '🗑️', permissions: ['iam:DeleteRole'], modes: ['destroy'] },

@@ -3,7 +3,7 @@
 import type { Change } from './changes.js';
 import type { KmsGrant } from './desired.js';
 import { ActionError } from './errors.js';
-import type { Access, Mode } from './inputs.js';
+import { type Access, DEFAULT_TRUSTED_PRINCIPAL, type Inputs, type Mode } from './inputs.js';
 import type { CallerIdentity, KmsDiscovery } from './read.js';
 
 /** allowed-account-ids: a run in any other account stops before any write (spec input `allowed-account-ids`). */
@@ -13,6 +13,36 @@ export function checkAccount(allowed: string[], identity: CallerIdentity): void 
     `The credentials belong to AWS account ${identity.account}, which is not in allowed-account-ids (${allowed.join(', ')}). ` +
       'Nothing was changed. Check the credentials (role-to-assume, or the earlier credentials step), or add the account to allowed-account-ids.',
   );
+}
+
+/**
+ * Partitions (aws, aws-cn, aws-us-gov, ...) do not share principals or keys, and IAM rejects a trust
+ * policy naming a principal that does not exist in the caller's partition. Checked before any write,
+ * with the partition taken from the caller identity.
+ */
+export function checkPartition(
+  inputs: Pick<Inputs, 'trustedPrincipals' | 'kmsKeyArns' | 'permissionsBoundary'>,
+  identity: CallerIdentity,
+): void {
+  const { partition } = identity;
+  const foreign = (arn: string) => arn.startsWith('arn:') && arn.split(':')[1] !== partition;
+  if (inputs.trustedPrincipals.includes(DEFAULT_TRUSTED_PRINCIPAL) && partition !== 'aws') {
+    throw new ActionError(
+      `The credentials are in the ${partition} partition, where Activeloop's default backend role (${DEFAULT_TRUSTED_PRINCIPAL}, in aws) cannot be trusted. ` +
+        `Nothing was changed. Set trusted-principals to the principal Activeloop gives you for ${partition}.`,
+    );
+  }
+  const wrong = [
+    ...inputs.trustedPrincipals.filter(foreign).map((p) => `trusted-principals: ${p}`),
+    ...inputs.kmsKeyArns.filter(foreign).map((k) => `kms-key-arns: ${k}`),
+    ...(inputs.permissionsBoundary && foreign(inputs.permissionsBoundary) ? [`permissions-boundary: ${inputs.permissionsBoundary}`] : []),
+  ];
+  if (wrong.length) {
+    throw new ActionError(
+      `The credentials are in the ${partition} partition, but these inputs name another partition: ${wrong.join('; ')}. Nothing was changed. ` +
+        `ARNs must be of ${partition} (arn:${partition}:...); trusted-principals must be given for that partition.`,
+    );
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 
 import { ActionError } from './errors.js';
 import type { Access, BucketGrant, Inputs } from './inputs.js';
-import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './ownership.js';
+import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './ownership.js';
 import { canonical, digest, documentFacts, type PolicyDocument, policySize, type Statement } from './policy.js';
 import { MANAGED_POLICY_MAX_CHARS, MAX_MANAGED_POLICIES } from './quotas.js';
 import type { CallerIdentity, DiscoveredKey } from './read.js';
@@ -48,7 +48,11 @@ export interface DesiredState {
 const VERSION = '2012-10-17';
 
 export const S3_ACTIONS: Record<Access, { bucket: string[]; object: string[] }> = {
-  'read-write': { bucket: ['s3:ListBucket', 's3:GetBucketLocation'], object: ['s3:*Object*'] },
+  // Deep Lake uploads large chunks in parts and aborts a failed upload; s3:*Object* matches neither multipart action.
+  'read-write': {
+    bucket: ['s3:ListBucket', 's3:GetBucketLocation'],
+    object: ['s3:*Object*', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+  },
   'read-only': { bucket: ['s3:ListBucket', 's3:GetBucketLocation'], object: ['s3:GetObject', 's3:GetObjectVersion'] },
 };
 
@@ -286,7 +290,8 @@ export function buildDesired(
       maxSessionDuration: inputs.maxSessionDuration,
       permissionsBoundary: inputs.permissionsBoundary,
       trustPolicy: trustPolicy(inputs.trustedPrincipals, identity.partition, inputs.externalId),
-      tags: { ...inputs.tags, ...ownerTags },
+      // The role records that the action keeps its CORS rule, so a rule removed later is drift.
+      tags: { ...inputs.tags, ...ownerTags, ...(inputs.cors ? { [CORS_TAG_KEY]: 'true' } : {}) },
     },
     policies,
     policyTags: { ...inputs.tags, ...ownerTags },

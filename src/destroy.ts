@@ -61,6 +61,9 @@ export function planDestroy({ live, cors, roleArn, partition }: DestroyInput): C
         `Remove them (or move them to another role), then run destroy again:\n- ${foreign.join('\n- ')}`,
     );
   }
+  const unreadable = cors.find((c) => c.error);
+  if (unreadable)
+    throw new ActionError(`destroy removes the action's CORS rule, so it must read the bucket's rules first: ${unreadable.error}`);
   const ours = live.policies.filter((p) => owned(p.tags));
   const roleName = role?.name ?? '';
   const detach: Change[] = ours

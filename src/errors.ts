@@ -18,6 +18,22 @@ export function isNoSuchEntity(error: unknown): boolean {
   return name === 'NoSuchEntity' || name === 'NoSuchEntityException';
 }
 
+function isLimitExceeded(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'LimitExceeded' || name === 'LimitExceededException';
+}
+
+/**
+ * IAM answers LimitExceeded both for an account quota (trust policy size, policies per role, ...) and for a
+ * policy's five versions, which a concurrent run can fill. Only the latter is a race.
+ */
+export function quotaExceeded(error: unknown): string | undefined {
+  if (!isLimitExceeded(error)) return undefined;
+  const message = error instanceof Error ? error.message : '';
+  // "Cannot exceed quota for ACLSizePerRole: 2048" against "A managed policy can have up to 5 versions. ...".
+  return /quota/i.test(message) ? message : undefined;
+}
+
 /** Errors a concurrent run can cause; the action re-reads and plans again instead of failing. */
 export function isRace(error: unknown): boolean {
   const name = errorName(error);
@@ -26,8 +42,7 @@ export function isRace(error: unknown): boolean {
     name === 'EntityAlreadyExistsException' ||
     name === 'ConcurrentModification' ||
     name === 'ConcurrentModificationException' ||
-    name === 'LimitExceeded' ||
-    name === 'LimitExceededException' ||
+    (isLimitExceeded(error) && quotaExceeded(error) === undefined) ||
     isNoSuchEntity(error)
   );
 }
@@ -50,6 +65,10 @@ export function describeAwsError(operation: string, error: unknown): string {
   }
   if (/CredentialsProviderError/.test(name) || /Could not load credentials/.test(message)) {
     return `${operation} failed: no AWS credentials were found. Set role-to-assume (with permissions: id-token: write) or configure credentials in an earlier step, for example with aws-actions/configure-aws-credentials.`;
+  }
+  const quota = quotaExceeded(error);
+  if (quota) {
+    return `${operation} exceeded an IAM quota of the account (${quota}). Nothing after it was changed; see "IAM and AWS STS quotas" in the IAM User Guide, or ask AWS (Service Quotas, IAM) to raise it.`;
   }
   if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(name)) {
     return `${operation} was throttled by AWS and still failed after retries (${name}). Run again later, or reduce concurrent runs on this account.`;

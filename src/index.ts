@@ -3,9 +3,9 @@ import * as core from '@actions/core';
 import { run } from './main.js';
 
 // A last guard: an error that escapes run() is reported as a failed step, never as a stack trace.
-process.on('unhandledRejection', (reason) => {
+process.on('unhandledRejection', async (reason) => {
   core.setFailed(`Unexpected error: ${reason instanceof Error ? reason.message : String(reason)}`);
-  if (reason instanceof Error && reason.stack) core.debug(reason.stack);
+  if (reason instanceof Error && reason.stack && core.isDebug()) core.debug(await (await import('./stack.js')).readableStack(reason.stack));
 });
 
 await run();

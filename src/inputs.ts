@@ -1,7 +1,7 @@
 // Reads and validates every input before the first AWS call (spec behaviour 1).
 // Pure: it takes a getter, so it is tested without a runner.
 import type { Env } from './aws.js';
-import { DIGEST_TAG_KEY, OWNER_TAG_KEY } from './ownership.js';
+import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY } from './ownership.js';
 
 export const DEFAULT_TRUSTED_PRINCIPAL = 'arn:aws:iam::597713067985:role/activeloop_backend';
 export const DEFAULT_ROLE_NAME = 'activeloop-deeplake-access';
@@ -20,6 +20,7 @@ export function removes(mode: Mode): boolean {
   return mode === 'destroy' || mode === 'plan-destroy';
 }
 export type Access = 'read-write' | 'read-only';
+export type AccessCheck = 'warn' | 'fail' | 'off';
 
 /** One bucket the role may use: the whole bucket, or only some prefixes of it. */
 export interface BucketGrant {
@@ -34,6 +35,9 @@ export interface Inputs {
   policyName: string;
   mode: Mode;
   access: Access;
+  accessCheck: AccessCheck;
+  /** Keep the action's CORS rule for Activeloop's web app on every listed bucket. */
+  cors: boolean;
   trustedPrincipals: string[];
   externalId?: string;
   detectKms: boolean;
@@ -82,9 +86,22 @@ const PRINCIPAL_ARN = new RegExp(`^arn:${PARTITION}:iam::\\d{12}:(root|(role|use
 const ACCOUNT_ID = /^\d{12}$/;
 const MANAGED_POLICY_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}|aws):policy/([\\x21-\\x7E]{0,510}/)?[\\w+=,.@-]{1,128}$`);
 const KMS_KEY_ARN = new RegExp(
-  `^arn:${PARTITION}:kms:[a-z]{2}(-[a-z]+)+-\\d+:\\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`,
+  `^arn:${PARTITION}:kms:[a-z]{2,4}(-[a-z]+)+-\\d+:\\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`,
 );
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+// Region names of every partition the SDK knows: us-east-1, cn-north-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1, ...
+const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
+
+/** A region of each partition, for a run that names none: the partition's implicit global region in the SDK. */
+export const PARTITION_HOME_REGION: Record<string, string> = {
+  aws: 'us-east-1',
+  'aws-cn': 'cn-northwest-1',
+  'aws-us-gov': 'us-gov-west-1',
+  'aws-iso': 'us-iso-east-1',
+  'aws-iso-b': 'us-isob-east-1',
+  'aws-iso-e': 'eu-isoe-west-1',
+  'aws-iso-f': 'us-isof-south-1',
+  'aws-eusc': 'eusc-de-east-1',
+};
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 // Printable characters IAM accepts in a role description.
 const DESCRIPTION = /^[\t\n\r\x20-\x7E\xA1-\xFF]*$/;
@@ -232,7 +249,7 @@ function parseTags(raw: string): Record<string, string> {
       throw new InputError('tags', entry, 'tags may contain only letters, digits, spaces and _ . : / = + - @');
     }
     if (key.toLowerCase().startsWith('aws:')) throw new InputError('tags', entry, "tag keys starting with 'aws:' are reserved by AWS");
-    if (key === OWNER_TAG_KEY || key === DIGEST_TAG_KEY) {
+    if (key === OWNER_TAG_KEY || key === DIGEST_TAG_KEY || key === CORS_TAG_KEY) {
       throw new InputError('tags', entry, `the tag key '${key}' is reserved for this action's ownership marker`);
     }
     if (key in tags) throw new InputError('tags', entry, `the tag key '${key}' is given twice`);
@@ -259,6 +276,7 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
 
   const mode = oneOf<Mode>('mode', get('mode'), ['apply', 'plan', 'destroy', 'plan-destroy'], 'apply');
   const access = oneOf<Access>('access', get('access'), ['read-write', 'read-only'], 'read-write');
+  const accessCheck = oneOf<AccessCheck>('access-check', get('access-check'), ['warn', 'fail', 'off'], 'warn');
 
   const rawPrincipals = get('trusted-principals');
   const principalEntries = splitList(rawPrincipals);
@@ -288,7 +306,9 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
   const audience = get('audience').trim() || 'sts.amazonaws.com';
 
   const rawRegion = get('aws-region').trim();
-  const region = rawRegion || env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1';
+  // Without a region, one of role-to-assume's partition: a China or GovCloud role is not reachable from us-east-1.
+  const homeRegion = PARTITION_HOME_REGION[roleToAssume.split(':')[1] ?? 'aws'] ?? 'us-east-1';
+  const region = rawRegion || env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || homeRegion;
   if (!REGION.test(region)) {
     throw new InputError(rawRegion ? 'aws-region' : 'aws-region (from AWS_REGION)', region, 'must be an AWS region such as us-east-1');
   }
@@ -334,6 +354,8 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
     policyName,
     mode,
     access,
+    accessCheck,
+    cors: bool('cors', get('cors'), false),
     trustedPrincipals,
     externalId: rawExternalId || undefined,
     detectKms: bool('detect-kms', get('detect-kms'), true),

@@ -1,26 +1,35 @@
 // Orchestrates one run: inputs → credentials → read → desired → plan → (apply) → report.
 import * as core from '@actions/core';
+import { type BucketAccess, blockedBuckets, CAPABILITIES, checkAccess } from './access.js';
 import { applyChanges } from './apply.js';
 import { type AwsClients, type AwsCredentials, createClients, type Env } from './aws.js';
 import type { Change } from './changes.js';
+import { planCors } from './cors.js';
 import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
-import { checkAccount, crossAccountKeyWarnings, driftFailure, kmsGrants, rolePathFor } from './decisions.js';
+import { checkAccount, checkPartition, crossAccountKeyWarnings, driftFailure, kmsGrants, rolePathFor } from './decisions.js';
 import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { planDestroy } from './destroy.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
 import { InputError, type Inputs, readInputs, removes, writes } from './inputs.js';
-import { owned } from './ownership.js';
-import { type ChangeSet, planChanges } from './plan.js';
-import { MAX_MANAGED_POLICIES } from './quotas.js';
+import { CORS_TAG_KEY, owned } from './ownership.js';
+import { type ChangeSet, planChanges, quotaUse } from './plan.js';
+import type { PolicyDocument } from './policy.js';
+import { type AccountQuotas, DEFAULT_QUOTAS, MAX_MANAGED_POLICIES, quotaViolations } from './quotas.js';
 import {
   type BucketCors,
+  type BucketPolicyRead,
   type CallerIdentity,
   discoverKmsKeys,
+  findPolicyByName,
   type KmsDiscovery,
   type LiveState,
+  readAccountQuotas,
   readBucketCors,
+  readBucketPolicies,
   readCallerIdentity,
+  readKeyPolicies,
   readLiveState,
+  readManagedPolicyDocument,
   readRoleDependents,
 } from './read.js';
 import { planEntries, renderReport } from './report.js';
@@ -75,9 +84,12 @@ function planFrom(ctx: Context, live: LiveState): Planned {
     return p && owned(p.tags) ? p.document : undefined;
   });
   const desired = buildDesired(ctx.inputs, ctx.identity, ctx.kmsGrants, current);
-  const changeSet = removes(ctx.inputs.mode)
-    ? planDestroy({ live, cors: ctx.cors, roleArn: desired.role.arn, partition: ctx.identity.partition })
-    : planChanges(desired, live, { adopt: ctx.inputs.adopt });
+  if (removes(ctx.inputs.mode)) {
+    return { desired, changeSet: planDestroy({ live, cors: ctx.cors, roleArn: desired.role.arn, partition: ctx.identity.partition }) };
+  }
+  const changeSet = planChanges(desired, live, { adopt: ctx.inputs.adopt });
+  // cors: true keeps the web app's rule on every listed bucket; it is independent of the role, so it goes last.
+  if (ctx.inputs.cors) changeSet.changes.push(...planCors(ctx.cors, live.role?.tags[CORS_TAG_KEY] === 'true', ctx.identity.partition));
   return { desired, changeSet };
 }
 
@@ -130,13 +142,17 @@ export async function run(options: RunOptions = {}): Promise<void> {
 
     const first = planFrom(ctx, read.live);
     ctx.warnings.push(...first.changeSet.warnings);
+    // A quota the plan would exceed fails now, in plan mode too: IAM would refuse it half-way through apply.
+    const overQuota = removes(inputs.mode) ? [] : quotaViolations(quotaUse(first.desired, read.live), read.quotas);
+    if (overQuota.length) throw new ActionError(`Nothing was changed: ${overQuota.join(' ')}`);
+    const access = inputs.accessCheck !== 'off' && !removes(inputs.mode) ? accessOf(ctx, read, first.desired) : undefined;
     const outcome: ApplyOutcome =
       writes(inputs.mode) && first.changeSet.changes.length
         ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
         : { last: first, applied: [] };
-    await report(ctx, outcome, first, read.discovery, env, log);
+    await report(ctx, outcome, first, read.discovery, access, env, log);
   } catch (error) {
-    fail(error, inputs, log);
+    await fail(error, inputs, log);
   }
 }
 
@@ -164,27 +180,60 @@ interface Reads {
   live: LiveState;
   kmsGrants: KmsGrant[];
   cors: BucketCors[];
+  /** The account's IAM quotas (not read in destroy modes). */
+  quotas: AccountQuotas;
+  /** For the access check: the boundary's document, the bucket policies and the key policies. */
+  boundaryDocument?: PolicyDocument;
+  bucketPolicies: BucketPolicyRead[];
+  keyPolicies: Map<string, PolicyDocument | undefined>;
   warnings: string[];
 }
 
 /** Every read, started at once; the critical path is identity → policy → policy version. */
 async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Promise<Reads> {
+  // The account and partition are checked as soon as they are known, before any write.
   const identityP = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(clients.sts)).then((id) => {
     checkAccount(inputs.allowedAccountIds, id);
+    checkPartition(inputs, id);
     return id;
   });
   // Destroy grants nothing: it reads the buckets' CORS rules instead of their keys.
   const destroying = removes(inputs.mode);
   const discoveryP =
-    inputs.detectKms && !destroying ? discoverKmsKeys(clients.s3, clients.kms, inputs.buckets) : Promise.resolve(noDiscovery);
-  const corsP = destroying
-    ? readBucketCors(
-        clients.s3,
-        inputs.buckets.map((b) => b.bucket),
-      )
-    : Promise.resolve([]);
+    inputs.detectKms && !destroying ? discoverKmsKeys(clients.s3, clients.kmsIn, inputs.buckets) : Promise.resolve(noDiscovery);
+  const bucketNames = inputs.buckets.map((b) => b.bucket);
+  const checking = inputs.accessCheck !== 'off' && !destroying;
+  // CORS rules: destroy removes the action's rule, cors: true keeps it, and the access check reads them.
+  const corsP = destroying || inputs.cors || checking ? readBucketCors(clients.s3, bucketNames) : Promise.resolve([]);
+  const bucketPoliciesP = checking ? readBucketPolicies(clients.s3, bucketNames) : Promise.resolve([]);
+  // Key policies need the keys: they follow the discovery, for the buckets whose key is granted.
+  const keyPoliciesP = discoveryP.then((d) =>
+    checking
+      ? readKeyPolicies(clients.kmsIn, [...new Set(d.buckets.flatMap((b) => (b.grantedKeyArn ? [b.grantedKeyArn] : [])))])
+      : new Map<string, PolicyDocument | undefined>(),
+  );
+  const quotasP = destroying ? Promise.resolve(DEFAULT_QUOTAS) : awsCall('iam:GetAccountSummary', () => readAccountQuotas(clients.iam));
+  const boundary = inputs.permissionsBoundary;
+  const boundaryP =
+    boundary && !destroying
+      ? awsCall(`iam:GetPolicy ${boundary} (permissions-boundary)`, () => readManagedPolicyDocument(clients.iam, boundary))
+      : undefined;
   const liveP = readIam({ inputs, clients }, identityP);
-  const [identity, discovery, liveAtInputPath, cors] = await Promise.all([identityP, discoveryP, liveP, corsP]);
+  const [identity, discovery, liveAtInputPath, cors, quotas, boundaryDocument, bucketPolicies, keyPolicies] = await Promise.all([
+    identityP,
+    discoveryP,
+    liveP,
+    corsP,
+    quotasP,
+    boundaryP,
+    bucketPoliciesP,
+    keyPoliciesP,
+  ]);
+  if (boundary && !destroying && !boundaryDocument) {
+    throw new ActionError(
+      `Input 'permissions-boundary': the policy ${boundary} does not exist in account ${identity.account}. Nothing was changed. Create it first, or fix the ARN.`,
+    );
+  }
   log.mask(inputs.maskAccountId, identity.account);
   log.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
 
@@ -193,11 +242,62 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
   const grants = destroying ? [] : kmsGrants(inputs.kmsKeyArns, identity, discovery);
   const warnings = [...(warning ? [warning] : []), ...discovery.warnings, ...crossAccountKeyWarnings(grants, inputs.access)];
-  return { inputs: at, identity, discovery, live, kmsGrants: grants, cors, warnings };
+  return {
+    inputs: at,
+    identity,
+    discovery,
+    live,
+    kmsGrants: grants,
+    cors,
+    quotas,
+    boundaryDocument,
+    bucketPolicies,
+    keyPolicies,
+    warnings,
+  };
 }
 
 /** Outputs, log lines, the job summary, the PR comment and fail-on-drift. */
-async function report(ctx: Context, outcome: ApplyOutcome, first: Planned, discovery: KmsDiscovery, env: Env, log: Log): Promise<void> {
+/** What Deep Lake can do with each bucket once this run is applied (access-check). */
+function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAccess[] {
+  const encryption = new Map(read.discovery.buckets.map((b) => [b.bucket, b]));
+  const policies = new Map(read.bucketPolicies.map((p) => [p.bucket, p]));
+  const cors = new Map(ctx.cors.map((c) => [c.bucket, c]));
+  const facts = ctx.inputs.buckets.map(({ bucket, prefixes }) => {
+    const enc = encryption.get(bucket);
+    const key = enc?.grantedKeyArn;
+    return {
+      bucket,
+      prefixes,
+      region: enc?.region ?? ctx.inputs.region,
+      policy: policies.get(bucket)?.document,
+      policyError: policies.get(bucket)?.error,
+      cors: cors.get(bucket)?.rules ?? [],
+      corsError: cors.get(bucket)?.error,
+      key: key ? { arn: key, policy: read.keyPolicies.get(key) } : undefined,
+    };
+  });
+  const boundary = ctx.inputs.permissionsBoundary;
+  return checkAccess(facts, {
+    access: ctx.inputs.access,
+    roleArn: desired.role.arn,
+    account: ctx.identity.account,
+    partition: ctx.identity.partition,
+    roleTags: desired.role.tags,
+    boundary: boundary && read.boundaryDocument ? { arn: boundary, document: read.boundaryDocument } : undefined,
+    corsManaged: ctx.inputs.cors,
+  });
+}
+
+async function report(
+  ctx: Context,
+  outcome: ApplyOutcome,
+  first: Planned,
+  discovery: KmsDiscovery,
+  access: BucketAccess[] | undefined,
+  env: Env,
+  log: Log,
+): Promise<void> {
   const { inputs } = ctx;
   const { desired, changeSet: current } = outcome.last;
   const reported = writes(inputs.mode) ? outcome.applied : first.changeSet.changes;
@@ -210,6 +310,7 @@ async function report(ctx: Context, outcome: ApplyOutcome, first: Planned, disco
     changes: reported,
     desired,
     buckets: discovery.buckets,
+    access,
     warnings: ctx.warnings,
     externalId: inputs.externalId,
     redact: log.redact,
@@ -227,8 +328,17 @@ async function report(ctx: Context, outcome: ApplyOutcome, first: Planned, disco
   core.setOutput('changed', String(reported.length > 0));
   core.setOutput('plan', JSON.stringify(planEntries(reported)));
   core.setOutput('kms-key-arns', JSON.stringify(desired.kmsGrants.map((g) => g.keyArn)));
+  core.setOutput('access', JSON.stringify(Object.fromEntries((access ?? []).map((a) => [a.bucket, a.verdicts]))));
 
   for (const w of ctx.warnings) log.warning(w);
+  for (const a of access ?? []) {
+    const blocked = CAPABILITIES.filter((c) => a.verdicts[c].state === 'blocked').map((c) => ({ c, v: a.verdicts[c] }));
+    if (blocked.length) {
+      log.warning(
+        `Activeloop cannot use bucket ${a.bucket} fully: ${blocked.map(({ c, v }) => `${c} is blocked by the ${v.policy}${v.statement ? `, statement ${v.statement}` : ''} (${v.fix})`).join('; ')}`,
+      );
+    }
+  }
   for (const c of reported)
     log.info(`${writes(inputs.mode) ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
   if (reported.length === 0) log.info('In sync: nothing to change.');
@@ -239,6 +349,12 @@ async function report(ctx: Context, outcome: ApplyOutcome, first: Planned, disco
 
   const drift = driftFailure(inputs.mode, inputs.failOnDrift, inputs.roleName, reported);
   if (drift) log.fail(drift);
+  const blocked = blockedBuckets(access ?? []);
+  if (inputs.accessCheck === 'fail' && blocked.length) {
+    log.fail(
+      `access-check: Activeloop cannot fully use ${blocked.length} bucket(s): ${blocked.join(', ')} (see the warnings and the job summary).`,
+    );
+  }
 }
 
 interface Planned {
@@ -265,23 +381,45 @@ async function applyConverging(
 ): Promise<ApplyOutcome> {
   const applied: Change[] = [];
   let last = first;
+  const asFailure = (error: unknown, round: number) =>
+    error instanceof ActionError
+      ? error
+      : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
   for (let round = 1; ; round++) {
     try {
-      await applyChanges(ctx.clients, last.changeSet.changes, { roleWaitSeconds: options.roleWaitSeconds }, applied);
+      await applyChanges(ctx.clients, last.changeSet.changes, { roleWaitSeconds: options.roleWaitSeconds, sleep: options.sleep }, applied);
       return { last, applied };
     } catch (error) {
-      if (!isRace(error) || round >= MAX_APPLY_ROUNDS) {
-        const failure =
-          error instanceof ActionError
-            ? error
-            : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
-        return { last, applied, error: failure };
-      }
+      if (!isRace(error) || round >= MAX_APPLY_ROUNDS) return { last, applied, error: asFailure(error, round) };
       options.log.info(`A concurrent change got in the way (${errorName(error)}); reading again and re-planning (round ${round + 1}).`);
       await options.sleep(250 * round + Math.floor(Math.random() * 250));
-      last = planFrom(ctx, await readIam(ctx, Promise.resolve(ctx.identity)));
+      // Whatever goes wrong from here ends like any failure: the summary says what was done and what was not.
+      try {
+        last = planFrom(ctx, await readIam(ctx, Promise.resolve(ctx.identity)));
+        const taken = /^EntityAlreadyExists/.test(errorName(error)) ? await policyNameTaken(ctx, last) : undefined;
+        if (taken) return { last, applied, error: taken };
+      } catch (replanError) {
+        return { last, applied, error: asFailure(replanError, round) };
+      }
     }
   }
+}
+
+/**
+ * After CreatePolicy answered EntityAlreadyExists, a policy the plan still has to create is not a
+ * concurrent run's: its name is taken at another path (names are unique per account, across paths,
+ * case-insensitively). That is an ownership problem, not a race to retry.
+ */
+async function policyNameTaken(ctx: Context, planned: Planned): Promise<ActionError | undefined> {
+  const create = planned.changeSet.changes.find((c) => c.action === 'create-policy');
+  if (create?.action !== 'create-policy') return undefined;
+  const existing = await awsCall(`iam:ListPolicies (finding the policy named ${create.name})`, () =>
+    findPolicyByName(ctx.clients.iam, create.name),
+  );
+  return new ActionError(
+    `The policy name ${create.name} is taken: ${existing ? `the policy ${existing}` : 'a policy at another path'} has it, and IAM policy names are unique per account across paths, case-insensitively. ` +
+      `It is not this action's policy at ${create.resource}. Nothing more was changed. Choose another policy-name (or role-name), or remove that policy.`,
+  );
 }
 
 async function writeSummary(env: Env, log: Log, body: string): Promise<void> {
@@ -313,7 +451,7 @@ async function commentOnPullRequest(inputs: Inputs, body: string, log: Log): Pro
   }
 }
 
-function fail(error: unknown, inputs: Inputs | undefined, log: Log): void {
+async function fail(error: unknown, inputs: Inputs | undefined, log: Log): Promise<void> {
   if (error instanceof InputError || error instanceof ActionError) {
     log.fail(error.message);
   } else {
@@ -321,5 +459,11 @@ function fail(error: unknown, inputs: Inputs | undefined, log: Log): void {
       `Unexpected error${inputs ? ` for role ${inputs.roleName}` : ''}: ${errorName(error)}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  if (error instanceof Error && error.stack) core.debug(log.redact(error.stack));
+  // With debug logging on, the stack points into src/ (the bundle's source map is read only then).
+  if (error instanceof Error && error.stack && core.isDebug()) {
+    const { readableStack } = await import('./stack.js');
+    const cause = (error as { cause?: unknown }).cause;
+    core.debug(log.redact(await readableStack(error.stack)));
+    if (cause instanceof Error && cause.stack) core.debug(log.redact(`Caused by: ${await readableStack(cause.stack)}`));
+  }
 }

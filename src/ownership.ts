@@ -7,6 +7,8 @@ export const OWNER_TAG_VALUE = 'activeloop-role-action';
 export const DIGEST_TAG_KEY = 'activeloop-role-action:digest';
 /** The ID of the action's own CORS rule on a bucket; the bucket's other rules are never touched. */
 export const CORS_RULE_ID = 'activeloop-role-action';
+/** On the role when the action keeps its CORS rule on the buckets (cors: true): a missing rule is then drift. */
+export const CORS_TAG_KEY = 'activeloop-role-action:cors';
 
 /** The action owns a resource that carries its ownership tag, or its digest tag (the ownership tag was removed by hand). */
 export function owned(tags: Record<string, string>): boolean {

@@ -6,8 +6,8 @@ import type { Change } from './changes.js';
 import { kindOf } from './changes.js';
 import { type DesiredState, policyDigest, roleDigest } from './desired.js';
 import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned } from './ownership.js';
-import { documentFacts, equivalent, type PolicyDocument } from './policy.js';
-import { MAX_MANAGED_POLICIES, MAX_POLICY_VERSIONS } from './quotas.js';
+import { documentFacts, equivalent, type PolicyDocument, policySize } from './policy.js';
+import { MAX_POLICY_VERSIONS, type QuotaUse } from './quotas.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
 
 /** What a plan holds: the changes in the order apply runs them, and what the role ends with. */
@@ -255,13 +255,6 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
     });
   }
 
-  const foreign = (role?.attachedPolicyArns ?? []).filter((arn) => !live.policies.some((p) => p.arn === arn && owned(p.tags)));
-  if (foreign.length + desired.policies.length > MAX_MANAGED_POLICIES) {
-    warnings.push(
-      `The role would have ${foreign.length + desired.policies.length} managed policies attached (${foreign.length} not managed by this action); IAM's default quota is ${MAX_MANAGED_POLICIES} per role.`,
-    );
-  }
-
   return {
     // Policy writes that add grants go before those that only remove, so a grant moving between policies is never absent.
     changes: [...orderPolicyWrites(policyChanges), ...roleChanges, ...attachments, ...removals, ...deletions],
@@ -285,4 +278,19 @@ function addsGrants(before: PolicyDocument, after: PolicyDocument): boolean {
 function orderPolicyWrites(changes: Change[]): Change[] {
   const rank = (c: Change) => (kindOf(c).addsGrants(c) ? 0 : c.action === 'update-policy' ? 1 : 2);
   return [...changes].sort((a, b) => rank(a) - rank(b));
+}
+
+/** What the desired state would put on the role, for the account's quotas (checked before any write). */
+export function quotaUse(desired: DesiredState, live: LiveState): QuotaUse {
+  const foreignAttached = (live.role?.attachedPolicyArns ?? []).filter(
+    (arn) => !live.policies.some((p) => p.arn === arn && owned(p.tags)),
+  ).length;
+  const sizes = desired.policies.map((p) => ({ name: p.name, chars: policySize(p.document) }));
+  return {
+    roleName: desired.role.name,
+    trustPolicyChars: policySize(desired.role.trustPolicy),
+    attachedPolicies: foreignAttached + desired.policies.length,
+    foreignAttached,
+    largestPolicy: sizes.sort((a, b) => b.chars - a.chars)[0],
+  };
 }

@@ -1,29 +1,34 @@
 // The only module that reads AWS. Nothing here writes.
 import {
+  GetAccountSummaryCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
   type IAMClient,
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
+  ListPoliciesCommand,
   ListPolicyVersionsCommand,
   ListRolePoliciesCommand,
   type Policy,
   type Role,
   type Tag,
 } from '@aws-sdk/client-iam';
-import { DescribeKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import {
   type CORSRule,
   GetBucketCorsCommand,
   GetBucketEncryptionCommand,
+  GetBucketLocationCommand,
+  GetBucketPolicyCommand,
   type S3Client,
   type ServerSideEncryptionByDefault,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { ActionError, errorName, httpStatus, isNoSuchEntity } from './errors.js';
+import { ActionError, describeAwsError, errorName, httpStatus, isNoSuchEntity } from './errors.js';
 import type { BucketGrant } from './inputs.js';
 import { type PolicyDocument, parseDocument } from './policy.js';
+import { type AccountQuotas, DEFAULT_QUOTAS } from './quotas.js';
 
 /** Who the credentials are: the account and partition every ARN is built in. */
 export interface CallerIdentity {
@@ -70,6 +75,8 @@ export interface RoleDependents {
 export interface BucketCors {
   bucket: string;
   rules: CORSRule[];
+  /** Why they could not be read: destroy and cors: true stop on it, the access check says unknown. */
+  error?: string;
 }
 
 export interface LiveState {
@@ -83,6 +90,8 @@ export interface LiveState {
 /** What the bucket's default encryption says, for the summary. */
 export interface BucketEncryption {
   bucket: string;
+  /** Where the bucket lives, when it was read (KMS buckets). */
+  region?: string;
   algorithm: string;
   /** The key as configured on the bucket (id, alias or ARN). */
   configuredKey?: string;
@@ -141,24 +150,41 @@ interface KeyDescription {
   customerManaged: boolean;
 }
 
+/** The region S3 names for a bucket's LocationConstraint (none: us-east-1; EU: eu-west-1, its old name). */
+export function bucketRegion(locationConstraint: string | undefined): string {
+  if (!locationConstraint) return 'us-east-1';
+  return locationConstraint === 'EU' ? 'eu-west-1' : locationConstraint;
+}
+
+/** The region a key ARN names, if the key is given as an ARN. */
+function arnRegion(keyId: string): string | undefined {
+  return /^arn:[\w-]+:kms:([^:]+):\d{12}:/.exec(keyId)?.[1];
+}
+
 /**
  * Finds each bucket's default-encryption key and keeps the customer-managed ones (spec behaviour 4).
- * Each key is described once, however many buckets use it. Failures are collected for all buckets.
+ * S3 requires a bucket's default key to be in the bucket's region, so each key id or alias is resolved
+ * with a KMS client of that region: an alias of the same name in the action's region is another key.
+ * Each bucket's region is read with its encryption, at once; each key is described once, however many
+ * buckets use it. Failures are collected for all buckets.
  */
-export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: BucketGrant[]): Promise<KmsDiscovery> {
+export async function discoverKmsKeys(s3: S3Client, kmsIn: (region: string) => KMSClient, buckets: BucketGrant[]): Promise<KmsDiscovery> {
   const descriptions = new Map<string, Promise<KeyDescription | Error>>();
-  const describe = (keyId: string) => {
-    let known = descriptions.get(keyId);
+  const describe = (keyId: string, region: string) => {
+    const cacheKey = `${region} ${keyId}`;
+    let known = descriptions.get(cacheKey);
     if (!known) {
-      known = kms.send(new DescribeKeyCommand({ KeyId: keyId })).then(
-        (out) => ({
-          arn: out.KeyMetadata?.Arn ?? keyId,
-          account: out.KeyMetadata?.AWSAccountId ?? '',
-          customerManaged: out.KeyMetadata?.KeyManager !== 'AWS',
-        }),
-        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-      );
-      descriptions.set(keyId, known);
+      known = kmsIn(region)
+        .send(new DescribeKeyCommand({ KeyId: keyId }))
+        .then(
+          (out) => ({
+            arn: out.KeyMetadata?.Arn ?? keyId,
+            account: out.KeyMetadata?.AWSAccountId ?? '',
+            customerManaged: out.KeyMetadata?.KeyManager !== 'AWS',
+          }),
+          (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+        );
+      descriptions.set(cacheKey, known);
     }
     return known;
   };
@@ -167,6 +193,11 @@ export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: Buc
   const warnings: string[] = [];
   const results = await mapBounded(buckets, BUCKET_CONCURRENCY, async ({ bucket }): Promise<BucketEncryption> => {
     let rule: ServerSideEncryptionByDefault | undefined;
+    // The region is read at the same time as the encryption; only a KMS bucket needs it.
+    const regionP = s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
+      (out) => bucketRegion(out.LocationConstraint),
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
     try {
       const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
       rule = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
@@ -191,7 +222,14 @@ export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: Buc
     if (!configuredKey || /(^|:)alias\/aws\/s3$/.test(configuredKey)) {
       return { bucket, algorithm, configuredKey, note: 'AWS-managed key aws/s3: no grant needed' };
     }
-    const key = await describe(configuredKey);
+    const region = arnRegion(configuredKey) ?? (await regionP);
+    if (region instanceof Error) {
+      failures.push(
+        `${bucket}: could not read its region (s3:GetBucketLocation: ${errorName(region)}), which its KMS key ${configuredKey} lives in; allow s3:GetBucketLocation on it, or list the key ARN in kms-key-arns and set detect-kms: false`,
+      );
+      return { bucket, algorithm, configuredKey, note: 'region could not be read' };
+    }
+    const key = await describe(configuredKey, region);
     if (key instanceof Error) {
       if (/^arn:[\w-]+:kms:[^:]+:\d{12}:key\//.test(configuredKey)) {
         warnings.push(
@@ -211,7 +249,7 @@ export async function discoverKmsKeys(s3: S3Client, kms: KMSClient, buckets: Buc
       return { bucket, algorithm, configuredKey, note: 'key could not be resolved' };
     }
     if (!key.customerManaged) return { bucket, algorithm, configuredKey, note: 'AWS-managed key: no grant needed' };
-    return { bucket, algorithm, configuredKey, grantedKeyArn: key.arn, note: 'customer-managed key: granted' };
+    return { bucket, region, algorithm, configuredKey, grantedKeyArn: key.arn, note: 'customer-managed key: granted' };
   });
 
   if (failures.length) {
@@ -342,7 +380,7 @@ export async function readRoleDependents(iam: IAMClient, roleName: string): Prom
   }
 }
 
-/** Each bucket's CORS rules (none when it has no configuration), read in parallel like the encryption reads. */
+/** Each bucket's CORS rules (none when it has no configuration, with the error when unreadable), read in parallel like the encryption reads. */
 export async function readBucketCors(s3: S3Client, buckets: string[]): Promise<BucketCors[]> {
   return mapBounded(buckets, BUCKET_CONCURRENCY, async (bucket) => {
     try {
@@ -350,9 +388,85 @@ export async function readBucketCors(s3: S3Client, buckets: string[]): Promise<B
       return { bucket, rules: out.CORSRules ?? [] };
     } catch (error) {
       if (errorName(error) === 'NoSuchCORSConfiguration') return { bucket, rules: [] };
-      throw new BucketReadError(
-        `Could not read the CORS configuration of bucket ${bucket} (s3:GetBucketCORS): ${errorName(error)}${error instanceof Error && error.message ? `: ${error.message}` : ''}`,
-      );
+      return { bucket, rules: [], error: describeAwsError(`s3:GetBucketCors ${bucket} (reading its CORS rules)`, error) };
     }
   });
+}
+
+/** The account's IAM quotas (GetAccountSummary); IAM's defaults for any it does not report. */
+export async function readAccountQuotas(iam: IAMClient): Promise<AccountQuotas> {
+  const map = (await iam.send(new GetAccountSummaryCommand({}))).SummaryMap ?? {};
+  return {
+    trustPolicyChars: map.AssumeRolePolicySizeQuota ?? DEFAULT_QUOTAS.trustPolicyChars,
+    attachedPoliciesPerRole: map.AttachedPoliciesPerRoleQuota ?? DEFAULT_QUOTAS.attachedPoliciesPerRole,
+    policyChars: map.PolicySizeQuota ?? DEFAULT_QUOTAS.policyChars,
+  };
+}
+
+/**
+ * The customer-managed policy with this name at any path, if there is one: names are unique per account,
+ * across paths, case-insensitively.
+ */
+export async function findPolicyByName(iam: IAMClient, name: string): Promise<string | undefined> {
+  const wanted = name.toLowerCase();
+  let marker: string | undefined;
+  do {
+    const out = await iam.send(new ListPoliciesCommand({ Scope: 'Local', Marker: marker }));
+    const found = (out.Policies ?? []).find((p) => p.PolicyName?.toLowerCase() === wanted);
+    if (found?.Arn) return found.Arn;
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+  return undefined;
+}
+
+/** A bucket's policy: the document, none, or why it could not be read (the access check then says unknown). */
+export interface BucketPolicyRead {
+  bucket: string;
+  document?: PolicyDocument;
+  error?: string;
+}
+
+/** Each bucket's policy, read in parallel like the encryption reads. */
+export function readBucketPolicies(s3: S3Client, buckets: string[]): Promise<BucketPolicyRead[]> {
+  return mapBounded(buckets, BUCKET_CONCURRENCY, async (bucket) => {
+    try {
+      const out = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+      return { bucket, document: out.Policy ? parseDocument(out.Policy) : undefined };
+    } catch (error) {
+      if (errorName(error) === 'NoSuchBucketPolicy') return { bucket };
+      return { bucket, error: `s3:GetBucketPolicy: ${errorName(error)}` };
+    }
+  });
+}
+
+/** Each key's key policy (the default policy name), read with KMS in the key's region; undefined when it cannot be read. */
+export async function readKeyPolicies(
+  kmsIn: (region: string) => KMSClient,
+  keyArns: string[],
+): Promise<Map<string, PolicyDocument | undefined>> {
+  const entries = await Promise.all(
+    keyArns.map(async (arn) => {
+      const region = arnRegion(arn) ?? 'us-east-1';
+      try {
+        const out = await kmsIn(region).send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }));
+        return [arn, out.Policy ? parseDocument(out.Policy) : undefined] as const;
+      } catch {
+        return [arn, undefined] as const;
+      }
+    }),
+  );
+  return new Map(entries);
+}
+
+/** A managed policy's default document, or undefined when the policy does not exist. */
+export async function readManagedPolicyDocument(iam: IAMClient, arn: string): Promise<PolicyDocument | undefined> {
+  let versionId: string | undefined;
+  try {
+    versionId = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId;
+  } catch (error) {
+    if (isNoSuchEntity(error)) return undefined;
+    throw error;
+  }
+  const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }));
+  return parseDocument(version.PolicyVersion?.Document ?? '{"Statement":[]}');
 }

@@ -1,5 +1,6 @@
 // What the run tells people: the plan as JSON, and Markdown for the job summary and the PR comment. Pure.
 
+import { type BucketAccess, CAPABILITIES, type Capability } from './access.js';
 import { type Change, kindOf } from './changes.js';
 import type { DesiredState } from './desired.js';
 import { type Mode, removes } from './inputs.js';
@@ -26,6 +27,8 @@ export interface ReportInput {
   changes: Change[];
   desired: DesiredState;
   buckets: BucketEncryption[];
+  /** The access check's verdicts, when it ran. */
+  access?: BucketAccess[];
   warnings: string[];
   externalId?: string;
   /** Hides the account ID (mask-account-id). */
@@ -162,6 +165,44 @@ function bucketTable(buckets: BucketEncryption[]): string {
     : table;
 }
 
+const STATE_ICONS = { allowed: '✅ allowed', blocked: '⛔ blocked', unknown: '❔ unknown', 'not-applicable': '—' };
+const CAPABILITY_TITLES: Record<Capability, string> = {
+  list: 'list',
+  read: 'read',
+  write: 'write',
+  kms: 'KMS',
+  'web-app': 'web app (CORS)',
+};
+
+/** One row per bucket, then each blocked or unknown cell with its policy, statement and fix. */
+function accessSection(access: BucketAccess[]): string {
+  const rows = access.map((a) => `| ${code(a.bucket)} | ${CAPABILITIES.map((c) => STATE_ICONS[a.verdicts[c].state]).join(' | ')} |`);
+  const table = [
+    `| bucket | ${CAPABILITIES.map((c) => CAPABILITY_TITLES[c]).join(' | ')} |`,
+    `|---|${CAPABILITIES.map(() => '---').join('|')}|`,
+    ...rows,
+  ].join('\n');
+  const details = access.flatMap((a) =>
+    CAPABILITIES.filter((c) => a.verdicts[c].state === 'blocked' || a.verdicts[c].state === 'unknown').map((c) => {
+      const v = a.verdicts[c];
+      const where = [v.policy, v.statement && `statement ${v.statement}`].filter(Boolean).join(', ');
+      return `- ${code(a.bucket)} ${CAPABILITY_TITLES[c]}: ${v.state}: ${cell(v.reason)}${where ? ` (${cell(where)})` : ''}.${v.fix ? ` **Fix:** ${cell(v.fix)}` : ''}`;
+    }),
+  );
+  const body =
+    access.length > 15 ? `<details><summary>Access per bucket (${access.length} buckets)</summary>\n\n${table}\n\n</details>` : table;
+  return [
+    '#### Can Activeloop use the buckets?',
+    '',
+    body,
+    '',
+    ...details,
+    ...(details.length ? [''] : []),
+    "_Checked against the bucket policies, KMS key policies and the permissions boundary, for Deep Lake's requests with this role. Service control policies and resource control policies of an AWS Organization are not visible to the action._",
+    '',
+  ].join('\n');
+}
+
 function changeTable(changes: Change[]): string {
   const rows = changes.map(
     (c) => `| ${kindOf(c).icon} | ${c.action} | ${code(c.resource)} | ${cell(c.reason)} | ${c.drift ? '⚠️ yes' : ''} |`,
@@ -246,6 +287,7 @@ export function renderReport(input: ReportInput): string {
   }
   if (input.warnings.length) parts.push(`#### Warnings\n\n${input.warnings.map((w) => `- ⚠️ ${w}`).join('\n')}\n`);
   if (input.buckets.length) parts.push(`#### Buckets\n\n${bucketTable(input.buckets)}\n`);
+  if (input.access?.length) parts.push(accessSection(input.access));
   parts.push(manualStep(input).join('\n'), '');
   return redact(parts.join('\n'));
 }

@@ -48,6 +48,8 @@ export class BoundedRetryStrategy implements RetryStrategyV2 {
     const { policy } = this;
     const attempt = previous.getRetryCount() + 1;
     if (info.errorType === 'CLIENT_ERROR' || attempt >= policy.maxAttempts) throw new Error('not retried');
+    // The SDK counts IAM's LimitExceeded as throttling; it is a quota or the five-versions race, never load.
+    if (/^LimitExceeded/.test((info.error as { name?: string } | undefined)?.name ?? '')) throw new Error('not retried: a quota');
     const now = (policy.now ?? Date.now)();
     const base = info.errorType === 'THROTTLING' ? policy.throttlingBaseDelayMs : policy.baseDelayMs;
     // Full jitter spreads the retries of many parallel calls.

@@ -75,26 +75,78 @@ function random(seed) {
 }
 
 /**
+ * One AWS request as the proxy saw it.
+ * @typedef {{
+ *   operation: string, service: string, region: string, params: Record<string, string>,
+ *   mutating: boolean, throttled: boolean, answeredBy?: string, at: number, userAgent: string, amzUserAgent: string,
+ * }} Call
+ */
+
+/**
+ * A rule by which the proxy answers for AWS where moto is kinder (test-support/aws-rules.mjs has them,
+ * each naming the AWS documentation it follows). `respond` answers instead of moto; `rewrite` changes
+ * moto's answer; `times` limits how often the rule fires.
+ * @typedef {{
+ *   name: string, docs: string, match: (call: Call) => boolean,
+ *   respond?: (call: Call) => { status: number, type: string, body: string } | undefined,
+ *   rewrite?: (call: Call, body: string) => string,
+ *   times?: number,
+ * }} Rule
+ */
+
+/** The request's parameters: the form body of IAM and STS, the JSON body of KMS, the bucket of S3. */
+function paramsOf(/** @type {string} */ service, /** @type {string} */ url, /** @type {string} */ body) {
+  if (service === 's3') {
+    const bucket = new URL(url, 'http://x').pathname.split('/')[1] ?? '';
+    return { Bucket: decodeURIComponent(bucket) };
+  }
+  if (service === 'kms') {
+    try {
+      return Object.fromEntries(Object.entries(JSON.parse(body || '{}')).map(([k, v]) => [k, String(v)]));
+    } catch {
+      return {};
+    }
+  }
+  return Object.fromEntries(new URLSearchParams(body));
+}
+
+/**
  * Starts the proxy towards `target` (moto's endpoint). Options, changeable later through `proxy.options`:
  * `latencyMs` added before each request is forwarded; `throttle` the fraction of requests answered
- * with the service's throttling error instead; `seed` for that choice.
+ * with the service's throttling error instead; `seed` for that choice. `proxy.rules` holds realism rules.
+ * As an HTTP proxy (HTTPS_PROXY), it records each CONNECT's host in `proxy.connects` and refuses it.
  * @param {string} target
  * @param {{ latencyMs?: number, throttle?: number, seed?: number }} [options]
  */
 export async function startAwsProxy(target, options = {}) {
   const settings = { latencyMs: 0, throttle: 0, seed: 1, ...options };
   let next = random(settings.seed);
-  /** @type {{ operation: string, mutating: boolean, throttled: boolean, at: number, userAgent: string, amzUserAgent: string }[]} */
+  /** @type {Call[]} */
   const calls = [];
+  /** @type {Rule[]} */
+  const rules = [];
+  /** @type {string[]} */
+  const connects = [];
+  /** @type {Map<Rule, number>} */
+  const fired = new Map();
+  /** The first rule that matches and has not fired its `times` yet. @param {Call} call @param {'respond' | 'rewrite'} kind */
+  const ruleFor = (call, kind) => rules.find((r) => r[kind] && (r.times === undefined || (fired.get(r) ?? 0) < r.times) && r.match(call));
   const server = createServer((req, res) => {
     /** @type {Buffer[]} */
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
-      const operation = operationOf(req.method ?? 'GET', req.url ?? '/', req.headers, body.toString('utf8'));
+      const text = body.toString('utf8');
+      const operation = operationOf(req.method ?? 'GET', req.url ?? '/', req.headers, text);
+      const svc = operation.split(':')[0];
+      const region = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      /** @type {Call} */
       const call = {
         operation,
+        service: svc,
+        region,
+        params: paramsOf(svc, req.url ?? '/', text),
         mutating: isMutating(operation),
         throttled: false,
         at: Date.now(),
@@ -110,9 +162,34 @@ export async function startAwsProxy(target, options = {}) {
         res.end(t.body);
         return;
       }
+      const responder = ruleFor(call, 'respond');
+      const answer = responder?.respond?.(call);
+      if (responder && answer) {
+        fired.set(responder, (fired.get(responder) ?? 0) + 1);
+        call.answeredBy = responder.name;
+        res.writeHead(answer.status, { 'content-type': answer.type, 'content-length': Buffer.byteLength(answer.body) });
+        res.end(answer.body);
+        return;
+      }
+      const rewriter = ruleFor(call, 'rewrite');
       const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        if (!rewriter) {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          return;
+        }
+        /** @type {Buffer[]} */
+        const parts = [];
+        up.on('data', (c) => parts.push(c));
+        up.on('end', () => {
+          fired.set(rewriter, (fired.get(rewriter) ?? 0) + 1);
+          call.answeredBy = rewriter.name;
+          const out = rewriter.rewrite?.(call, Buffer.concat(parts).toString('utf8')) ?? '';
+          const headers = { ...up.headers, 'content-length': String(Buffer.byteLength(out)) };
+          delete headers['transfer-encoding'];
+          res.writeHead(up.statusCode ?? 502, headers);
+          res.end(out);
+        });
       });
       upstream.on('error', (e) => {
         res.writeHead(502);
@@ -121,15 +198,24 @@ export async function startAwsProxy(target, options = {}) {
       upstream.end(body);
     });
   });
+  server.on('connect', (req, socket) => {
+    connects.push(req.url ?? '');
+    socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+  });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   return {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
+    rules,
+    connects,
     options: settings,
-    /** Forget counted calls and restart the fault pattern. */
+    /** Forget counted calls, realism rules and CONNECTs, and restart the fault pattern. */
     clear() {
       calls.length = 0;
+      rules.length = 0;
+      connects.length = 0;
+      fired.clear();
       next = random(settings.seed);
     },
     mutating: () => calls.filter((c) => c.mutating && !c.throttled).map((c) => c.operation),

@@ -1,0 +1,218 @@
+// The access check against real-world bucket policies, key policies and boundaries, each with its verdict.
+import { describe, expect, it } from '@jest/globals';
+import { type AccessInput, type BucketFacts, blockedBuckets, checkAccess, webAppCanRead } from '../src/access.js';
+import type { PolicyDocument, Statement } from '../src/policy.js';
+
+const ROLE = 'arn:aws:iam::123456789012:role/activeloop-deeplake-access';
+const KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111';
+const input: AccessInput = {
+  access: 'read-write',
+  roleArn: ROLE,
+  account: '123456789012',
+  partition: 'aws',
+  roleTags: { team: 'ml' },
+  corsManaged: false,
+};
+const WEB = [
+  { ID: 'activeloop-role-action', AllowedOrigins: ['https://*.activeloop.ai'], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: ['*'] },
+];
+const doc = (...statement: Statement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statement });
+const bucket = (extra: Partial<BucketFacts> = {}): BucketFacts => ({
+  bucket: 'lake',
+  prefixes: [],
+  region: 'us-east-1',
+  cors: WEB,
+  ...extra,
+});
+const states = (facts: BucketFacts, over: Partial<AccessInput> = {}) => {
+  const [r] = checkAccess([facts], { ...input, ...over });
+  return Object.fromEntries(Object.entries(r.verdicts).map(([k, v]) => [k, v.state]));
+};
+const ALL = { list: 'allowed', read: 'allowed', write: 'allowed', kms: 'not-applicable', 'web-app': 'allowed' };
+
+const denyHttp = doc({
+  Sid: 'DenyInsecureTransport',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: ['arn:aws:s3:::lake', 'arn:aws:s3:::lake/*'],
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+});
+const vpcOnly = doc({
+  Sid: 'OnlyThroughOurVpcEndpoint',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: ['arn:aws:s3:::lake', 'arn:aws:s3:::lake/*'],
+  Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-0a1b2c3d' } },
+});
+const encryptedUploadsOnly = doc({
+  Sid: 'DenyUnencryptedObjectUploads',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:PutObject',
+  Resource: 'arn:aws:s3:::lake/*',
+  Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } },
+});
+const onlyListedRoles = (roles: string[]) =>
+  doc({
+    Sid: 'OnlyTheseRoles',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 's3:*',
+    Resource: ['arn:aws:s3:::lake', 'arn:aws:s3:::lake/*'],
+    Condition: { StringNotLike: { 'aws:PrincipalArn': roles } },
+  });
+const denyOther = doc({
+  Effect: 'Deny',
+  Principal: { AWS: 'arn:aws:iam::123456789012:role/intern' },
+  Action: 's3:*',
+  Resource: 'arn:aws:s3:::lake/*',
+});
+const allowOtherAccount = doc({
+  Effect: 'Allow',
+  Principal: { AWS: 'arn:aws:iam::999999999999:root' },
+  Action: 's3:GetObject',
+  Resource: 'arn:aws:s3:::lake/*',
+});
+const officeOnly = doc({
+  Sid: 'OfficeNetworkOnly',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: ['arn:aws:s3:::lake', 'arn:aws:s3:::lake/*'],
+  Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24'] } },
+});
+const orgOnly = doc({
+  Sid: 'OrgOnly',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: 'arn:aws:s3:::lake/*',
+  Condition: { StringNotEquals: { 'aws:PrincipalOrgID': 'o-abc123' } },
+});
+const defaultKeyPolicy = doc({
+  Sid: 'Enable IAM User Permissions',
+  Effect: 'Allow',
+  Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+  Action: 'kms:*',
+  Resource: '*',
+});
+const adminOnlyKeyPolicy = doc({
+  Sid: 'KeyAdmins',
+  Effect: 'Allow',
+  Principal: { AWS: 'arn:aws:iam::123456789012:role/key-admin' },
+  Action: 'kms:*',
+  Resource: '*',
+});
+const keyForTheRole = doc({
+  Sid: 'DeepLake',
+  Effect: 'Allow',
+  Principal: { AWS: ROLE },
+  Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+  Resource: '*',
+});
+const s3OnlyBoundary = doc({ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' });
+const noS3Boundary = doc({ Effect: 'Allow', Action: ['dynamodb:*', 'kms:*'], Resource: '*' });
+
+describe('checkAccess: bucket policies', () => {
+  it.each([
+    ['no bucket policy', undefined, ALL],
+    ['a deny of plain HTTP blocks nothing', denyHttp, ALL],
+    ['a deny unless through a VPC endpoint blocks everything', vpcOnly, { ...ALL, list: 'blocked', read: 'blocked', write: 'blocked' }],
+    ['a deny of uploads without an encryption header blocks writes only', encryptedUploadsOnly, { ...ALL, write: 'blocked' }],
+    [
+      'a deny for everyone but listed roles blocks when the role is not listed',
+      onlyListedRoles(['arn:aws:iam::123456789012:role/etl-*']),
+      { ...ALL, list: 'blocked', read: 'blocked', write: 'blocked' },
+    ],
+    [
+      'a deny for everyone but listed roles blocks nothing when it lists this role',
+      onlyListedRoles(['arn:aws:iam::123456789012:role/etl-*', ROLE]),
+      ALL,
+    ],
+    ['a deny of another principal blocks nothing', denyOther, ALL],
+    ['an allow for another account blocks nothing', allowOtherAccount, ALL],
+    [
+      'a deny outside the office network blocks everything (Activeloop is outside it)',
+      officeOnly,
+      { ...ALL, list: 'blocked', read: 'blocked', write: 'blocked' },
+    ],
+    [
+      'a condition on the organization the action cannot see is unknown, never allowed',
+      orgOnly,
+      { ...ALL, read: 'unknown', write: 'unknown' },
+    ],
+  ])('%s', (_what, policy, expected) => {
+    expect(states(bucket({ policy }))).toEqual(expected);
+  });
+
+  it('names the policy, the statement and the fix for a blocked cell', () => {
+    const [r] = checkAccess([bucket({ policy: encryptedUploadsOnly })], input);
+    expect(r.verdicts.write).toMatchObject({
+      state: 'blocked',
+      policy: 'bucket policy',
+      statement: '"DenyUnencryptedObjectUploads"',
+      reason: 's3:PutObject is denied by the bucket policy',
+    });
+    expect(r.verdicts.write.fix).toContain(ROLE);
+  });
+
+  it('read-only: writes are not applicable, and a write-only deny blocks nothing', () => {
+    expect(states(bucket({ policy: encryptedUploadsOnly }), { access: 'read-only' })).toEqual({ ...ALL, write: 'not-applicable' });
+  });
+
+  it('lists a prefix with its s3:prefix', () => {
+    const prefixOnly = doc({
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:ListBucket',
+      Resource: 'arn:aws:s3:::lake',
+      Condition: { StringNotLike: { 's3:prefix': ['datasets/*', 'datasets'] } },
+    });
+    expect(states(bucket({ policy: prefixOnly, prefixes: ['datasets'] })).list).toBe('allowed');
+    expect(states(bucket({ policy: prefixOnly, prefixes: ['raw'] })).list).toBe('blocked');
+  });
+});
+
+describe('checkAccess: KMS key policies', () => {
+  it.each([
+    ['the default key policy (account root, kms:*) lets IAM grant the key', defaultKeyPolicy, 'allowed'],
+    ['a key policy that names the role', keyForTheRole, 'allowed'],
+    ['a key policy that names only a key-admin role blocks KMS', adminOnlyKeyPolicy, 'blocked'],
+    ['a key policy that could not be read is unknown', undefined, 'unknown'],
+  ])('%s', (_what, policy, expected) => {
+    expect(states(bucket({ key: { arn: KEY, policy } })).kms).toBe(expected);
+  });
+
+  it('names the key in the blocked cell', () => {
+    const [r] = checkAccess([bucket({ key: { arn: KEY, policy: adminOnlyKeyPolicy } })], input);
+    expect(r.verdicts.kms.policy).toBe(`key policy of ${KEY}`);
+    expect(r.verdicts.kms.reason).toContain('kms:Decrypt');
+  });
+});
+
+describe('checkAccess: permissions boundary and CORS', () => {
+  it('a boundary without S3 blocks the S3 requests', () => {
+    expect(states(bucket(), { boundary: { arn: 'arn:aws:iam::123456789012:policy/b', document: noS3Boundary } })).toEqual({
+      ...ALL,
+      list: 'blocked',
+      read: 'blocked',
+      write: 'blocked',
+    });
+    expect(states(bucket(), { boundary: { arn: 'arn:aws:iam::123456789012:policy/b', document: s3OnlyBoundary } })).toEqual(ALL);
+  });
+
+  it('the web app needs a CORS rule; cors: true provides it', () => {
+    expect(states(bucket({ cors: [] }))['web-app']).toBe('blocked');
+    expect(states(bucket({ cors: [] }), { corsManaged: true })['web-app']).toBe('allowed');
+    expect(webAppCanRead([{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }])).toBe(true);
+    expect(webAppCanRead([{ AllowedOrigins: ['https://example.com'], AllowedMethods: ['GET'] }])).toBe(false);
+    expect(webAppCanRead([{ AllowedOrigins: ['https://*.activeloop.ai'], AllowedMethods: ['PUT'] }])).toBe(false);
+  });
+
+  it('lists the blocked buckets', () => {
+    const result = checkAccess([bucket({ bucket: 'a' }), bucket({ bucket: 'b', cors: [] })], input);
+    expect(blockedBuckets(result)).toEqual(['b']);
+  });
+});

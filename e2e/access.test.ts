@@ -1,0 +1,217 @@
+// Can Activeloop really use each bucket? The access check and cors: true end to end on moto.
+
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { type CORSRule, GetBucketCorsCommand, PutBucketCorsCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { clients, createBucket, readPolicy } from '../test-support/aws-fixtures.mjs';
+import { ACCOUNT, policyArn, type Stack, startStack } from './stack.js';
+
+let stack: Stack;
+const FOREIGN: CORSRule = { ID: 'website', AllowedMethods: ['GET'], AllowedOrigins: ['https://example.com'] };
+const bucketPolicy = (_bucket: string, statement: object) => JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
+
+async function corsRules(bucket: string): Promise<CORSRule[]> {
+  try {
+    return (await clients(stack.motoEndpoint).s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? [];
+  } catch {
+    return [];
+  }
+}
+const states = (access: string, bucket: string) =>
+  Object.fromEntries(Object.entries(JSON.parse(access)[bucket] as Record<string, { state: string }>).map(([k, v]) => [k, v.state]));
+
+beforeAll(async () => {
+  stack = await startStack();
+  const { s3, kms } = clients(stack.motoEndpoint);
+  await createBucket(stack.motoEndpoint, 'open-lake');
+  await createBucket(stack.motoEndpoint, 'vpc-lake');
+  await s3.send(
+    new PutBucketPolicyCommand({
+      Bucket: 'vpc-lake',
+      Policy: bucketPolicy('vpc-lake', {
+        Sid: 'OnlyThroughOurVpcEndpoint',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: ['arn:aws:s3:::vpc-lake', 'arn:aws:s3:::vpc-lake/*'],
+        Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-0a1b2c3d' } },
+      }),
+    }),
+  );
+  await createBucket(stack.motoEndpoint, 'upload-rule-lake');
+  await s3.send(
+    new PutBucketPolicyCommand({
+      Bucket: 'upload-rule-lake',
+      Policy: bucketPolicy('upload-rule-lake', {
+        Sid: 'DenyUnencryptedObjectUploads',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: 'arn:aws:s3:::upload-rule-lake/*',
+        Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } },
+      }),
+    }),
+  );
+  // A key whose key policy names only a key administrator: IAM policies cannot grant it.
+  const adminOnly = (
+    await kms.send(
+      new CreateKeyCommand({
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'KeyAdmins',
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/key-admin` },
+              Action: 'kms:*',
+              Resource: '*',
+            },
+          ],
+        }),
+      }),
+    )
+  ).KeyMetadata?.Arn as string;
+  await createBucket(stack.motoEndpoint, 'locked-key-lake', { key: adminOnly });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('access-check: warn (the default)', () => {
+  it('reports per bucket what Activeloop can do, warns once per blocked bucket, and writes nothing in plan mode', async () => {
+    stack.proxy.clear();
+    const result = await stack.run({
+      buckets: 'open-lake\nvpc-lake\nupload-rule-lake\nlocked-key-lake',
+      'role-name': 'checked',
+      mode: 'plan',
+    });
+    expect(result.code).toBe(0);
+    expect(stack.proxy.mutating()).toEqual([]);
+    const access = result.outputs.access;
+    expect(states(access, 'open-lake')).toEqual({
+      list: 'allowed',
+      read: 'allowed',
+      write: 'allowed',
+      kms: 'not-applicable',
+      'web-app': 'blocked',
+    });
+    expect(states(access, 'vpc-lake')).toMatchObject({ list: 'blocked', read: 'blocked', write: 'blocked' });
+    expect(states(access, 'upload-rule-lake')).toMatchObject({ list: 'allowed', read: 'allowed', write: 'blocked' });
+    expect(states(access, 'locked-key-lake')).toMatchObject({ list: 'allowed', kms: 'blocked' });
+    const warnings = result.warnings.filter((w) => w.includes('Activeloop cannot use bucket'));
+    expect(warnings).toHaveLength(4);
+    expect(warnings.find((w) => w.includes('upload-rule-lake'))).toContain(
+      'write is blocked by the bucket policy, statement "DenyUnencryptedObjectUploads"',
+    );
+    expect(warnings.find((w) => w.includes('locked-key-lake'))).toContain('kms is blocked by the key policy of arn:aws:kms');
+    expect(result.summary).toContain('#### Can Activeloop use the buckets?');
+    expect(result.summary).toContain('| `vpc-lake` | ⛔ blocked | ⛔ blocked | ⛔ blocked | — |');
+    expect(result.summary).toContain('**Fix:** Set cors: true');
+    // Reads: one bucket policy and one CORS read per bucket, one key policy per granted key.
+    expect(stack.proxy.calls.filter((c) => c.operation === 's3:GET policy')).toHaveLength(4);
+    expect(stack.proxy.calls.filter((c) => c.operation === 'kms:GetKeyPolicy')).toHaveLength(1);
+  });
+
+  it('off makes none of these reads and outputs {}', async () => {
+    stack.proxy.clear();
+    const result = await stack.run({ buckets: 'vpc-lake', 'role-name': 'unchecked', mode: 'plan', 'access-check': 'off' });
+    expect(result.code).toBe(0);
+    expect(result.outputs.access).toBe('{}');
+    expect(stack.proxy.calls.filter((c) => /s3:GET (policy|cors)|kms:GetKeyPolicy/.test(c.operation))).toEqual([]);
+  });
+});
+
+describe('access-check: fail', () => {
+  it('fails plan mode naming the blocked buckets', async () => {
+    const result = await stack.run({
+      buckets: 'open-lake\nvpc-lake',
+      'role-name': 'strict',
+      mode: 'plan',
+      'access-check': 'fail',
+      cors: 'true',
+    });
+    expect(result.code).toBe(1);
+    expect(result.errors).toEqual([expect.stringContaining('access-check: Activeloop cannot fully use 1 bucket(s): vpc-lake')]);
+  });
+
+  it('fails apply mode naming the blocked buckets, after a summary of what was applied', async () => {
+    const result = await stack.run({ buckets: 'upload-rule-lake', 'role-name': 'strict-apply', 'access-check': 'fail' });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain('upload-rule-lake');
+    expect(result.summary).toContain('Applied');
+    expect(await readPolicy(stack.motoEndpoint, policyArn('strict-apply-s3'))).toBeDefined();
+  });
+
+  it('passes when every bucket is usable', async () => {
+    const result = await stack.run({ buckets: 'open-lake', 'role-name': 'fine', 'access-check': 'fail', cors: 'true' });
+    expect(result.errors).toEqual([]);
+  });
+});
+
+describe('cors: true', () => {
+  const inputs = { buckets: 'web-lake\nupload-rule-lake', 'role-name': 'web', cors: 'true' };
+  beforeAll(() => createBucket(stack.motoEndpoint, 'web-lake'));
+
+  it("adds the web app's rule to every listed bucket and keeps a foreign rule exactly", async () => {
+    await clients(stack.motoEndpoint).s3.send(
+      new PutBucketCorsCommand({ Bucket: 'upload-rule-lake', CORSConfiguration: { CORSRules: [FOREIGN] } }),
+    );
+    stack.proxy.clear();
+    const plan = await stack.run({ ...inputs, mode: 'plan' });
+    expect(JSON.parse(plan.outputs.plan).filter((c: { action: string }) => c.action === 'put-cors-rule')).toHaveLength(2);
+    expect(stack.proxy.mutating()).toEqual([]);
+    const result = await stack.run(inputs);
+    expect(result.errors).toEqual([]);
+    const rules = await corsRules('upload-rule-lake');
+    expect(rules).toEqual([
+      expect.objectContaining({ ID: 'website', AllowedOrigins: ['https://example.com'], AllowedMethods: ['GET'] }),
+      expect.objectContaining({
+        ID: 'activeloop-role-action',
+        AllowedOrigins: ['https://*.activeloop.ai'],
+        AllowedMethods: ['GET', 'HEAD'],
+      }),
+    ]);
+    expect(await corsRules('web-lake')).toHaveLength(1);
+    expect(states(result.outputs.access, 'web-lake')['web-app']).toBe('allowed');
+  });
+
+  it('writes nothing on a second run', async () => {
+    stack.proxy.clear();
+    const result = await stack.run(inputs);
+    expect(result.outputs.changed).toBe('false');
+    expect(stack.proxy.mutating()).toEqual([]);
+  });
+
+  it('repairs an edited or removed rule as drift', async () => {
+    const { s3 } = clients(stack.motoEndpoint);
+    const edited = { ID: 'activeloop-role-action', AllowedOrigins: ['*'], AllowedMethods: ['GET', 'PUT'] };
+    await s3.send(new PutBucketCorsCommand({ Bucket: 'upload-rule-lake', CORSConfiguration: { CORSRules: [FOREIGN, edited] } }));
+    await s3.send(new PutBucketCorsCommand({ Bucket: 'web-lake', CORSConfiguration: { CORSRules: [FOREIGN] } }));
+    const result = await stack.run(inputs);
+    expect(result.errors).toEqual([]);
+    const cors = JSON.parse(result.outputs.plan).filter((c: { action: string }) => c.action === 'put-cors-rule');
+    expect(cors.map((c: { resource: string; drift: boolean; reason: string }) => [c.resource, c.drift, c.reason])).toEqual([
+      ['arn:aws:s3:::upload-rule-lake', true, 'the CORS rule activeloop-role-action was changed outside this action'],
+      ['arn:aws:s3:::web-lake', true, 'the CORS rule activeloop-role-action was removed outside this action'],
+    ]);
+    expect((await corsRules('upload-rule-lake'))[1]).toMatchObject({
+      AllowedOrigins: ['https://*.activeloop.ai'],
+      AllowedMethods: ['GET', 'HEAD'],
+    });
+    expect((await corsRules('web-lake')).map((r) => r.ID)).toEqual(['website', 'activeloop-role-action']);
+  });
+
+  it('without cors: true, never changes a bucket, and says cors: true is the fix', async () => {
+    await createBucket(stack.motoEndpoint, 'plain-web-lake');
+    await clients(stack.motoEndpoint).s3.send(
+      new PutBucketCorsCommand({ Bucket: 'plain-web-lake', CORSConfiguration: { CORSRules: [FOREIGN] } }),
+    );
+    stack.proxy.clear();
+    const result = await stack.run({ buckets: 'plain-web-lake', 'role-name': 'no-web' });
+    expect(result.errors).toEqual([]);
+    expect(stack.proxy.mutating().filter((o) => o.startsWith('s3:'))).toEqual([]);
+    expect(await corsRules('plain-web-lake')).toEqual([expect.objectContaining({ ID: 'website' })]);
+    expect(JSON.parse(result.outputs.access)['plain-web-lake']['web-app'].fix).toContain('cors: true');
+  });
+});

@@ -1,0 +1,233 @@
+// The action against AWS's real behaviour where moto is kinder (spec behaviour 10). Each test pushes the
+// realism rules it needs onto the proxy (test-support/aws-rules.mjs names the AWS documentation of each).
+
+import { CreatePolicyCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { clients, createBucket, createKey, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
+import {
+  accountQuotas,
+  attachedPoliciesQuota,
+  callerInPartition,
+  deleteConflictAfterDetach,
+  iamError,
+  invisibleAfterCreate,
+  policyNameTaken,
+  trustPolicySizeQuota,
+} from '../test-support/aws-rules.mjs';
+import { runAction } from '../test-support/run-action.mjs';
+import { ACCOUNT, policyArn, type Stack, startStack } from './stack.js';
+
+let stack: Stack;
+const keys: Record<string, string> = {};
+const count = (operation: string) => stack.proxy.calls.filter((c) => c.operation === operation).length;
+
+beforeAll(async () => {
+  stack = await startStack();
+  // The same alias in three regions: each bucket's default key is the one in its own region.
+  keys.east = await createKey(stack.motoEndpoint, 'lake', 'us-east-1');
+  keys.west = await createKey(stack.motoEndpoint, 'lake', 'us-west-2');
+  keys.eu = await createKey(stack.motoEndpoint, undefined, 'eu-west-1');
+  keys.euArn = await createKey(stack.motoEndpoint, undefined, 'eu-west-1');
+  await createBucket(stack.motoEndpoint, 'east-lake', { key: 'alias/lake' }, 'us-east-1');
+  await createBucket(stack.motoEndpoint, 'west-lake', { key: 'alias/lake' }, 'us-west-2');
+  await createBucket(stack.motoEndpoint, 'eu-lake-by-id', { key: keys.eu.split('/').pop() as string }, 'eu-west-1');
+  await createBucket(stack.motoEndpoint, 'eu-lake-by-arn', { key: keys.euArn }, 'eu-west-1');
+  await createBucket(stack.motoEndpoint, 'plain-lake');
+});
+
+beforeEach(() => stack.proxy.clear());
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('1. a KMS key resolves in its bucket region', () => {
+  it('grants the us-west-2 key behind alias/lake, not the us-east-1 key of the same alias; bare IDs and ARNs too', async () => {
+    const result = await stack.run({
+      buckets: 'east-lake\nwest-lake\neu-lake-by-id\neu-lake-by-arn',
+      'role-name': 'regional',
+      mode: 'plan',
+    });
+    expect(result.errors).toEqual([]);
+    expect(JSON.parse(result.outputs['kms-key-arns']).sort()).toEqual([keys.east, keys.west, keys.eu, keys.euArn].sort());
+    // Each key was described in its own region.
+    const describes = stack.proxy.calls.filter((c) => c.operation === 'kms:DescribeKey').map((c) => `${c.region} ${c.params.KeyId}`);
+    expect(describes.sort()).toEqual(
+      ['us-east-1 alias/lake', 'us-west-2 alias/lake', `eu-west-1 ${keys.eu.split('/').pop()}`, `eu-west-1 ${keys.euArn}`].sort(),
+    );
+    expect(count('s3:GET location')).toBe(4);
+  });
+});
+
+describe('3. partitions', () => {
+  // Rule: callerInPartition (AWS General Reference, ARN partitions; STS GetCallerIdentity).
+  it('refuses the default (aws) Activeloop principal in aws-cn before any write, saying trusted-principals must be given', async () => {
+    stack.proxy.rules.push(callerInPartition('aws-cn'));
+    const result = await stack.run({ buckets: 'plain-lake', 'role-name': 'china', 'aws-region': 'cn-north-1' });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain("in the aws-cn partition, where Activeloop's default backend role");
+    expect(result.errors[0]).toContain('Set trusted-principals');
+    expect(stack.proxy.mutating()).toEqual([]);
+  });
+
+  it('refuses a KMS key ARN of another partition before any write', async () => {
+    stack.proxy.rules.push(callerInPartition('aws-us-gov'));
+    const result = await stack.run({
+      buckets: 'plain-lake',
+      'role-name': 'gov',
+      'trusted-principals': 'arn:aws-us-gov:iam::111122223333:role/activeloop_backend',
+      'kms-key-arns': keys.east,
+    });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain(`kms-key-arns: ${keys.east}`);
+    expect(stack.proxy.mutating()).toEqual([]);
+  });
+});
+
+describe('4. quotas are not throttling', () => {
+  const principals = Array.from({ length: 20 }, (_, i) => `arn:aws:iam::${100000000000 + i}:role/activeloop-backend-${i}`).join('\n');
+  const big = { buckets: 'plain-lake', 'role-name': 'big-trust', 'trusted-principals': principals, 'external-id': 'x'.repeat(1000) };
+
+  // Rule: trustPolicySizeQuota (IAM User Guide, IAM and AWS STS quotas: role trust policy length).
+  it('fails a too-large trust policy at once, naming the quota, the size and the fix, before any write', async () => {
+    stack.proxy.rules.push(trustPolicySizeQuota(2048));
+    const result = await stack.run(big);
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toMatch(/The trust policy of big-trust would be \d+ characters; the account's quota \(ACLSizePerRole/);
+    expect(result.ms).toBeLessThan(15_000);
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(await readPolicy(stack.motoEndpoint, policyArn('big-trust-s3'))).toBeUndefined();
+  });
+
+  // Rule: accountQuotas (IAM API Reference, GetAccountSummary) with the quota raised to 4,096.
+  it('applies it where the account quota was raised to 4,096', async () => {
+    stack.proxy.rules.push(accountQuotas({ AssumeRolePolicySizeQuota: 4096 }), trustPolicySizeQuota(4096));
+    const result = await stack.run(big);
+    expect(result.errors).toEqual([]);
+    expect((await readRole(stack.motoEndpoint, 'big-trust')).trust.Statement[0].Principal.AWS).toHaveLength(20);
+  });
+
+  // Rule: attachedPoliciesQuota (IAM quotas: managed policies per role), reached by someone else mid-run.
+  it('fails a LimitExceeded quota answer at once, without retrying it as throttling or as a race', async () => {
+    stack.proxy.rules.push(attachedPoliciesQuota(10));
+    const result = await stack.run({ buckets: 'plain-lake', 'role-name': 'crowded' });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain('exceeded an IAM quota of the account (Cannot exceed quota for PoliciesPerRole: 10)');
+    expect(result.errors[0]).not.toContain('concurrent');
+    expect(count('iam:AttachRolePolicy')).toBe(1);
+    expect(result.ms).toBeLessThan(15_000);
+    expect(result.summary).toContain('Planned changes not made');
+  });
+});
+
+describe('5. policy names are unique per account, across paths', () => {
+  // Rule: policyNameTaken (IAM User Guide, IAM identifiers: names unique in the account, case-insensitively).
+  it('reports a same-named policy at another path as an ownership problem, naming it and policy-name, without race retries', async () => {
+    const { iam } = clients(stack.motoEndpoint);
+    await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'Taken-S3',
+        Path: '/other-team/',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }],
+        }),
+      }),
+    );
+    stack.proxy.clear();
+    stack.proxy.rules.push(policyNameTaken('taken-s3'));
+    const result = await stack.run({ buckets: 'plain-lake', 'role-name': 'taken' });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain('The policy name taken-s3 is taken');
+    expect(result.errors[0]).toContain(`arn:aws:iam::${ACCOUNT}:policy/other-team/Taken-S3`);
+    expect(result.errors[0]).toContain('policy-name');
+    expect(count('iam:CreatePolicy')).toBe(1);
+    expect(await readRole(stack.motoEndpoint, 'taken')).toBeUndefined();
+  });
+});
+
+describe('6. IAM is eventually consistent', () => {
+  // Rule: invisibleAfterCreate (IAM User Guide: changes are not always immediately visible).
+  it('provisions a new role while new entities answer NoSuchEntity for 1.5 s, without treating it as a race', async () => {
+    stack.proxy.rules.push(...invisibleAfterCreate(1500));
+    const result = await stack.run({ buckets: 'plain-lake', 'role-name': 'slow-to-show' });
+    expect(result.errors).toEqual([]);
+    expect(stack.proxy.calls.some((c) => c.answeredBy?.startsWith('a new entity is invisible'))).toBe(true);
+    expect(result.stdout).not.toContain('A concurrent change got in the way');
+    expect((await readRole(stack.motoEndpoint, 'slow-to-show')).attached).toEqual([policyArn('slow-to-show-s3')]);
+  });
+
+  // Rule: deleteConflictAfterDetach (IAM API Reference, DeletePolicy).
+  it('destroys while DeletePolicy still sees the detached attachment for two calls', async () => {
+    expect((await stack.run({ buckets: 'plain-lake', 'role-name': 'late-detach' })).code).toBe(0);
+    stack.proxy.clear();
+    stack.proxy.rules.push(deleteConflictAfterDetach(2));
+    const result = await stack.run({ buckets: 'plain-lake', 'role-name': 'late-detach', mode: 'destroy' });
+    expect(result.errors).toEqual([]);
+    expect(count('iam:DeletePolicy')).toBe(3);
+    expect(await readRole(stack.motoEndpoint, 'late-detach')).toBeUndefined();
+  });
+
+  it('ends an error while re-reading after a race like any failure: summary written, no "Unexpected error"', async () => {
+    let created = false;
+    stack.proxy.rules.push(
+      {
+        name: 'a concurrent run created the role first',
+        docs: 'IAM API Reference: CreateRole (EntityAlreadyExists)',
+        match: (c) => c.operation === 'iam:CreateRole',
+        respond: () => {
+          created = true;
+          return iamError('EntityAlreadyExists', 'Role with name raced already exists.', 409);
+        },
+        times: 1,
+      },
+      {
+        name: 'the re-read is denied',
+        docs: 'IAM API Reference: GetRole (AccessDenied)',
+        match: (c) => created && c.operation === 'iam:GetRole',
+        respond: () => iamError('AccessDenied', 'User is not authorized to perform: iam:GetRole', 403),
+      },
+    );
+    const result = await stack.run({ buckets: 'plain-lake', 'role-name': 'raced' });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain('iam:GetRole');
+    expect(result.errors[0]).not.toContain('Unexpected error');
+    expect(result.summary).toContain('Apply stopped by an error');
+  });
+});
+
+describe('7. a permissions boundary that does not exist', () => {
+  it('is named in a clear error before any write', async () => {
+    const result = await stack.run({
+      buckets: 'plain-lake',
+      'role-name': 'bounded',
+      'permissions-boundary': `arn:aws:iam::${ACCOUNT}:policy/no-such-boundary`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain(
+      `Input 'permissions-boundary': the policy arn:aws:iam::${ACCOUNT}:policy/no-such-boundary does not exist`,
+    );
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(count('iam:CreateRole')).toBe(0);
+  });
+});
+
+describe('8. NO_PROXY is decided against the host the SDK really calls', () => {
+  // The proxy answers CONNECT for AWS's real hosts (and refuses it): which hosts went through it shows the decision.
+  it('sends IAM (global: iam.amazonaws.com) through HTTPS_PROXY though NO_PROXY names iam.us-east-1.amazonaws.com, and bypasses STS it names', async () => {
+    const result = await runAction({
+      inputs: { buckets: 'plain-lake', 'role-name': 'proxied', mode: 'plan' },
+      env: {
+        HTTPS_PROXY: stack.endpoint,
+        NO_PROXY: 'iam.us-east-1.amazonaws.com,sts.us-east-1.amazonaws.com',
+        AWS_ENDPOINT_URL: undefined,
+      },
+      timeoutMs: 6000,
+    });
+    expect(result.code).not.toBe(0);
+    const hosts = new Set(stack.proxy.connects);
+    expect(hosts.has('iam.amazonaws.com:443')).toBe(true);
+    expect([...hosts].some((h) => h.startsWith('sts.'))).toBe(false);
+    expect([...hosts].some((h) => h.includes('s3.'))).toBe(true);
+  });
+});

@@ -1,0 +1,12 @@
+// Jest as StrykerJS runs it: the unit tests only, without the slow tests that check files rather than logic.
+import config from './jest.config.js';
+
+const unit = config.projects.find((p) => p.displayName === 'unit');
+
+export default {
+  ...unit,
+  displayName: undefined,
+  testTimeout: 30000,
+  // changes.test.ts runs tsc on a copy of src/, docs.test.ts reads README and examples: neither tests a mutant's logic.
+  testPathIgnorePatterns: ['/node_modules/', '/__tests__/changes\\.test\\.ts$', '/__tests__/docs\\.test\\.ts$'],
+};

@@ -1,0 +1,160 @@
+// @ts-check
+// Realism rules: how AWS answers where moto is kinder. Each rule names the AWS documentation it follows;
+// tests push them onto `proxy.rules` (test-support/aws-proxy.mjs).
+
+/** @typedef {import('./aws-proxy.mjs').Rule} Rule */
+/** @typedef {import('./aws-proxy.mjs').Call} Call */
+
+/** An IAM (query protocol) error answer. @param {string} code @param {string} message @param {number} [status] */
+export function iamError(code, message, status = 400) {
+  return {
+    status,
+    type: 'text/xml',
+    body: `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>4a2c0f5e-0000-0000-0000-000000000000</RequestId></ErrorResponse>`,
+  };
+}
+
+/** @param {string} operation @returns {(call: Call) => boolean} */
+const is = (operation) => (call) => call.operation === operation;
+
+/** Characters IAM counts for a quota: the document without whitespace. @param {string} doc */
+const quotaSize = (doc) => doc.replace(/\s/g, '').length;
+
+/**
+ * IAM is eventually consistent: a role or policy just created may be missing for a while from reads,
+ * attachments and version calls on it, which answer NoSuchEntity.
+ * Docs: IAM User Guide, "Troubleshoot IAM" > "Changes that I make are not always immediately visible".
+ * @param {number} ms how long a new entity stays invisible
+ * @returns {Rule[]}
+ */
+export function invisibleAfterCreate(ms) {
+  /** @type {Map<string, number>} name → when it was created */
+  const created = new Map();
+  const names = (/** @type {Call} */ call) =>
+    /** @type {string[]} */ ([call.params.RoleName, call.params.PolicyArn?.split('/').pop()].filter(Boolean));
+  return [
+    {
+      name: 'records creates',
+      docs: 'IAM User Guide: Changes that I make are not always immediately visible',
+      match: (call) => {
+        if (call.operation === 'iam:CreateRole') created.set(call.params.RoleName, Date.now());
+        if (call.operation === 'iam:CreatePolicy') created.set(call.params.PolicyName, Date.now());
+        return false;
+      },
+      respond: () => undefined,
+    },
+    {
+      name: `a new entity is invisible for ${ms} ms`,
+      docs: 'IAM User Guide: Changes that I make are not always immediately visible',
+      match: (call) =>
+        call.service === 'iam' &&
+        !/^iam:Create(Role|Policy)$/.test(call.operation) &&
+        names(call).some((n) => Date.now() - (created.get(n) ?? -Infinity) < ms),
+      respond: (call) => iamError('NoSuchEntity', `The role or policy ${names(call)[0]} cannot be found.`, 404),
+    },
+  ];
+}
+
+/**
+ * IAM refuses a trust policy above the account's ACLSizePerRole quota (2,048 characters by default,
+ * up to 4,096), counted without whitespace, with LimitExceeded.
+ * Docs: IAM User Guide, "IAM and AWS STS quotas" (Role trust policy length).
+ * @param {number} limit
+ * @returns {Rule}
+ */
+export function trustPolicySizeQuota(limit = 2048) {
+  return {
+    name: `trust policy at most ${limit} characters`,
+    docs: 'IAM User Guide: IAM and AWS STS quotas, role trust policy length',
+    match: (call) =>
+      (call.operation === 'iam:CreateRole' || call.operation === 'iam:UpdateAssumeRolePolicy') &&
+      quotaSize(call.params.AssumeRolePolicyDocument ?? call.params.PolicyDocument ?? '') > limit,
+    respond: () => iamError('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${limit}`, 409),
+  };
+}
+
+/**
+ * IAM refuses an attachment above the account's PoliciesPerRole quota (10 by default, up to 20).
+ * Docs: IAM User Guide, "IAM and AWS STS quotas" (managed policies attached to a role).
+ * @returns {Rule}
+ */
+export function attachedPoliciesQuota(limit = 10) {
+  return {
+    name: `at most ${limit} managed policies per role`,
+    docs: 'IAM User Guide: IAM and AWS STS quotas, managed policies attached to an IAM role',
+    match: is('iam:AttachRolePolicy'),
+    respond: () => iamError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${limit}`, 409),
+  };
+}
+
+/**
+ * The account's IAM quotas as GetAccountSummary reports them (moto reports the defaults).
+ * Docs: IAM API Reference, GetAccountSummary (SummaryMap).
+ * @param {Record<string, number>} values e.g. { AssumeRolePolicySizeQuota: 4096 }
+ * @returns {Rule}
+ */
+export function accountQuotas(values) {
+  return {
+    name: `account quotas ${JSON.stringify(values)}`,
+    docs: 'IAM API Reference: GetAccountSummary',
+    match: is('iam:GetAccountSummary'),
+    rewrite: (_call, body) => {
+      let out = body;
+      for (const [key, value] of Object.entries(values)) {
+        const entry = new RegExp(`(<key>${key}</key>\\s*<value>)\\d+(</value>)`);
+        out = entry.test(out)
+          ? out.replace(entry, `$1${value}$2`)
+          : out.replace('</SummaryMap>', `<entry><key>${key}</key><value>${value}</value></entry></SummaryMap>`);
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Managed policy names are unique per account across paths, case-insensitively: CreatePolicy of a
+ * name another policy has (at any path) answers EntityAlreadyExists. moto keys policies by ARN.
+ * Docs: IAM User Guide, "IAM identifiers" (friendly names must be unique within the account, case-insensitively).
+ * @param {string} takenName the name an existing policy has at another path
+ * @returns {Rule}
+ */
+export function policyNameTaken(takenName) {
+  return {
+    name: `policy name ${takenName} is taken at another path`,
+    docs: 'IAM User Guide: IAM identifiers, friendly names and paths',
+    match: (call) => call.operation === 'iam:CreatePolicy' && call.params.PolicyName?.toLowerCase() === takenName.toLowerCase(),
+    respond: (call) =>
+      iamError('EntityAlreadyExists', `A policy called ${call.params.PolicyName} already exists. Duplicate names are not allowed.`, 409),
+  };
+}
+
+/**
+ * Right after DetachRolePolicy, DeletePolicy may still see the attachment and answer DeleteConflict.
+ * Docs: IAM User Guide, "Changes that I make are not always immediately visible"; IAM API Reference, DeletePolicy.
+ * @param {number} times how many DeletePolicy calls answer DeleteConflict
+ * @returns {Rule}
+ */
+export function deleteConflictAfterDetach(times = 2) {
+  return {
+    name: 'DeletePolicy sees a detachment late',
+    docs: 'IAM API Reference: DeletePolicy (DeleteConflict)',
+    match: is('iam:DeletePolicy'),
+    respond: () => iamError('DeleteConflict', 'Cannot delete a policy attached to entities.', 409),
+    times,
+  };
+}
+
+/**
+ * The caller lives in another partition: GetCallerIdentity's ARN says so (aws-cn, aws-us-gov).
+ * Docs: AWS General Reference, "Amazon Resource Names" (partition); STS API Reference, GetCallerIdentity.
+ * @param {string} partition
+ * @returns {Rule}
+ */
+export function callerInPartition(partition) {
+  return {
+    name: `caller in ${partition}`,
+    docs: 'AWS General Reference: ARN format, partition; STS GetCallerIdentity',
+    match: is('sts:GetCallerIdentity'),
+    rewrite: (_call, body) => body.replace(/<Arn>arn:aws:/, `<Arn>arn:${partition}:`),
+  };
+}
