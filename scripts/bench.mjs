@@ -11,7 +11,7 @@ import { startMoto } from '../test-support/moto.mjs';
 import { root, runAction } from '../test-support/run-action.mjs';
 
 const LATENCY_MS = 200;
-const SIZES = [10, 60, 100, 500];
+const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : [10, 60, 100, 500];
 const REPEATS = 3;
 const env = { NODE_OPTIONS: '--disable-warning=NodeVersionSupportWarning' };
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

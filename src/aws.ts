@@ -54,9 +54,8 @@ export function proxyFor(url: URL, env: Env): string | undefined {
  * (iam.amazonaws.com, iam.us-gov.amazonaws.com), *.amazonaws.com.cn, or a bucket's regional S3 host after a
  * redirect are not the <service>.<region>.amazonaws.com a guess from the client's region would give.
  */
-export async function requestHandler(env: Env): Promise<NodeHttpHandler> {
-  // Enough sockets for the bounded bucket reads to run in parallel.
-  const options = { maxSockets: 64, keepAlive: true };
+export async function requestHandler(env: Env, maxSockets = 64): Promise<NodeHttpHandler> {
+  const options = { maxSockets, keepAlive: true };
   const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
   const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
   if (!httpsProxy && !httpProxy)
@@ -110,21 +109,28 @@ export async function createClients(
 ): Promise<AwsClients> {
   const retryStrategy = new BoundedRetryStrategy(runRetryPolicy(startedAt));
   const customUserAgent = userAgent(env);
-  // One handler for every client: its agents route each request by host (see requestHandler).
-  const common = { region, credentials, retryStrategy, customUserAgent, requestHandler: await requestHandler(env) };
+  // A handler per client, its agents routing each request by host (see requestHandler). S3 gets enough sockets
+  // for its four bounded reads per bucket (encryption, location, policy, CORS) to run at once.
+  const common = { region, credentials, retryStrategy, customUserAgent };
+  const [iamHandler, s3Handler, kmsHandler, stsHandler] = await Promise.all([
+    requestHandler(env),
+    requestHandler(env, 4 * 64),
+    requestHandler(env),
+    requestHandler(env),
+  ]);
   const kmsClients = new Map<string, KMSClient>();
   return {
-    iam: new IAMClient(common),
+    iam: new IAMClient({ ...common, requestHandler: iamHandler }),
     // Buckets in other regions answer with a redirect; follow it.
-    s3: new S3Client({ ...common, followRegionRedirects: true }),
+    s3: new S3Client({ ...common, requestHandler: s3Handler, followRegionRedirects: true }),
     kmsIn: (kmsRegion) => {
       let client = kmsClients.get(kmsRegion);
       if (!client) {
-        client = new KMSClient({ ...common, region: kmsRegion });
+        client = new KMSClient({ ...common, requestHandler: kmsHandler, region: kmsRegion });
         kmsClients.set(kmsRegion, client);
       }
       return client;
     },
-    sts: new STSClient(common),
+    sts: new STSClient({ ...common, requestHandler: stsHandler }),
   };
 }

@@ -27,7 +27,6 @@ import {
   readBucketCors,
   readBucketPolicies,
   readCallerIdentity,
-  readKeyPolicies,
   readLiveState,
   readManagedPolicyDocument,
   readRoleDependents,
@@ -93,7 +92,7 @@ function planFrom(ctx: Context, live: LiveState): Planned {
   return { desired, changeSet };
 }
 
-const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [] };
+const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [], keyPolicies: new Map() };
 
 /** The run's log. With mask-account-id, every line hides the account IDs it has been told about. */
 class Log {
@@ -185,7 +184,6 @@ interface Reads {
   /** For the access check: the boundary's document, the bucket policies and the key policies. */
   boundaryDocument?: PolicyDocument;
   bucketPolicies: BucketPolicyRead[];
-  keyPolicies: Map<string, PolicyDocument | undefined>;
   warnings: string[];
 }
 
@@ -200,18 +198,14 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   // Destroy grants nothing: it reads the buckets' CORS rules instead of their keys.
   const destroying = removes(inputs.mode);
   const discoveryP =
-    inputs.detectKms && !destroying ? discoverKmsKeys(clients.s3, clients.kmsIn, inputs.buckets) : Promise.resolve(noDiscovery);
+    inputs.detectKms && !destroying
+      ? discoverKmsKeys(clients.s3, clients.kmsIn, inputs.buckets, { keyPolicies: inputs.accessCheck !== 'off' })
+      : Promise.resolve(noDiscovery);
   const bucketNames = inputs.buckets.map((b) => b.bucket);
   const checking = inputs.accessCheck !== 'off' && !destroying;
   // CORS rules: destroy removes the action's rule, cors: true keeps it, and the access check reads them.
   const corsP = destroying || inputs.cors || checking ? readBucketCors(clients.s3, bucketNames) : Promise.resolve([]);
   const bucketPoliciesP = checking ? readBucketPolicies(clients.s3, bucketNames) : Promise.resolve([]);
-  // Key policies need the keys: they follow the discovery, for the buckets whose key is granted.
-  const keyPoliciesP = discoveryP.then((d) =>
-    checking
-      ? readKeyPolicies(clients.kmsIn, [...new Set(d.buckets.flatMap((b) => (b.grantedKeyArn ? [b.grantedKeyArn] : [])))])
-      : new Map<string, PolicyDocument | undefined>(),
-  );
   const quotasP = destroying ? Promise.resolve(DEFAULT_QUOTAS) : awsCall('iam:GetAccountSummary', () => readAccountQuotas(clients.iam));
   const boundary = inputs.permissionsBoundary;
   const boundaryP =
@@ -219,7 +213,7 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
       ? awsCall(`iam:GetPolicy ${boundary} (permissions-boundary)`, () => readManagedPolicyDocument(clients.iam, boundary))
       : undefined;
   const liveP = readIam({ inputs, clients }, identityP);
-  const [identity, discovery, liveAtInputPath, cors, quotas, boundaryDocument, bucketPolicies, keyPolicies] = await Promise.all([
+  const [identity, discovery, liveAtInputPath, cors, quotas, boundaryDocument, bucketPolicies] = await Promise.all([
     identityP,
     discoveryP,
     liveP,
@@ -227,7 +221,6 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     quotasP,
     boundaryP,
     bucketPoliciesP,
-    keyPoliciesP,
   ]);
   if (boundary && !destroying && !boundaryDocument) {
     throw new ActionError(
@@ -252,7 +245,6 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     quotas,
     boundaryDocument,
     bucketPolicies,
-    keyPolicies,
     warnings,
   };
 }
@@ -274,7 +266,7 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
       policyError: policies.get(bucket)?.error,
       cors: cors.get(bucket)?.rules ?? [],
       corsError: cors.get(bucket)?.error,
-      key: key ? { arn: key, policy: read.keyPolicies.get(key) } : undefined,
+      key: key ? { arn: key, policy: read.discovery.keyPolicies.get(key) } : undefined,
     };
   });
   const boundary = ctx.inputs.permissionsBoundary;

@@ -107,6 +107,8 @@ export interface DiscoveredKey {
 }
 
 export interface KmsDiscovery {
+  /** Each granted key's key policy, when asked for (undefined: it could not be read). */
+  keyPolicies: Map<string, PolicyDocument | undefined>;
   /** Keys to grant and the buckets that use them; main.ts marks those of other accounts. */
   grants: DiscoveredKey[];
   buckets: BucketEncryption[];
@@ -168,8 +170,31 @@ function arnRegion(keyId: string): string | undefined {
  * Each bucket's region is read with its encryption, at once; each key is described once, however many
  * buckets use it. Failures are collected for all buckets.
  */
-export async function discoverKmsKeys(s3: S3Client, kmsIn: (region: string) => KMSClient, buckets: BucketGrant[]): Promise<KmsDiscovery> {
+export async function discoverKmsKeys(
+  s3: S3Client,
+  kmsIn: (region: string) => KMSClient,
+  buckets: BucketGrant[],
+  { keyPolicies = false }: { keyPolicies?: boolean } = {},
+): Promise<KmsDiscovery> {
   const descriptions = new Map<string, Promise<KeyDescription | Error>>();
+  // Key policies (for the access check) are read as soon as each key is known: with a key ID or ARN at the
+  // same time as DescribeKey, with an alias right after it; never after the whole discovery.
+  const policyReads = new Map<string, Promise<PolicyDocument | undefined>>();
+  const readKeyPolicy = (keyId: string, region: string) => {
+    const cacheKey = `${region} ${keyId}`;
+    let known = policyReads.get(cacheKey);
+    if (!known) {
+      known = kmsIn(region)
+        .send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))
+        .then(
+          (out) => (out.Policy ? parseDocument(out.Policy) : undefined),
+          () => undefined,
+        );
+      policyReads.set(cacheKey, known);
+    }
+    return known;
+  };
+  const keyPolicyOf = new Map<string, Promise<PolicyDocument | undefined>>();
   const describe = (keyId: string, region: string) => {
     const cacheKey = `${region} ${keyId}`;
     let known = descriptions.get(cacheKey);
@@ -229,6 +254,7 @@ export async function discoverKmsKeys(s3: S3Client, kmsIn: (region: string) => K
       );
       return { bucket, algorithm, configuredKey, note: 'region could not be read' };
     }
+    const early = keyPolicies && !/(^|:)alias\//.test(configuredKey) ? readKeyPolicy(configuredKey, region) : undefined;
     const key = await describe(configuredKey, region);
     if (key instanceof Error) {
       if (/^arn:[\w-]+:kms:[^:]+:\d{12}:key\//.test(configuredKey)) {
@@ -249,6 +275,7 @@ export async function discoverKmsKeys(s3: S3Client, kmsIn: (region: string) => K
       return { bucket, algorithm, configuredKey, note: 'key could not be resolved' };
     }
     if (!key.customerManaged) return { bucket, algorithm, configuredKey, note: 'AWS-managed key: no grant needed' };
+    if (keyPolicies && !keyPolicyOf.has(key.arn)) keyPolicyOf.set(key.arn, early ?? readKeyPolicy(key.arn, arnRegion(key.arn) ?? region));
     return { bucket, region, algorithm, configuredKey, grantedKeyArn: key.arn, note: 'customer-managed key: granted' };
   });
 
@@ -262,7 +289,8 @@ export async function discoverKmsKeys(s3: S3Client, kmsIn: (region: string) => K
     grant.buckets.push(r.bucket);
     byKey.set(r.grantedKeyArn, grant);
   }
-  return { grants: [...byKey.values()], buckets: results, warnings };
+  const policies = new Map(await Promise.all([...keyPolicyOf].map(async ([arn, p]) => [arn, await p] as const)));
+  return { grants: [...byKey.values()], buckets: results, warnings, keyPolicies: policies };
 }
 
 export async function readPolicyVersions(iam: IAMClient, arn: string): Promise<LivePolicyVersion[]> {
@@ -437,25 +465,6 @@ export function readBucketPolicies(s3: S3Client, buckets: string[]): Promise<Buc
       return { bucket, error: `s3:GetBucketPolicy: ${errorName(error)}` };
     }
   });
-}
-
-/** Each key's key policy (the default policy name), read with KMS in the key's region; undefined when it cannot be read. */
-export async function readKeyPolicies(
-  kmsIn: (region: string) => KMSClient,
-  keyArns: string[],
-): Promise<Map<string, PolicyDocument | undefined>> {
-  const entries = await Promise.all(
-    keyArns.map(async (arn) => {
-      const region = arnRegion(arn) ?? 'us-east-1';
-      try {
-        const out = await kmsIn(region).send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }));
-        return [arn, out.Policy ? parseDocument(out.Policy) : undefined] as const;
-      } catch {
-        return [arn, undefined] as const;
-      }
-    }),
-  );
-  return new Map(entries);
 }
 
 /** A managed policy's default document, or undefined when the policy does not exist. */
