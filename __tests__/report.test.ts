@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { planChanges } from '../src/plan.js';
 import { commentMarker } from '../src/pr-comment.js';
-import { capBody, factsDiff, lineDiff, planEntries, renderReport } from '../src/report.js';
+import { accessWarnings, capBody, factsDiff, lineDiff, planEntries, renderReport } from '../src/report.js';
 import { desiredFor, liveAfterApply } from './fixtures.js';
 
 describe('lineDiff', () => {
@@ -109,5 +109,56 @@ describe('capBody', () => {
 describe('commentMarker', () => {
   it('is hidden and names the role, so each role keeps its own comment', () => {
     expect(commentMarker('my-role')).toBe('<!-- activeloop-role-action:role=my-role -->');
+  });
+});
+
+describe('the access check in the report', () => {
+  const verdict = (state: 'allowed' | 'blocked' | 'not-applicable', extra = {}) => ({ state, reason: 'r', ...extra });
+  const access = [
+    {
+      bucket: 'lake',
+      verdicts: {
+        list: verdict('allowed'),
+        read: verdict('allowed'),
+        write: verdict('blocked', { policy: 'bucket policy', statement: '"DenyUploads"', fix: 'Exempt the role.' }),
+        kms: verdict('not-applicable'),
+        'web-app': verdict('blocked', { policy: 'CORS configuration', statement: 'no rule allows it', fix: 'Set cors: true.' }),
+      },
+    },
+    {
+      bucket: 'fine',
+      verdicts: {
+        list: verdict('allowed'),
+        read: verdict('allowed'),
+        write: verdict('allowed'),
+        kms: verdict('not-applicable'),
+        'web-app': verdict('allowed'),
+      },
+    },
+  ];
+
+  it('warns once per blocked bucket, naming each blocked capability with its policy, statement and fix', () => {
+    expect(accessWarnings(access)).toEqual([
+      'Activeloop cannot use bucket lake fully: write is blocked by the bucket policy, statement "DenyUploads" (Exempt the role.); web-app is blocked by the CORS configuration, statement no rule allows it (Set cors: true.)',
+    ]);
+  });
+
+  it('renders a row per bucket and the fix under the table', () => {
+    const desired = desiredFor();
+    const body = renderReport({
+      mode: 'plan',
+      roleName: 'r',
+      roleArn: desired.role.arn,
+      policyArns: [],
+      changes: [],
+      desired,
+      buckets: [],
+      warnings: [],
+      access,
+    });
+    expect(body).toContain('| `lake` | ✅ allowed | ✅ allowed | ⛔ blocked | — | ⛔ blocked |');
+    expect(body).toContain('| `fine` | ✅ allowed | ✅ allowed | ✅ allowed | — | ✅ allowed |');
+    expect(body).toContain('**Fix:** Exempt the role.');
+    expect(body).toContain('not visible to the action');
   });
 });

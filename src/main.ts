@@ -1,6 +1,6 @@
 // Orchestrates one run: inputs → credentials → read → desired → plan → (apply) → report.
 import * as core from '@actions/core';
-import { type BucketAccess, blockedBuckets, CAPABILITIES, checkAccess } from './access.js';
+import { type BucketAccess, blockedBuckets, checkAccess } from './access.js';
 import { applyChanges } from './apply.js';
 import { type AwsClients, type AwsCredentials, createClients, type Env } from './aws.js';
 import type { Change } from './changes.js';
@@ -31,7 +31,7 @@ import {
   readManagedPolicyDocument,
   readRoleDependents,
 } from './read.js';
-import { planEntries, renderReport } from './report.js';
+import { accessWarnings, planEntries, renderReport } from './report.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
 const MAX_APPLY_ROUNDS = 4;
@@ -249,7 +249,6 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   };
 }
 
-/** Outputs, log lines, the job summary, the PR comment and fail-on-drift. */
 /** What Deep Lake can do with each bucket once this run is applied (access-check). */
 function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAccess[] {
   const encryption = new Map(read.discovery.buckets.map((b) => [b.bucket, b]));
@@ -281,6 +280,7 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
   });
 }
 
+/** Outputs, log lines, the job summary, the PR comment, fail-on-drift and access-check: fail. */
 async function report(
   ctx: Context,
   outcome: ApplyOutcome,
@@ -323,14 +323,7 @@ async function report(
   core.setOutput('access', JSON.stringify(Object.fromEntries((access ?? []).map((a) => [a.bucket, a.verdicts]))));
 
   for (const w of ctx.warnings) log.warning(w);
-  for (const a of access ?? []) {
-    const blocked = CAPABILITIES.filter((c) => a.verdicts[c].state === 'blocked').map((c) => ({ c, v: a.verdicts[c] }));
-    if (blocked.length) {
-      log.warning(
-        `Activeloop cannot use bucket ${a.bucket} fully: ${blocked.map(({ c, v }) => `${c} is blocked by the ${v.policy}${v.statement ? `, statement ${v.statement}` : ''} (${v.fix})`).join('; ')}`,
-      );
-    }
-  }
+  for (const w of accessWarnings(access ?? [])) log.warning(w);
   for (const c of reported)
     log.info(`${writes(inputs.mode) ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
   if (reported.length === 0) log.info('In sync: nothing to change.');

@@ -203,6 +203,19 @@ function accessSection(access: BucketAccess[]): string {
   ].join('\n');
 }
 
+/** One warning per bucket Activeloop cannot fully use, naming each blocked capability's policy, statement and fix. */
+export function accessWarnings(access: BucketAccess[]): string[] {
+  return access.flatMap((a) => {
+    const blocked = CAPABILITIES.filter((c) => a.verdicts[c].state === 'blocked');
+    if (!blocked.length) return [];
+    const why = blocked.map((c) => {
+      const v = a.verdicts[c];
+      return `${c} is blocked by the ${v.policy}${v.statement ? `, statement ${v.statement}` : ''} (${v.fix})`;
+    });
+    return [`Activeloop cannot use bucket ${a.bucket} fully: ${why.join('; ')}`];
+  });
+}
+
 function changeTable(changes: Change[]): string {
   const rows = changes.map(
     (c) => `| ${kindOf(c).icon} | ${c.action} | ${code(c.resource)} | ${cell(c.reason)} | ${c.drift ? '⚠️ yes' : ''} |`,
