@@ -12,6 +12,7 @@ import {
   iamError,
   invisibleAfterCreate,
   policyNameTaken,
+  s3RegionRedirects,
   trustPolicySizeQuota,
 } from '../test-support/aws-rules.mjs';
 import { runAction } from '../test-support/run-action.mjs';
@@ -56,6 +57,26 @@ describe('1. a KMS key resolves in its bucket region', () => {
       ['us-east-1 alias/lake', 'us-west-2 alias/lake', `eu-west-1 ${keys.eu.split('/').pop()}`, `eu-west-1 ${keys.euArn}`].sort(),
     );
     expect(count('s3:GET location')).toBe(4);
+  });
+
+  // Rule: s3RegionRedirects (S3 answers 301 PermanentRedirect for a bucket of another region; moto never does).
+  it('follows S3 redirects to each bucket region for every bucket read and the CORS write', async () => {
+    const regions = { 'west-lake': 'us-west-2', 'eu-lake-by-id': 'eu-west-1', 'eu-lake-by-arn': 'eu-west-1' };
+    stack.proxy.rules.push(s3RegionRedirects(regions));
+    const result = await stack.run({ buckets: 'west-lake\neu-lake-by-id\neu-lake-by-arn', 'role-name': 'redirected', cors: 'true' });
+    expect(result.errors).toEqual([]);
+    expect(JSON.parse(result.outputs['kms-key-arns']).sort()).toEqual([keys.west, keys.eu, keys.euArn].sort());
+    const redirected = stack.proxy.calls.filter((c) => c.answeredBy === 'S3 redirects to the bucket region').map((c) => c.operation);
+    for (const op of ['s3:GetBucketEncryption', 's3:GET policy', 's3:GET cors', 's3:PUT cors']) expect(redirected).toContain(op);
+    // Each redirected request was then sent, signed for the bucket's region, and answered by S3.
+    const regional = stack.proxy.calls.filter((c) => c.service === 's3' && !c.answeredBy && c.params.Bucket === 'west-lake');
+    expect(regional.length).toBeGreaterThan(0);
+    expect(regional.every((c) => c.region === 'us-west-2' || c.operation === 's3:GET location')).toBe(true);
+    expect(
+      Object.values(JSON.parse(result.outputs.access)).every(
+        (b) => (b as Record<string, { state: string }>)['web-app'].state === 'allowed',
+      ),
+    ).toBe(true);
   });
 });
 

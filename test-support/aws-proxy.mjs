@@ -88,7 +88,7 @@ function random(seed) {
  * moto's answer; `times` limits how often the rule fires.
  * @typedef {{
  *   name: string, docs: string, match: (call: Call) => boolean,
- *   respond?: (call: Call) => { status: number, type: string, body: string } | undefined,
+ *   respond?: (call: Call) => { status: number, type: string, body: string, headers?: Record<string, string> } | undefined,
  *   rewrite?: (call: Call, body: string) => string,
  *   times?: number,
  * }} Rule
@@ -167,7 +167,7 @@ export async function startAwsProxy(target, options = {}) {
       if (responder && answer) {
         fired.set(responder, (fired.get(responder) ?? 0) + 1);
         call.answeredBy = responder.name;
-        res.writeHead(answer.status, { 'content-type': answer.type, 'content-length': Buffer.byteLength(answer.body) });
+        res.writeHead(answer.status, { ...answer.headers, 'content-type': answer.type, 'content-length': Buffer.byteLength(answer.body) });
         res.end(answer.body);
         return;
       }

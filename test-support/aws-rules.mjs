@@ -158,3 +158,32 @@ export function callerInPartition(partition) {
     rewrite: (_call, body) => body.replace(/<Arn>arn:aws:/, `<Arn>arn:${partition}:`),
   };
 }
+
+/**
+ * S3 answers a request signed for another region than the bucket's with 301 PermanentRedirect and the
+ * bucket's region in x-amz-bucket-region (GetBucketLocation excepted: it answers from any region). moto
+ * has no redirects. The SDK follows them with followRegionRedirects.
+ * Docs: Amazon S3 User Guide, "Making requests" (virtual hosting, PermanentRedirect); S3 API, HeadBucket (x-amz-bucket-region).
+ * @param {Record<string, string>} bucketRegions bucket name to the region it lives in
+ * @returns {Rule}
+ */
+export function s3RegionRedirects(bucketRegions) {
+  return {
+    name: 'S3 redirects to the bucket region',
+    docs: 'Amazon S3 User Guide: PermanentRedirect; x-amz-bucket-region',
+    match: (call) =>
+      call.service === 's3' &&
+      call.operation !== 's3:GET location' &&
+      bucketRegions[call.params.Bucket] !== undefined &&
+      call.region !== bucketRegions[call.params.Bucket],
+    respond: (call) => {
+      const region = bucketRegions[call.params.Bucket];
+      return {
+        status: 301,
+        type: 'application/xml',
+        headers: { 'x-amz-bucket-region': region },
+        body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.</Message><Endpoint>${call.params.Bucket}.s3.${region}.amazonaws.com</Endpoint><Bucket>${call.params.Bucket}</Bucket></Error>`,
+      };
+    },
+  };
+}
