@@ -1,8 +1,10 @@
 // The core job end to end: the bundled action against moto, as a runner would run it.
 
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createBucket, createKey, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
+import { node24Path } from '../test-support/run-action.mjs';
 import { policyArn, roleArn, type Stack, startStack } from './stack.js';
 
 let stack: Stack;
@@ -219,5 +221,23 @@ describe('OIDC', () => {
     expect(result.code).toBe(1);
     expect(result.errors[0]).toContain('permissions: id-token: write');
     expect(stack.proxy.calls).toEqual([]);
+  });
+});
+
+describe('on Node 24, the runtime action.yml declares', () => {
+  it('plans, applies and re-plans with nothing to change', async () => {
+    const node = node24Path();
+    const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    expect(version).toMatch(/^v24\./);
+    const inputs = { buckets: 'sse-kms-alias-bucket\nunencrypted-bucket', 'role-name': 'on-node-24' };
+    const plan = await stack.run({ ...inputs, mode: 'plan' }, { node });
+    expect(plan.errors).toEqual([]);
+    expect(plan.outputs.changed).toBe('true');
+    const apply = await stack.run(inputs, { node });
+    expect(apply.errors).toEqual([]);
+    expect(JSON.parse(apply.outputs['kms-key-arns'])).toEqual([aliasKey]);
+    const again = await stack.run(inputs, { node });
+    expect(again.outputs.changed).toBe('false');
+    expect((await readRole(stack.motoEndpoint, 'on-node-24')).attached).toEqual([policyArn('on-node-24-s3')]);
   });
 });

