@@ -213,3 +213,30 @@ describe('grants first', () => {
     ]);
   });
 });
+
+describe('tag keys on the role in another case (IAM compares keys case-insensitively)', () => {
+  it('is in sync when the role carries an input tag under another case of its key', () => {
+    const desired = desiredFor({ tags: 'Environment=prod' });
+    const live = liveAfterApply(desiredFor({ tags: 'environment=prod' }));
+    expect(planChanges(desired, live, { adopt: false }).changes).toEqual([]);
+  });
+
+  it('calls a new value under another case of the key an input change, not drift', () => {
+    const live = liveAfterApply(desiredFor({ tags: 'environment=prod' }));
+    const plan = planChanges(desiredFor({ tags: 'Environment=dev' }), live, { adopt: false });
+    expect(plan.changes.find((c) => c.action === 'tag-role')).toMatchObject({
+      drift: false,
+      reason: 'tags differ from the inputs (Environment=dev)',
+    });
+  });
+
+  it('recognises its role by an ownership tag IAM shows as Managed-By', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    for (const tags of [live.role!.tags, live.policies[0].tags]) {
+      tags['Managed-By'] = tags[OWNER_TAG_KEY];
+      delete tags[OWNER_TAG_KEY];
+    }
+    expect(planChanges(desired, live, { adopt: false }).changes).toEqual([]);
+  });
+});

@@ -11,7 +11,7 @@ import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName }
 import { planDestroy } from './destroy.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
 import { InputError, type Inputs, readInputs, removes, writes } from './inputs.js';
-import { CORS_TAG_KEY, owned } from './ownership.js';
+import { CORS_TAG_KEY, owned, tagValue } from './ownership.js';
 import { type ChangeSet, planChanges, quotaUse } from './plan.js';
 import type { PolicyDocument } from './policy.js';
 import { type AccountQuotas, DEFAULT_QUOTAS, MAX_MANAGED_POLICIES, quotaViolations } from './quotas.js';
@@ -88,7 +88,8 @@ function planFrom(ctx: Context, live: LiveState): Planned {
   }
   const changeSet = planChanges(desired, live, { adopt: ctx.inputs.adopt });
   // cors: true keeps the web app's rule on every listed bucket; it is independent of the role, so it goes last.
-  if (ctx.inputs.cors) changeSet.changes.push(...planCors(ctx.cors, live.role?.tags[CORS_TAG_KEY] === 'true', ctx.identity.partition));
+  if (ctx.inputs.cors)
+    changeSet.changes.push(...planCors(ctx.cors, tagValue(live.role?.tags ?? {}, CORS_TAG_KEY) === 'true', ctx.identity.partition));
   return { desired, changeSet };
 }
 
