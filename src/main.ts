@@ -32,6 +32,7 @@ import {
   readRoleDependents,
 } from './read.js';
 import { accessWarnings, planEntries, renderReport } from './report.js';
+import { runRetryPolicy } from './retry.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
 const MAX_APPLY_ROUNDS = 4;
@@ -167,6 +168,8 @@ async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log): P
       getIdToken: (aud) => core.getIDToken(aud),
       setSecret: core.setSecret,
       env,
+      retryPolicy: runRetryPolicy(startedAt),
+      log: (message) => log.info(message),
     });
   }
   return createClients(inputs.region, credentials, { env, startedAt });
