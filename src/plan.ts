@@ -26,6 +26,22 @@ function missingTags(want: Record<string, string>, have: Record<string, string>)
   return out;
 }
 
+// IAM shows a trusted principal that was deleted by its unique ID (AROA… for a role, AIDA… for a user): the
+// ARN no longer names it, and recreating the principal does not bring the ARN back. IAM User Guide, "IAM identifiers" (unique IDs).
+const UNIQUE_ID = /^(AROA|AIDA)[A-Z0-9]{8,}$/;
+
+/** Why the trust policy changes when IAM shows a deleted principal by its unique ID; undefined when none is. */
+function deletedPrincipalReason(live: PolicyDocument, want: PolicyDocument): string | undefined {
+  const livePrincipals = documentFacts(live).principals;
+  const ids = livePrincipals.filter((p) => UNIQUE_ID.test(p));
+  if (!ids.length) return undefined;
+  const back = documentFacts(want).principals.filter((p) => !livePrincipals.includes(p));
+  const deleted = `a trusted principal was deleted: IAM shows it by its unique ID ${ids.join(', ')}`;
+  return back.length
+    ? `${deleted}. Apply puts the ARN ${back.join(', ')} back; IAM accepts it only once that principal exists again`
+    : `${deleted}. The inputs no longer name it, so apply removes the ID`;
+}
+
 function describeTags(tags: Record<string, string>): string {
   return Object.entries(tags)
     .map(([k, v]) => `${k}=${v}`)
@@ -140,7 +156,7 @@ function planRole(
       roleName: role.name,
       document: want.trustPolicy,
       previous: role.trustPolicy,
-      reason: why('the trust policy'),
+      reason: deletedPrincipalReason(role.trustPolicy, want.trustPolicy) ?? why('the trust policy'),
       drift: drifted,
     });
   }
