@@ -31,7 +31,7 @@ import {
   readManagedPolicyDocument,
   readRoleDependents,
 } from './read.js';
-import { accessWarnings, planEntries, renderReport } from './report.js';
+import { accessWarnings, nothingToDo, planEntries, renderReport } from './report.js';
 import { runRetryPolicy } from './retry.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
@@ -330,7 +330,7 @@ async function report(
   for (const w of accessWarnings(access ?? [])) log.warning(w);
   for (const c of reported)
     log.info(`${writes(inputs.mode) ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
-  if (reported.length === 0) log.info('In sync: nothing to change.');
+  if (reported.length === 0) log.info(nothingToDo(inputs.mode, inputs.roleName));
   log.info(`Role ARN: ${roleArn}`);
 
   await writeSummary(env, log, body);
