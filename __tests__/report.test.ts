@@ -198,6 +198,16 @@ describe('the remaining manual step', () => {
     }
   });
 
+  it('says a recreated role keeps its ARN, and to wait about a minute before verifying', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    delete live.role;
+    const text = render('apply', {}, live);
+    expect(text).toContain('The role was deleted outside this action and is recreated with the same ARN');
+    expect(text).toContain('wait about a minute before verifying the credentials in Activeloop');
+    expect(text).not.toMatch(/paste the role ARN/i);
+  });
+
   it('asks to update the external ID in Activeloop when it changes on an existing role', () => {
     const live = liveAfterApply(desiredFor({ 'external-id': 'old-id' }));
     const text = render('apply', { 'external-id': 'new-id' }, live);
