@@ -11,7 +11,7 @@ import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName }
 import { planDestroy } from './destroy.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
 import { InputError, type Inputs, readInputs, removes, writes } from './inputs.js';
-import { CORS_TAG_KEY, owned } from './ownership.js';
+import { CORS_TAG_KEY, owned, tagValue } from './ownership.js';
 import { type ChangeSet, planChanges, quotaUse } from './plan.js';
 import type { PolicyDocument } from './policy.js';
 import { type AccountQuotas, DEFAULT_QUOTAS, MAX_MANAGED_POLICIES, quotaViolations } from './quotas.js';
@@ -31,7 +31,8 @@ import {
   readManagedPolicyDocument,
   readRoleDependents,
 } from './read.js';
-import { accessWarnings, planEntries, renderReport } from './report.js';
+import { accessWarnings, nothingToDo, planEntries, renderReport } from './report.js';
+import { runRetryPolicy } from './retry.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
 const MAX_APPLY_ROUNDS = 4;
@@ -88,7 +89,8 @@ function planFrom(ctx: Context, live: LiveState): Planned {
   }
   const changeSet = planChanges(desired, live, { adopt: ctx.inputs.adopt });
   // cors: true keeps the web app's rule on every listed bucket; it is independent of the role, so it goes last.
-  if (ctx.inputs.cors) changeSet.changes.push(...planCors(ctx.cors, live.role?.tags[CORS_TAG_KEY] === 'true', ctx.identity.partition));
+  if (ctx.inputs.cors)
+    changeSet.changes.push(...planCors(ctx.cors, tagValue(live.role?.tags ?? {}, CORS_TAG_KEY) === 'true', ctx.identity.partition));
   return { desired, changeSet };
 }
 
@@ -166,6 +168,8 @@ async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log): P
       getIdToken: (aud) => core.getIDToken(aud),
       setSecret: core.setSecret,
       env,
+      retryPolicy: runRetryPolicy(startedAt),
+      log: (message) => log.info(message),
     });
   }
   return createClients(inputs.region, credentials, { env, startedAt });
@@ -326,7 +330,7 @@ async function report(
   for (const w of accessWarnings(access ?? [])) log.warning(w);
   for (const c of reported)
     log.info(`${writes(inputs.mode) ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
-  if (reported.length === 0) log.info('In sync: nothing to change.');
+  if (reported.length === 0) log.info(nothingToDo(inputs.mode, inputs.roleName));
   log.info(`Role ARN: ${roleArn}`);
 
   await writeSummary(env, log, body);
