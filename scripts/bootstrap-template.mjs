@@ -1,4 +1,5 @@
 // @ts-check
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is CloudFormation Fn::Sub syntax, on purpose.
 // Writes bootstrap/activeloop-deployer.yml, the CloudFormation template of spec behaviour 14, from the
 // permission documents in policies/ (the one source for what the action needs). `--check` writes nothing
 // and fails when the committed template differs from what this script makes.
@@ -41,10 +42,11 @@ export const BOUNDED_ACTIONS = [
 // list of bucket ARNs needs one branch per partition (Fn::If on AWS::Partition). The isolated partitions
 // are left out: their STS cannot reach GitHub's OIDC issuer.
 export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-eusc'];
+/** @param {string} p */
 const partitionCondition = (p) =>
   `In${p
     .split('-')
-    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .map((/** @type {string} */ w) => w[0].toUpperCase() + w.slice(1))
     .join('')}`;
 
 // Every parameter is written into policy and trust documents (some as JSON text): each pattern admits no
@@ -110,7 +112,7 @@ export const PARAMETERS = {
     Type: 'String',
     Default: 'token.actions.githubusercontent.com',
     Description: "The token issuer without https://: GitHub.com's, or GitHub Enterprise Server's HOSTNAME/_services/token.",
-    AllowedPattern: '^[a-z0-9](?:[a-z0-9.-]{0,252})(?:/[A-Za-z0-9._-]{1,100}){0,5}$',
+    AllowedPattern: '^[a-z0-9](?:[a-z0-9.-]{0,252})(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}){0,5}$',
     ConstraintDescription: 'A host name, optionally followed by /path segments.',
   },
 };
@@ -126,7 +128,9 @@ const SUB_VARIABLES = {
 };
 
 /** A list of `arn:<partition>:s3:::<bucket><suffix>`, one per entry of the Buckets parameter. */
+/** @param {string} suffix @returns {any} */
 export function bucketArns(suffix) {
+  /** @param {string} p @returns {any} */
   const branch = (p) => ({
     'Fn::Split': [
       ',',
@@ -138,12 +142,17 @@ export function bucketArns(suffix) {
       },
     ],
   });
-  return PARTITIONS.slice(1).reduceRight((otherwise, p) => ({ 'Fn::If': [partitionCondition(p), branch(p), otherwise] }), branch('aws'));
+  return PARTITIONS.slice(1).reduceRight(
+    (/** @type {any} */ otherwise, p) => ({ 'Fn::If': [partitionCondition(p), branch(p), otherwise] }),
+    branch('aws'),
+  );
 }
 
+/** @param {any} v @returns {any[]} */
 const list = (v) => (Array.isArray(v) ? v : [v]);
 
 /** One resource of a document in policies/, in the template's terms (a list: POLICY_NAME* is the name and its -N). */
+/** @param {string} resource @returns {any[]} */
 function resourcesOf(resource) {
   if (resource === '*') return ['*'];
   if (resource.includes('BUCKET_NAME')) return [{ bucketList: resource.split('BUCKET_NAME')[1] }];
@@ -154,7 +163,9 @@ function resourcesOf(resource) {
 }
 
 /** Resources (or an iam:PolicyARN list) of policies/ as one template value. */
+/** @param {any} resources @returns {any} */
 function translate(resources) {
+  /** @type {any[]} */
   const out = [];
   for (const r of list(resources).flatMap(resourcesOf)) {
     const key = JSON.stringify(r);
@@ -169,11 +180,14 @@ function translate(resources) {
   return subs.length === 1 ? subs[0] : subs;
 }
 
+/** @param {string} file */
 const readPolicy = (file) => JSON.parse(readFileSync(join(root, 'policies', file), 'utf8'));
 
 /** A statement of policies/ in the template, split so that role changes carry the boundary condition. */
+/** @param {any} statement @param {{ bounded: boolean }} options @returns {any[]} */
 function statementsOf(statement, { bounded }) {
   const base = { ...statement };
+  /** @param {any} s */
   const translated = (s) => {
     const out = { ...s, Resource: translate(s.Resource) };
     if (s.Condition?.ArnLike?.['iam:PolicyARN']) {
@@ -198,6 +212,7 @@ function statementsOf(statement, { bounded }) {
 }
 
 /** Replaces the boundary placeholder of conditions (a Sub cannot be a condition key's value inside a literal). */
+/** @param {any} value @returns {any} */
 function withBoundaryRefs(value) {
   if (value === '__BOUNDARY__') return { Ref: 'PermissionsBoundary' };
   if (Array.isArray(value)) return value.map(withBoundaryRefs);
@@ -206,7 +221,9 @@ function withBoundaryRefs(value) {
 }
 
 /** Statements of several documents in one, merging statements of the same Sid and content once. */
+/** @param {string[]} files @param {{ bounded: boolean }} options */
 function merged(files, options) {
+  /** @type {any[]} */
   const out = [];
   for (const file of files) {
     for (const s of readPolicy(file).Statement) {
@@ -221,6 +238,7 @@ function merged(files, options) {
   return out.map(withBoundaryRefs);
 }
 
+/** @param {string} role */
 const readOwnTags = (role) => ({
   Sid: 'ReadThisRolesTagsForItsBoundary',
   Effect: 'Allow',
@@ -258,6 +276,7 @@ const DENIES = [
 ];
 
 /** The GitHub OIDC trust policy, as JSON text (its condition keys start with the issuer, a parameter). */
+/** @param {string[]} subjects @param {{ offboarding: boolean }} options */
 function trustPolicy(subjects, { offboarding }) {
   const subs = subjects.map((s) => `"repo:\${GitHubRepository}:${s}"`).join(', ');
   return {
