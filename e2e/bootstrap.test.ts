@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   CreateOpenIDConnectProviderCommand,
   CreatePolicyVersionCommand,
+  CreateRoleCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
@@ -36,8 +37,6 @@ let outputs: Outputs;
 const sessions: Record<'plan' | 'apply', Record<string, string>> = { plan: {}, apply: {} };
 /** The permission documents as the stack deployed them, before the test widens them for moto. */
 const deployed: { plan?: Document; apply?: Document; boundary?: Document } = {};
-/** The boundary the Activeloop role carries, as the evaluator's iam:PermissionsBoundary. */
-let liveBoundary: string | undefined;
 /** The deployer roles' tags, as deployed. */
 const deployerTags: Record<string, { Key?: string; Value?: string }[]> = {};
 /** Credentials moto accepts while it checks permissions, for reading back state. */
@@ -120,8 +119,8 @@ const S3_ACTIONS: Record<string, string> = {
 
 type Request = { action: string; resource: string; context: Record<string, string> };
 
-/** The request IAM authorizes for a call, with the role's boundary at that moment as iam:PermissionsBoundary. */
-function requestOf(call: Call): Request {
+/** The request IAM authorizes for a call; `boundary` is the Activeloop role's boundary at that moment (iam:PermissionsBoundary). */
+function requestOf(call: Call, boundary: string | undefined): Request {
   const [service, operation] = call.operation.split(':');
   const p = call.params;
   const iam = `arn:aws:iam::${ACCOUNT}`;
@@ -134,9 +133,9 @@ function requestOf(call: Call): Request {
     return { action: call.operation, resource: deployer, context: {} };
   }
   if (p.RoleName) {
-    const boundary = operation === 'CreateRole' || operation === 'PutRolePermissionsBoundary' ? p.PermissionsBoundary : liveBoundary;
+    const given = operation === 'CreateRole' || operation === 'PutRolePermissionsBoundary' ? p.PermissionsBoundary : boundary;
     const context: Record<string, string> = {};
-    if (boundary) context['iam:PermissionsBoundary'] = boundary;
+    if (given) context['iam:PermissionsBoundary'] = given;
     if (p.PolicyArn) context['iam:PolicyARN'] = p.PolicyArn;
     return { action: call.operation, resource: ROLE_ARN, context };
   }
@@ -149,13 +148,21 @@ function requestOf(call: Call): Request {
 const describeRequest = (r: Request) =>
   `${r.action} on ${r.resource}${Object.keys(r.context).length ? ` ${JSON.stringify(r.context)}` : ''}`;
 
-/** Every call of the last run (after the OIDC exchange) that the document does not allow. */
-function denied(document: Document, calls: Call[] = stack.proxy.calls): string[] {
-  return calls
-    .filter((c) => c.operation !== 'sts:GetCallerIdentity')
-    .map(requestOf)
-    .filter((r) => evaluate(document, r) !== 'allow')
-    .map(describeRequest);
+/**
+ * Every call of the last run that the document does not allow, in order, following the boundary the
+ * Activeloop role carries: `boundary` at the start, then whatever CreateRole or PutRolePermissionsBoundary gave it.
+ */
+function denied(document: Document, { calls = stack.proxy.calls, boundary }: { calls?: Call[]; boundary?: string } = {}): string[] {
+  const out: string[] = [];
+  let live = boundary;
+  for (const call of calls.filter((c) => c.operation !== 'sts:GetCallerIdentity')) {
+    const request = requestOf(call, live);
+    if (evaluate(document, request) !== 'allow') out.push(describeRequest(request));
+    if (['iam:CreateRole', 'iam:PutRolePermissionsBoundary'].includes(call.operation) && call.params.RoleName === ROLE)
+      live = call.params.PermissionsBoundary;
+    if (call.operation === 'iam:DeleteRole') live = undefined;
+  }
+  return out;
 }
 
 /** Runs the action with a stack role's session, as the credentials of role-to-assume would be. */
@@ -307,18 +314,14 @@ describe('runs with the stack roles, moto checking every call', () => {
     expect(role.PermissionsBoundary?.PermissionsBoundaryArn).toBe(outputs.BoundaryArn);
     const calls = [...stack.proxy.calls];
     expect(calls.map((c) => c.operation)).toEqual(expect.arrayContaining(['iam:CreatePolicy', 'iam:CreateRole', 'iam:AttachRolePolicy']));
-    liveBoundary = undefined; // CreateRole carries its own; the calls after it act on a role with the boundary.
-    const create = calls.findIndex((c) => c.operation === 'iam:CreateRole');
-    expect(denied(deployed.apply as Document, calls.slice(0, create + 1))).toEqual([]);
-    liveBoundary = outputs.BoundaryArn;
-    expect(denied(deployed.apply as Document, calls.slice(create + 1))).toEqual([]);
+    expect(denied(deployed.apply as Document)).toEqual([]);
   });
 
   it('the plan role cannot write: moto refuses the first write, and the deployed plan policy allows none of an apply', async () => {
     const applyCalls = [...stack.proxy.calls];
     const writes = applyCalls.filter((c) => c.mutating);
     expect(writes.length).toBeGreaterThan(2);
-    expect(denied(deployed.plan as Document, writes)).toHaveLength(writes.length);
+    expect(denied(deployed.plan as Document, { calls: writes, boundary: outputs.BoundaryArn })).toHaveLength(writes.length);
     stack.proxy.clear();
     // mode apply (the default) with the plan role's session.
     const result = await run('plan', { 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123', tags: 'team=ml' });
@@ -339,7 +342,7 @@ describe('runs with the stack roles, moto checking every call', () => {
     });
     expect(update.errors).toEqual([]);
     expect(JSON.parse(update.outputs.plan).map((c: { action: string }) => c.action)).toEqual(['update-policy', 'tag-role']);
-    expect(denied(deployed.apply as Document)).toEqual([]);
+    expect(denied(deployed.apply as Document, { boundary: outputs.BoundaryArn })).toEqual([]);
     stack.proxy.clear();
     const again = await run(
       'plan',
@@ -361,8 +364,31 @@ describe('runs with the stack roles, moto checking every call', () => {
     const destroyed = await run('apply', { buckets: 'kms-lake', mode: 'destroy' });
     expect(destroyed.errors).toEqual([]);
     expect(destroyed.outputs.changed).toBe('true');
-    expect(denied(deployed.apply as Document)).toEqual([]);
+    expect(denied(deployed.apply as Document, { boundary: outputs.BoundaryArn })).toEqual([]);
     expect(await readRole(ROLE)).toBeUndefined();
+  });
+
+  it('takes over a role made before the template, without a boundary: the boundary goes on first, then every other change', async () => {
+    const { iam } = clients(stack.motoEndpoint, admin);
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: ROLE,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::597713067985:role/activeloop_backend' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+        Tags: [{ Key: 'managed-by', Value: 'activeloop-role-action' }],
+      }),
+    );
+    stack.proxy.clear();
+    const result = await run('apply', { 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123' });
+    expect(result.errors).toEqual([]);
+    const actions = JSON.parse(result.outputs.plan).map((c: { action: string }) => c.action);
+    expect(actions.indexOf('set-permissions-boundary')).toBeLessThan(actions.indexOf('update-trust-policy'));
+    expect((await readRole(ROLE)).PermissionsBoundary?.PermissionsBoundaryArn).toBe(outputs.BoundaryArn);
+    expect(denied(deployed.apply as Document, { boundary: undefined })).toEqual([]);
   });
 });
 
