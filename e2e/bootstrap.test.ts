@@ -41,6 +41,9 @@ const deployed: { plan?: Document; apply?: Document; boundary?: Document } = {};
 const deployerTags: Record<string, { Key?: string; Value?: string }[]> = {};
 /** Credentials moto accepts while it checks permissions, for reading back state. */
 let admin: { accessKeyId: string; secretAccessKey: string };
+/** A second stack: the Activeloop role at a nested RolePath, with another name (its policy name follows it). */
+const NESTED = { role: 'team-lake', path: '/activeloop/team/' };
+const nested = {} as { outputs: Outputs; plan: Document; apply: Document; sessions: Record<'plan' | 'apply', Record<string, string>> };
 const readRole = (name: string) => readRoleAs(stack.motoEndpoint, name, admin);
 
 /** A CloudFormation Query API call to moto (the SDK's CloudFormation client is not a dependency). */
@@ -119,17 +122,24 @@ const S3_ACTIONS: Record<string, string> = {
 
 type Request = { action: string; resource: string; context: Record<string, string> };
 
+/** The Activeloop role a stack is for, and the stack's own roles. */
+interface Target {
+  role: string;
+  roleArn: string;
+  deployers: string[];
+}
+const mainTarget = (): Target => ({ role: ROLE, roleArn: ROLE_ARN, deployers: [outputs.PlanRoleArn, outputs.ApplyRoleArn] });
+
 /** The request IAM authorizes for a call; `boundary` is the Activeloop role's boundary at that moment (iam:PermissionsBoundary). */
-function requestOf(call: Call, boundary: string | undefined): Request {
+function requestOf(call: Call, boundary: string | undefined, target: Target): Request {
   const [service, operation] = call.operation.split(':');
   const p = call.params;
   const iam = `arn:aws:iam::${ACCOUNT}`;
   if (service === 's3') return { action: S3_ACTIONS[call.operation] ?? call.operation, resource: `arn:aws:s3:::${p.Bucket}`, context: {} };
   if (service === 'kms') return { action: call.operation, resource: '*', context: {} };
-  if (p.RoleName && p.RoleName !== ROLE) {
+  if (p.RoleName && p.RoleName !== target.role) {
     // The deployer role reading its own tags.
-    const deployer =
-      [outputs.PlanRoleArn, outputs.ApplyRoleArn].find((arn) => arn.endsWith(`/${p.RoleName}`)) ?? `${iam}:role/${p.RoleName}`;
+    const deployer = target.deployers.find((arn) => arn.endsWith(`/${p.RoleName}`)) ?? `${iam}:role/${p.RoleName}`;
     return { action: call.operation, resource: deployer, context: {} };
   }
   if (p.RoleName) {
@@ -137,7 +147,7 @@ function requestOf(call: Call, boundary: string | undefined): Request {
     const context: Record<string, string> = {};
     if (given) context['iam:PermissionsBoundary'] = given;
     if (p.PolicyArn) context['iam:PolicyARN'] = p.PolicyArn;
-    return { action: call.operation, resource: ROLE_ARN, context };
+    return { action: call.operation, resource: target.roleArn, context };
   }
   if (operation === 'CreatePolicy')
     return { action: call.operation, resource: `${iam}:policy${p.Path ?? '/'}${p.PolicyName}`, context: {} };
@@ -152,13 +162,16 @@ const describeRequest = (r: Request) =>
  * Every call of the last run that the document does not allow, in order, following the boundary the
  * Activeloop role carries: `boundary` at the start, then whatever CreateRole or PutRolePermissionsBoundary gave it.
  */
-function denied(document: Document, { calls = stack.proxy.calls, boundary }: { calls?: Call[]; boundary?: string } = {}): string[] {
+function denied(
+  document: Document,
+  { calls = stack.proxy.calls, boundary, target = mainTarget() }: { calls?: Call[]; boundary?: string; target?: Target } = {},
+): string[] {
   const out: string[] = [];
   let live = boundary;
   for (const call of calls.filter((c) => c.operation !== 'sts:GetCallerIdentity')) {
-    const request = requestOf(call, live);
+    const request = requestOf(call, live, target);
     if (evaluate(document, request) !== 'allow') out.push(describeRequest(request));
-    if (['iam:CreateRole', 'iam:PutRolePermissionsBoundary'].includes(call.operation) && call.params.RoleName === ROLE)
+    if (['iam:CreateRole', 'iam:PutRolePermissionsBoundary'].includes(call.operation) && call.params.RoleName === target.role)
       live = call.params.PermissionsBoundary;
     if (call.operation === 'iam:DeleteRole') live = undefined;
   }
@@ -229,6 +242,21 @@ beforeAll(async () => {
   sessions.apply = await exchange(outputs.ApplyRoleArn);
   await widenForMoto(plan.arn, plan.document);
   await widenForMoto(apply.arn, apply.document);
+
+  nested.outputs = await deploy('team-deployer', {
+    GitHubRepository: REPOSITORY,
+    Buckets: 'plain-lake',
+    CreateOidcProvider: 'false',
+    ActiveloopRoleName: NESTED.role,
+    RolePath: NESTED.path,
+  });
+  const nestedPlan = await attachedDocument(nested.outputs.PlanRoleArn);
+  const nestedApply = await attachedDocument(nested.outputs.ApplyRoleArn);
+  nested.plan = nestedPlan.document;
+  nested.apply = nestedApply.document;
+  nested.sessions = { plan: await exchange(nested.outputs.PlanRoleArn), apply: await exchange(nested.outputs.ApplyRoleArn) };
+  await widenForMoto(nestedPlan.arn, nestedPlan.document);
+  await widenForMoto(nestedApply.arn, nestedApply.document);
   await stack.moto.enforcePermissions();
 });
 
@@ -389,6 +417,49 @@ describe('runs with the stack roles, moto checking every call', () => {
     expect(actions.indexOf('set-permissions-boundary')).toBeLessThan(actions.indexOf('update-trust-policy'));
     expect((await readRole(ROLE)).PermissionsBoundary?.PermissionsBoundaryArn).toBe(outputs.BoundaryArn);
     expect(denied(deployed.apply as Document, { boundary: undefined })).toEqual([]);
+  });
+});
+
+describe('a stack for a role at a nested RolePath', () => {
+  const target = (): Target => ({
+    role: NESTED.role,
+    roleArn: `arn:aws:iam::${ACCOUNT}:role${NESTED.path}${NESTED.role}`,
+    deployers: [nested.outputs.PlanRoleArn, nested.outputs.ApplyRoleArn],
+  });
+  const inputs = () => ({
+    buckets: 'plain-lake',
+    'role-name': NESTED.role,
+    'role-path': NESTED.path,
+    'permissions-boundary': nested.outputs.BoundaryArn,
+  });
+
+  it.each([
+    ['plan', 'plan', { mode: 'plan' }],
+    ['apply', 'apply', {}],
+    ['plan-destroy', 'plan', { mode: 'plan-destroy' }],
+    ['destroy', 'apply', { mode: 'destroy' }],
+  ] as const)('%s: every request allowed by its deployed documents', async (step, role, extra) => {
+    stack.proxy.clear();
+    const result = await stack.run({ ...inputs(), ...extra }, { env: nested.sessions[role] });
+    expect(result.errors).toEqual([]);
+    expect(stack.proxy.calls.length).toBeGreaterThan(3);
+    const applied = step === 'destroy' || step === 'plan-destroy';
+    expect(
+      denied(role === 'plan' ? nested.plan : nested.apply, {
+        target: target(),
+        boundary: applied ? nested.outputs.BoundaryArn : undefined,
+      }),
+    ).toEqual([]);
+  });
+
+  it("grants nothing on the other stack's role, nor on a role of the same name at another path", () => {
+    const can = (action: string, resource: string) =>
+      evaluate(nested.apply, { action, resource, context: { 'iam:PermissionsBoundary': nested.outputs.BoundaryArn } });
+    expect(can('iam:UpdateAssumeRolePolicy', target().roleArn)).toBe('allow');
+    expect(can('iam:UpdateAssumeRolePolicy', ROLE_ARN)).toBe('implicit-deny');
+    expect(can('iam:UpdateAssumeRolePolicy', `arn:aws:iam::${ACCOUNT}:role/${NESTED.role}`)).toBe('implicit-deny');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy${NESTED.path}${NESTED.role}-s3`)).toBe('allow');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${NESTED.role}-s3`)).toBe('implicit-deny');
   });
 });
 
