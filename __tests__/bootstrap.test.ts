@@ -203,6 +203,7 @@ describe('every parameter refuses values that could change a document', () => {
     '*',
     'a*',
     'a?',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, as a hostile value.
     '${aws:username}',
     'x", "repo:evil/repo:*',
     'x"]}}},{"Effect":"Allow","Principal":"*","Action":"*"}]}',
