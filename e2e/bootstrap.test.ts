@@ -16,6 +16,7 @@ import {
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, createKey, createUserWithPolicy, readRole as readRoleAs } from '../test-support/aws-fixtures.mjs';
 import type { Call } from '../test-support/aws-proxy.mjs';
@@ -493,6 +494,53 @@ describe('what the apply role can never do, by its deployed policy', () => {
   it('writes CORS rules only on the Buckets', () => {
     expect(can('s3:PutBucketCORS', 'arn:aws:s3:::kms-lake')).toBe('allow');
     expect(can('s3:PutBucketCORS', 'arn:aws:s3:::other-bucket')).toBe('implicit-deny');
+  });
+});
+
+/**
+ * An independent evaluator's verdict (@cloud-copilot/iam-simulate, AGPL-3.0, tests only): the identity policy,
+ * and the permissions boundary when the principal has one.
+ */
+async function simulate(identity: Document, action: string, resource: string, context: Record<string, string> = {}, boundary?: Document) {
+  const response = await runSimulation(
+    {
+      identityPolicies: [{ name: 'identity', policy: identity }],
+      permissionBoundaryPolicies: boundary ? [{ name: 'boundary', policy: boundary }] : undefined,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: undefined,
+      request: {
+        action,
+        principal: `arn:aws:iam::${ACCOUNT}:role/${boundary ? ROLE : 'deployer'}`,
+        resource: { accountId: ACCOUNT, resource },
+        contextVariables: context,
+      },
+    } as Parameters<typeof runSimulation>[0],
+    {},
+  );
+  if (response.resultType === 'error') throw new Error(JSON.stringify(response.errors));
+  return response.overallResult;
+}
+
+describe('an independent evaluator agrees (iam-simulate)', () => {
+  it("on the apply role's boundary conditions", async () => {
+    const apply = deployed.apply as Document;
+    const bounded = { 'iam:PermissionsBoundary': outputs.BoundaryArn };
+    expect(await simulate(apply, 'iam:CreateRole', ROLE_ARN, bounded)).toBe('Allowed');
+    expect(await simulate(apply, 'iam:CreateRole', ROLE_ARN)).toBe('ImplicitlyDenied');
+    expect(await simulate(apply, 'iam:UpdateAssumeRolePolicy', ROLE_ARN)).toBe('ImplicitlyDenied');
+    expect(await simulate(apply, 'iam:DeleteRolePermissionsBoundary', ROLE_ARN, bounded)).toBe('ExplicitlyDenied');
+    expect(await simulate(apply, 'iam:CreatePolicyVersion', outputs.BoundaryArn)).toBe('ExplicitlyDenied');
+    expect(await simulate(apply, 'iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/admin`, bounded)).toBe('ImplicitlyDenied');
+  });
+
+  it('that an Activeloop role under the boundary, whatever policy it is given, reaches only the Buckets and no IAM', async () => {
+    const anything: Document = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+    const boundary = deployed.boundary as Document;
+    expect(await simulate(anything, 's3:GetObject', 'arn:aws:s3:::kms-lake/data/chunk', {}, boundary)).toBe('Allowed');
+    expect(await simulate(anything, 's3:GetObject', 'arn:aws:s3:::other-bucket/data', {}, boundary)).toBe('ImplicitlyDenied');
+    expect(await simulate(anything, 'iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/backdoor`, {}, boundary)).toBe('ImplicitlyDenied');
+    expect(await simulate(anything, 's3:PutBucketPolicy', 'arn:aws:s3:::kms-lake', {}, boundary)).toBe('ImplicitlyDenied');
   });
 });
 
