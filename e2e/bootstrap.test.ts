@@ -310,6 +310,26 @@ describe('runs with the stack roles, moto checking every call', () => {
     expect(stack.proxy.mutating()).toEqual([]);
     expect(stack.proxy.calls.map((c) => c.operation)).toContain('iam:GetRole');
     expect(denied(deployed.plan as Document)).toEqual([]);
+    // No external-id yet: Activeloop's account is trusted without one, and the run says so.
+    expect(result.warnings.filter((w) => w.includes('confused deputy'))).toHaveLength(1);
+    expect(result.summary).toContain('without external-id');
+  });
+
+  it('tells a pull request from a fork that GitHub gives it no OIDC token, before any AWS call', async () => {
+    stack.proxy.clear();
+    const result = await stack.run(
+      { buckets: 'plain-lake', mode: 'plan', 'role-to-assume': outputs.PlanRoleArn },
+      {
+        eventName: 'pull_request',
+        event: {
+          pull_request: { head: { repo: { full_name: 'someone/data-platform', fork: true } }, base: { repo: { full_name: REPOSITORY } } },
+        },
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain('pull request from the fork someone/data-platform');
+    expect(result.errors[0]).not.toContain('Add "permissions: id-token: write"');
+    expect(stack.proxy.calls).toEqual([]);
   });
 
   it.each([
