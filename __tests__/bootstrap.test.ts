@@ -140,6 +140,10 @@ describe('the template is structurally sound', () => {
     expect(templateText).not.toContain('597713067985');
   });
 
+  it('is small enough for aws cloudformation deploy without an S3 bucket (a template body of 51,200 bytes at most)', () => {
+    expect(Buffer.byteLength(templateText)).toBeLessThan(51_200);
+  });
+
   it('tags both roles with the boundary their Activeloop role must carry, under the key the action reads', () => {
     expect(BOUNDARY_TAG_KEY).toBe(DEPLOYER_BOUNDARY_TAG_KEY);
     for (const role of ['PlanRole', 'ApplyRole']) {

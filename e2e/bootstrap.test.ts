@@ -515,6 +515,15 @@ describe('what the apply role can never do, by its deployed policy', () => {
     expect(can('s3:PutBucketCORS', 'arn:aws:s3:::kms-lake')).toBe('allow');
     expect(can('s3:PutBucketCORS', 'arn:aws:s3:::other-bucket')).toBe('implicit-deny');
   });
+
+  it('reads bucket settings (policy, CORS, encryption) of the Buckets only, with either role', () => {
+    for (const document of [apply(), deployed.plan as Document]) {
+      for (const action of ['s3:GetBucketPolicy', 's3:GetBucketCORS', 's3:GetEncryptionConfiguration']) {
+        expect([action, evaluate(document, { action, resource: 'arn:aws:s3:::plain-lake' })]).toEqual([action, 'allow']);
+        expect([action, evaluate(document, { action, resource: 'arn:aws:s3:::payroll-exports' })]).toEqual([action, 'implicit-deny']);
+      }
+    }
+  });
 });
 
 /**

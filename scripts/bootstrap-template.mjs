@@ -186,6 +186,19 @@ const readPolicy = (file) => JSON.parse(readFileSync(join(root, 'policies', file
 /** A statement of policies/ in the template, split so that role changes carry the boundary condition. */
 /** @param {any} statement @param {{ bounded: boolean }} options @returns {any[]} */
 function statementsOf(statement, { bounded }) {
+  // The template knows the buckets: S3 reads the policies grant on "*" (bucket policies, CORS, encryption,
+  // location) are narrowed to them, so a pull request's plan role cannot read other buckets' settings.
+  const s3 = list(statement.Action).filter((a) => a.startsWith('s3:'));
+  if (statement.Resource === '*' && s3.length) {
+    const rest = list(statement.Action).filter((a) => !a.startsWith('s3:'));
+    const onBuckets = {
+      ...statement,
+      Sid: rest.length ? `${statement.Sid}OnTheBuckets` : statement.Sid,
+      Action: s3,
+      Resource: 'arn:PARTITION:s3:::BUCKET_NAME',
+    };
+    return [...(rest.length ? statementsOf({ ...statement, Action: rest }, { bounded }) : []), ...statementsOf(onBuckets, { bounded })];
+  }
   const base = { ...statement };
   /** @param {any} s */
   const translated = (s) => {
