@@ -149,7 +149,7 @@ describe('planChanges', () => {
     const before = desiredFor();
     const after = desiredFor({ 'max-session-duration': '7200', 'permissions-boundary': 'arn:aws:iam::123456789012:policy/boundary' });
     const plan = planChanges(after, liveAfterApply(before), { adopt: false });
-    expect(actions(plan)).toEqual(['update-role', 'set-permissions-boundary', 'tag-role']);
+    expect(actions(plan)).toEqual(['set-permissions-boundary', 'update-role', 'tag-role']);
     const tag = plan.changes[2];
     expect(tag.action === 'tag-role' && Object.keys(tag.tags)).toEqual([DIGEST_TAG_KEY]);
   });

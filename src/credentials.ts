@@ -1,4 +1,5 @@
 // Credentials: the workflow's GitHub OIDC token exchanged for a role (spec behaviour 2), or the SDK's default chain.
+import { readFileSync } from 'node:fs';
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentials, Env } from './aws.js';
 import { ActionError, describeAwsError, errorName } from './errors.js';
@@ -36,6 +37,13 @@ export function transientOidcError(error: unknown): boolean {
 export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): Promise<AwsCredentials> {
   const env = options.env ?? process.env;
   if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+    const fork = forkOfPullRequest(env);
+    if (fork) {
+      throw new ActionError(
+        `role-to-assume is set, but this run is a pull request from the fork ${fork}, and GitHub gives workflows of fork pull requests no OIDC token, whatever their permissions. Nothing was changed. ` +
+          'Skip the step for forks (if: github.event.pull_request.head.repo.full_name == github.repository), and plan the change from a branch of this repository instead.',
+      );
+    }
     throw new ActionError(
       'role-to-assume is set, but the workflow cannot request a GitHub OIDC token. Add "permissions: id-token: write" to the job (or workflow), ' +
         'or leave role-to-assume empty and provide credentials in an earlier step.',
@@ -92,6 +100,20 @@ export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): 
         { cause: error },
       );
     }
+  }
+}
+
+/** The fork's OWNER/REPO when the run is a pull request from a fork (the event payload says), else undefined. */
+export function forkOfPullRequest(env: Env): string | undefined {
+  if (!env.GITHUB_EVENT_NAME?.startsWith('pull_request') || !env.GITHUB_EVENT_PATH) return undefined;
+  try {
+    const pr = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')).pull_request;
+    const head = pr?.head?.repo?.full_name;
+    const base = pr?.base?.repo?.full_name;
+    return pr?.head?.repo?.fork === true || (head && base && head !== base) ? (head ?? 'of this repository') : undefined;
+  } catch {
+    // No readable payload: nothing to tell.
+    return undefined;
   }
 }
 

