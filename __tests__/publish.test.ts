@@ -136,3 +136,13 @@ describe('failure report and run link', () => {
     expect(runUrl({})).toBeUndefined();
   });
 });
+
+describe('the drift issue marker', () => {
+  it('tells apart roles of one name in two accounts, without showing the account', async () => {
+    const { issueMarker } = await import('../src/drift-issue.js');
+    const a = issueMarker('r', 'arn:aws:iam::111111111111:role/r');
+    const b = issueMarker('r', 'arn:aws:iam::222222222222:role/r');
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^<!-- activeloop-role-action:drift-issue:role=r:[0-9a-f]{8} -->$/);
+  });
+});

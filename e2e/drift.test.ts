@@ -120,7 +120,7 @@ describe('fail-on-drift: a hand edit against an input change', () => {
 
 describe('the drift issue of scheduled runs (spec behaviour 12)', () => {
   const ROLE = 'issue-role';
-  const marker = `<!-- activeloop-role-action:drift-issue:role=${ROLE} -->`;
+  const marker = `<!-- activeloop-role-action:drift-issue:role=${ROLE}:`;
   const mine = () => github.issues().filter((i) => i.body.includes(marker) && i.user.type === 'Bot');
 
   it('opens one issue when a scheduled run repairs drift, updates it on later drift, closes it once in sync', async () => {
@@ -186,6 +186,32 @@ describe('the drift issue of scheduled runs (spec behaviour 12)', () => {
     } finally {
       github.state.issuesReadOnly = false;
     }
+  });
+
+  it('a scheduled run stopped by the external-ID guard after a hand removal still opens the issue', async () => {
+    const GUARDED = 'guarded-role';
+    const guardMarker = `<!-- activeloop-role-action:drift-issue:role=${GUARDED}:`;
+    expect((await stack.run(settings(GUARDED), on('push'))).code).toBe(0);
+    // The external ID removed in the console, and the variable missing: the record still says there was one.
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: GUARDED,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::597713067985:role/activeloop_backend' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+    stack.proxy.clear();
+    const result = await stack.run(settings(GUARDED, { 'external-id': '' }), on('schedule'));
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain('removed from its trust policy outside this action');
+    expect(stack.proxy.mutating()).toEqual([]);
+    const issues = github.issues().filter((i) => i.body.includes(guardMarker));
+    expect(issues).toHaveLength(1);
+    expect(issues[0].body).toContain("Input 'external-id' is empty");
   });
 
   it('a push that repairs drift leaves the issue alone: only scheduled runs keep it', async () => {

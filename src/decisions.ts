@@ -84,6 +84,7 @@ export class ExternalIdGuardError extends ActionError {
   constructor(
     message: string,
     readonly drift: boolean,
+    readonly roleArn: string,
   ) {
     super(message);
     this.name = 'ExternalIdGuardError';
@@ -97,7 +98,7 @@ export class ExternalIdGuardError extends ActionError {
  */
 export function checkExternalIdKept(
   inputs: Pick<Inputs, 'externalId' | 'removeExternalId' | 'roleName' | 'mode'>,
-  role: { trustPolicy: PolicyDocument; tags: Record<string, string> } | undefined,
+  role: { arn: string; trustPolicy: PolicyDocument; tags: Record<string, string> } | undefined,
 ): void {
   if (!role || inputs.externalId || inputs.removeExternalId || inputs.mode === 'destroy' || inputs.mode === 'plan-destroy') return;
   const live = requiresExternalId(role.trustPolicy);
@@ -109,5 +110,6 @@ export function checkExternalIdKept(
       'Nothing was changed: an empty external-id would let the trusted principals assume the role without it. ' +
       "If external-id comes from a repository variable (such as vars.ACTIVELOOP_EXTERNAL_ID), check that the variable exists and is visible to this workflow; to remove the external ID on purpose, set 'external-id: none'.",
     !live,
+    role.arn,
   );
 }

@@ -2,10 +2,18 @@
 // like the PR comment: updated on later drift, never duplicated, closed once a scheduled run finds the role in sync.
 import * as github from '@actions/github';
 import { isOwnComment } from './pr-comment.js';
+import { shortHash } from './record.js';
 import { capBody } from './report.js';
 
-export function issueMarker(roleName: string): string {
-  return `<!-- activeloop-role-action:drift-issue:role=${roleName} -->`;
+/** The hidden marker of a role's issue. The role ARN's hash tells apart roles of one name in several accounts. */
+export function issueMarker(roleName: string, roleArn: string): string {
+  return `<!-- activeloop-role-action:drift-issue:role=${roleName}:${shortHash(roleArn)} -->`;
+}
+
+/** Which role an issue is about: its name and ARN (the ARN only hashed in the marker, so mask-account-id holds). */
+export interface IssueRole {
+  name: string;
+  arn: string;
 }
 
 export interface IssueTarget {
@@ -14,14 +22,14 @@ export interface IssueTarget {
   repo: string;
 }
 
-function issueBody(roleName: string, report: string, runUrl: string | undefined): string {
+function issueBody(role: IssueRole, report: string, runUrl: string | undefined): string {
   const link = runUrl ? `\n\nFound by [this scheduled run](${runUrl}).` : '';
-  return `${issueMarker(roleName)}\n${capBody(report)}${link}\n`;
+  return `${issueMarker(role.name, role.arn)}\n${capBody(report)}${link}\n`;
 }
 
 /** The role's open drift issue: the marker in its body, opened by a bot (a person's issue quoting the marker is not it). */
-async function findIssue(octokit: ReturnType<typeof github.getOctokit>, target: IssueTarget, roleName: string) {
-  const marker = issueMarker(roleName);
+async function findIssue(octokit: ReturnType<typeof github.getOctokit>, target: IssueTarget, role: IssueRole) {
+  const marker = issueMarker(role.name, role.arn);
   const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
     owner: target.owner,
     repo: target.repo,
@@ -34,18 +42,18 @@ async function findIssue(octokit: ReturnType<typeof github.getOctokit>, target: 
 /** Opens the role's drift issue, or updates its body and adds a comment saying drift was found again. */
 export async function upsertDriftIssue(
   target: IssueTarget,
-  roleName: string,
+  role: IssueRole,
   report: string,
   runUrl: string | undefined,
 ): Promise<{ result: 'created' | 'updated'; number: number }> {
   const octokit = github.getOctokit(target.token);
-  const body = issueBody(roleName, report, runUrl);
-  const open = await findIssue(octokit, target, roleName);
+  const body = issueBody(role, report, runUrl);
+  const open = await findIssue(octokit, target, role);
   if (!open) {
     const created = await octokit.rest.issues.create({
       owner: target.owner,
       repo: target.repo,
-      title: `Activeloop role ${roleName} was changed outside activeloop-role-action (drift)`,
+      title: `Activeloop role ${role.name} was changed outside activeloop-role-action (drift)`,
       body,
     });
     return { result: 'created', number: created.data.number };
@@ -61,15 +69,15 @@ export async function upsertDriftIssue(
 }
 
 /** Closes the role's drift issue with a comment, when one is open. Returns its number, or undefined. */
-export async function closeDriftIssue(target: IssueTarget, roleName: string, runUrl: string | undefined): Promise<number | undefined> {
+export async function closeDriftIssue(target: IssueTarget, role: IssueRole, runUrl: string | undefined): Promise<number | undefined> {
   const octokit = github.getOctokit(target.token);
-  const open = await findIssue(octokit, target, roleName);
+  const open = await findIssue(octokit, target, role);
   if (!open) return undefined;
   await octokit.rest.issues.createComment({
     owner: target.owner,
     repo: target.repo,
     issue_number: open.number,
-    body: `The role ${roleName} is in sync again${runUrl ? ` (${runUrl})` : ''}: closing.`,
+    body: `The role ${role.name} is in sync again${runUrl ? ` (${runUrl})` : ''}: closing.`,
   });
   await octokit.rest.issues.update({
     owner: target.owner,

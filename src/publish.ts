@@ -169,7 +169,7 @@ export async function publish(result: RunResult, env: Env, log: Log): Promise<vo
     await commentOnPullRequest(inputs.githubToken, inputs.roleName, body, log);
   const driftFound = result.planned.some((c) => c.drift);
   const step = driftIssueStep({ name: eventName, mode: inputs.mode, driftFound, failed: result.error !== undefined });
-  if (step !== 'none') await keepDriftIssue(step, inputs.githubToken, inputs.roleName, body, env, log);
+  if (step !== 'none') await keepDriftIssue(step, inputs.githubToken, { name: inputs.roleName, arn: result.roleArn }, body, env, log);
 
   if (result.error) log.fail(result.error.message);
   for (const f of failures) log.fail(f);
@@ -201,7 +201,7 @@ export async function publishFailure(error: unknown, inputs: Inputs | undefined,
   // The guard that stops a run whose trust policy lost its external ID outside the action has found drift.
   if (inputs && error instanceof ExternalIdGuardError && error.drift) {
     const step = driftIssueStep({ name: eventName, mode: inputs.mode, driftFound: true, failed: true });
-    if (step !== 'none') await keepDriftIssue(step, token, roleName, body, env, log);
+    if (step !== 'none') await keepDriftIssue(step, token, { name: roleName, arn: error.roleArn }, body, env, log);
   }
 }
 
@@ -251,7 +251,7 @@ async function commentOnPullRequest(token: string, roleName: string, body: strin
 async function keepDriftIssue(
   step: Exclude<DriftIssueStep, 'none'>,
   token: string,
-  roleName: string,
+  role: { name: string; arn: string },
   body: string,
   env: Env,
   log: Log,
@@ -271,10 +271,10 @@ async function keepDriftIssue(
   const url = runUrl(env);
   try {
     if (step === 'open-or-update') {
-      const { result, number } = await upsertDriftIssue(target, roleName, body, url);
+      const { result, number } = await upsertDriftIssue(target, role, body, url);
       log.info(`Drift issue #${number} ${result}.`);
     } else {
-      const closed = await closeDriftIssue(target, roleName, url);
+      const closed = await closeDriftIssue(target, role, url);
       if (closed) log.info(`Drift issue #${closed} closed: the role is in sync.`);
     }
   } catch (error) {
