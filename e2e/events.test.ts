@@ -1,9 +1,14 @@
 // mode: auto, driven by the workflow's event the way the runner gives it (GITHUB_EVENT_NAME and the event
 // payload), against moto and the GitHub stand-in: one workflow file, one copy of the configuration.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createBucket, readRole } from '../test-support/aws-fixtures.mjs';
+import { parse } from 'yaml';
+import { clients, createBucket, readRole } from '../test-support/aws-fixtures.mjs';
 import { startGitHubApi } from '../test-support/github-api.mjs';
+import { root } from '../test-support/run-action.mjs';
 import { roleArn, type Stack, startStack } from './stack.js';
 
 let stack: Stack;
@@ -128,5 +133,91 @@ describe('a failing PR check still reports', () => {
     expect(result.code).toBe(1);
     expect(sticky(24)[0].body).toContain('❌ The check failed before a plan was made; nothing was changed.');
     expect(sticky(24)[0].body).toContain("Input 'max-session-duration'");
+  });
+});
+
+describe("the README's one workflow file, copied as it stands", () => {
+  type Step = { uses?: string; with?: Record<string, string> };
+  type Workflow = { env: Record<string, string>; jobs: Record<string, { if: string; steps: Step[] }> };
+  const BOUNDARY = 'arn:aws:iam::123456789012:policy/activeloop-boundary';
+  const baseVars = { ACTIVELOOP_EXTERNAL_ID: 'ext-wizard-1', ACTIVELOOP_BOUNDARY_ARN: BOUNDARY } as Record<string, string>;
+
+  /**
+   * The `with:` of the workflow's main step as the runner evaluates it: env and vars references resolved.
+   * role-to-assume is left out: moto has no OIDC; the credentials are the ambient ones.
+   */
+  function stepInputs(text: string, vars: Record<string, string>): Record<string, string> {
+    const workflow = parse(text) as Workflow;
+    const step = workflow.jobs.activeloop.steps.find((s) => s.uses?.startsWith('org/activeloop-role-action@')) as Step;
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(step.with ?? {})) {
+      if (key === 'role-to-assume') continue;
+      out[key] = String(value).replace(/\$\{\{\s*(env|vars)\.(\w+)\s*\}\}/g, (_, scope, name) =>
+        scope === 'env' ? (workflow.env[name] ?? '') : (vars[name] ?? ''),
+      );
+      if (out[key].includes('${{')) throw new Error(`unresolved expression in ${key}: ${out[key]}`);
+    }
+    return out;
+  }
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const asWritten = /```yaml\n([\s\S]*?)```/.exec(readme.split('### One workflow file')[1])?.[1] ?? '';
+  const ROLE_NAME = 'activeloop-deeplake-access';
+
+  beforeAll(async () => {
+    for (const b of ['ml-datasets', 'raw-images', 'feature-store']) await createBucket(stack.motoEndpoint, b);
+    await clients(stack.motoEndpoint).iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'activeloop-boundary',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' }],
+        }),
+      }),
+    );
+  });
+
+  it('gives a PR plan, applies on merge, and reconciles nightly without weakening the role or crying drift', async () => {
+    const inputs = stepInputs(asWritten, baseVars);
+    expect(inputs.mode).toBe('auto');
+
+    stack.proxy.clear();
+    const pr = await stack.run(inputs, pullRequest(31));
+    expect(pr.errors).toEqual([]);
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(github.comments(31).filter((c) => c.body.includes(`role=${ROLE_NAME} -->`))).toHaveLength(1);
+
+    const merge = await stack.run(inputs, on('push'));
+    expect(merge.errors).toEqual([]);
+    const role = await readRole(stack.motoEndpoint, ROLE_NAME);
+    expect(role?.trust.Statement[0].Condition).toEqual({ StringEquals: { 'sts:ExternalId': 'ext-wizard-1' } });
+    expect(role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(BOUNDARY);
+    expect(role?.tags).toMatchObject({ team: 'ml-platform', 'cost-center': '4711' });
+
+    const nightly = await stack.run(inputs, on('schedule'));
+    expect(nightly.errors).toEqual([]);
+    expect(nightly.outputs.changed).toBe('false');
+
+    // A PR edits the file: one tag changes. Its plan is exactly that change, not drift; the merge applies it; the night is quiet.
+    const edited = stepInputs(asWritten.replace('cost-center=4711', 'cost-center=4712'), baseVars);
+    const prEdit = await stack.run(edited, pullRequest(32));
+    expect(JSON.parse(prEdit.outputs.plan).map((c: { action: string; drift: boolean }) => [c.action, c.drift])).toEqual([
+      ['tag-policy', false],
+      ['tag-role', false],
+    ]);
+    expect((await stack.run(edited, on('push'))).errors).toEqual([]);
+    const quiet = await stack.run({ ...edited, 'fail-on-drift': 'true' }, on('schedule'));
+    expect(quiet.errors).toEqual([]);
+    expect(quiet.outputs.changed).toBe('false');
+    expect(github.issues().filter((i) => i.title.includes(ROLE_NAME))).toEqual([]);
+
+    // The external-ID variable deleted: the nightly run stops before any write instead of removing the condition.
+    stack.proxy.clear();
+    const missing = await stack.run(
+      stepInputs(asWritten.replace('cost-center=4711', 'cost-center=4712'), { ...baseVars, ACTIVELOOP_EXTERNAL_ID: '' }),
+      on('schedule'),
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.errors[0]).toContain("Input 'external-id' is empty");
+    expect(stack.proxy.mutating()).toEqual([]);
   });
 });
