@@ -95,12 +95,14 @@ describe('the one workflow file', () => {
 
   it('plans with the plan role on pull requests and uses the apply role otherwise', () => {
     const [main, offboard] = usesOfThisAction(example);
+    // A GitHub expression, written without a template-like literal.
+    const expression = (inner: string) => `$${'{{'} ${inner} }}`;
     expect(main['role-to-assume']).toBe(
-      "${{ github.event_name == 'pull_request' && vars.ACTIVELOOP_PLAN_ROLE_ARN || vars.ACTIVELOOP_APPLY_ROLE_ARN }}",
+      expression("github.event_name == 'pull_request' && vars.ACTIVELOOP_PLAN_ROLE_ARN || vars.ACTIVELOOP_APPLY_ROLE_ARN"),
     );
-    expect(main['external-id']).toBe('${{ vars.ACTIVELOOP_EXTERNAL_ID }}');
-    expect(main['permissions-boundary']).toBe('${{ vars.ACTIVELOOP_BOUNDARY_ARN }}');
-    expect(offboard['role-to-assume']).toBe('${{ vars.ACTIVELOOP_APPLY_ROLE_ARN }}');
+    expect(main['external-id']).toBe(expression('vars.ACTIVELOOP_EXTERNAL_ID'));
+    expect(main['permissions-boundary']).toBe(expression('vars.ACTIVELOOP_BOUNDARY_ARN'));
+    expect(offboard['role-to-assume']).toBe(expression('vars.ACTIVELOOP_APPLY_ROLE_ARN'));
   });
 
   it.each(readdirSync('examples'))('%s keeps one copy of each setting: a value used by two steps is a reference', (file) => {
