@@ -62,7 +62,13 @@ describe('drift per setting', () => {
       },
       applied(),
     );
-    expect(changes.map((c) => c.action)).toEqual(['tag-policy', 'update-trust-policy', 'update-role', 'set-permissions-boundary', 'tag-role']);
+    expect(changes.map((c) => c.action)).toEqual([
+      'tag-policy',
+      'update-trust-policy',
+      'update-role',
+      'set-permissions-boundary',
+      'tag-role',
+    ]);
     expect(changes.filter((c) => c.drift)).toEqual([]);
     expect(changes.map((c) => c.reason).join(' ')).not.toContain('outside this action');
   });
