@@ -117,6 +117,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
         ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
         : { last: first, applied: [] };
     await publish(runResult(ctx, first, outcome, read.discovery, access), env, log);
+    await debugStack(outcome.error, log);
   } catch (error) {
     await publishFailure(error, inputs, env, log);
     await debugStack(error, log);
