@@ -105,3 +105,19 @@ describe('planDestroy', () => {
     expect(error?.message).toContain('Nothing was deleted');
   });
 });
+
+describe('planDestroy with tag keys in another case', () => {
+  it('removes a role and policy whose ownership tag IAM shows as Managed-By', () => {
+    const out = plan(
+      live((l) => {
+        for (const tags of [l.role!.tags, ...l.policies.map((p) => p.tags)]) {
+          tags['Managed-By'] = tags['managed-by'];
+          delete tags['managed-by'];
+          tags['Activeloop-Role-Action:Digest'] = tags['activeloop-role-action:digest'];
+          delete tags['activeloop-role-action:digest'];
+        }
+      }),
+    );
+    expect(out.changes.map((c) => c.action)).toEqual(['detach-policy', 'delete-policy', 'delete-role']);
+  });
+});

@@ -1,7 +1,7 @@
 // The README and examples stay true to action.yml and the policy files.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 
@@ -13,10 +13,28 @@ const action = parse(read('action.yml')) as {
 };
 const squash = (text: string) => text.replace(/\s+/g, '');
 
-/** Every workflow in the README's yaml blocks and in examples/, parsed. */
+/** The project's own documentation: the README, the changelog and docs/. */
+function markdownFiles(): string[] {
+  const docs = existsSync('docs')
+    ? readdirSync('docs')
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`)
+    : [];
+  return ['README.md', 'CHANGELOG.md', ...docs];
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+/** Every workflow in the docs' yaml blocks and in examples/, parsed. */
 function workflows(): { file: string; doc: unknown }[] {
   const out: { file: string; doc: unknown }[] = [];
-  for (const m of read('README.md').matchAll(/```yaml\n([\s\S]*?)```/g)) out.push({ file: 'README.md', doc: parse(m[1]) });
+  for (const file of markdownFiles()) for (const m of read(file).matchAll(/```yaml\n([\s\S]*?)```/g)) out.push({ file, doc: parse(m[1]) });
   if (existsSync('examples'))
     for (const f of readdirSync('examples')) out.push({ file: `examples/${f}`, doc: parse(read(`examples/${f}`)) });
   return out;
@@ -68,10 +86,37 @@ describe('README', () => {
     }
   });
 
-  it('gives the two fresh-machine commands on its first screen', () => {
+  it('gives the two fresh-machine commands on its first screen, and how long the tests take', () => {
     const firstScreen = read('README.md').split('\n').slice(0, 40).join('\n');
     expect(firstScreen).toContain('npm run demo');
-    expect(firstScreen).toContain('npm test');
+    expect(firstScreen).toMatch(/npm test .*about \d+ minutes/);
+  });
+
+  it('keeps reference detail out of the first screens: under 500 lines, the rest in docs/', () => {
+    expect(read('README.md').split('\n').length).toBeLessThan(500);
+  });
+});
+
+describe('Markdown links', () => {
+  it('resolve: every relative link names a file that exists, and every #anchor a heading in it', () => {
+    const broken: string[] = [];
+    for (const file of markdownFiles()) {
+      const text = read(file).replace(/```[\s\S]*?```/g, '');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target)) continue;
+        const [path, anchor] = target.split('#');
+        const resolved = path ? join(dirname(file), path) : file;
+        if (!existsSync(resolved)) {
+          broken.push(`${file}: ${target} (no such file)`);
+          continue;
+        }
+        if (anchor && resolved.endsWith('.md')) {
+          const anchors = [...read(resolved).matchAll(/^#+ (.+)$/gm)].map((m) => anchorOf(m[1]));
+          if (!anchors.includes(anchor)) broken.push(`${file}: ${target} (no such heading)`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });
 

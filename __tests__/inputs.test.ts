@@ -215,3 +215,18 @@ describe('regions and partitions', () => {
     expect(readInputs((n) => ({ buckets: 'b-1', 'role-to-assume': role })[n] ?? '', {}).region).toBe(region);
   });
 });
+
+describe('tag keys, which IAM compares case-insensitively', () => {
+  it('refuses keys that differ only in case, naming both, before any AWS call', () => {
+    const error = errorOf({ buckets: 'ml-datasets', tags: 'Environment=prod\nenvironment=dev' });
+    expect(error.input).toBe('tags');
+    expect(error.message).toContain("'Environment' and 'environment' differ only in case");
+  });
+
+  it.each(['Managed-By=me', 'ACTIVELOOP-ROLE-ACTION:digest=x', 'Activeloop-Role-Action:CORS=true'])(
+    'refuses the reserved key in another case: %s',
+    (tags) => {
+      expect(errorOf({ buckets: 'ml-datasets', tags }).message).toContain('is reserved');
+    },
+  );
+});

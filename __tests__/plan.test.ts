@@ -205,3 +205,59 @@ describe('grants first', () => {
     ]);
   });
 });
+
+describe('tag keys on the role in another case (IAM compares keys case-insensitively)', () => {
+  it('is in sync when the role carries an input tag under another case of its key', () => {
+    const desired = desiredFor({ tags: 'Environment=prod' });
+    const live = liveAfterApply(desiredFor({ tags: 'environment=prod' }));
+    expect(planChanges(desired, live, { adopt: false }).changes).toEqual([]);
+  });
+
+  it('calls a new value under another case of the key an input change, not drift', () => {
+    const live = liveAfterApply(desiredFor({ tags: 'environment=prod' }));
+    const plan = planChanges(desiredFor({ tags: 'Environment=dev' }), live, { adopt: false });
+    expect(plan.changes.find((c) => c.action === 'tag-role')).toMatchObject({
+      drift: false,
+      reason: 'tags differ from the inputs (Environment=dev)',
+    });
+  });
+
+  it('recognises its role by an ownership tag IAM shows as Managed-By', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    for (const tags of [live.role!.tags, live.policies[0].tags]) {
+      tags['Managed-By'] = tags[OWNER_TAG_KEY];
+      delete tags[OWNER_TAG_KEY];
+    }
+    expect(planChanges(desired, live, { adopt: false }).changes).toEqual([]);
+  });
+});
+
+describe('a trusted principal IAM shows by its unique ID', () => {
+  const backend = 'arn:aws:iam::597713067985:role/activeloop_backend';
+  const showById = (live: LiveState, id: string) => {
+    live.role!.trustPolicy = JSON.parse(JSON.stringify(live.role!.trustPolicy).replace(backend, id));
+  };
+
+  it('says the principal was deleted and that apply puts its ARN back', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    showById(live, 'AROAYBACKENDEXAMPLE01');
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes).toHaveLength(1);
+    expect(plan.changes[0].action).toBe('update-trust-policy');
+    expect(plan.changes[0].reason).toBe(
+      `a trusted principal was deleted: IAM shows it by its unique ID AROAYBACKENDEXAMPLE01. Apply puts the ARN ${backend} back; IAM accepts it only once that principal exists again`,
+    );
+  });
+
+  it('says apply removes the ID when the inputs no longer name the principal', () => {
+    const ops = 'arn:aws:iam::111122223333:user/ops';
+    const live = liveAfterApply(desiredFor({ 'trusted-principals': `${backend}\n${ops}` }));
+    live.role!.trustPolicy = JSON.parse(JSON.stringify(live.role!.trustPolicy).replace(ops, 'AIDAOPSUSEREXAMPLE01'));
+    const plan = planChanges(desiredFor({ 'trusted-principals': backend }), live, { adopt: false });
+    expect(plan.changes[0].reason).toBe(
+      'a trusted principal was deleted: IAM shows it by its unique ID AIDAOPSUSEREXAMPLE01. The inputs no longer name it, so apply removes the ID',
+    );
+  });
+});

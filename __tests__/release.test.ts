@@ -10,7 +10,8 @@ let dir: string;
 let remote: string;
 let clone: string;
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+// stdio piped: git's notes on stderr (such as cloning an empty repository) stay out of the test run's output.
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
 /** Commits and tags a release in the clone, pushing the tag as GitHub's release would. */
 function release(tag: string): string {
   writeFileSync(join(clone, 'version'), tag);
@@ -34,8 +35,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'release-'));
   remote = join(dir, 'remote.git');
   clone = join(dir, 'clone');
-  execFileSync('git', ['init', '-q', '--bare', remote]);
-  execFileSync('git', ['clone', '-q', remote, clone]);
+  git(dir, 'init', '-q', '--bare', remote);
+  git(dir, 'clone', '-q', remote, clone);
   git(clone, 'config', 'user.email', 'test@example.com');
   git(clone, 'config', 'user.name', 'test');
   git(clone, 'commit', '-q', '--allow-empty', '-m', 'start');

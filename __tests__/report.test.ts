@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import { checkAccess } from '../src/access.js';
+import type { Change } from '../src/changes.js';
+import { planDestroy } from '../src/destroy.js';
 import { planChanges } from '../src/plan.js';
+import type { PolicyDocument } from '../src/policy.js';
 import { commentMarker } from '../src/pr-comment.js';
-import { accessWarnings, capBody, factsDiff, lineDiff, planEntries, renderReport } from '../src/report.js';
+import { accessWarnings, capBody, factsDiff, lineDiff, nothingToDo, planEntries, renderReport } from '../src/report.js';
 import { desiredFor, liveAfterApply } from './fixtures.js';
 
 describe('lineDiff', () => {
@@ -122,7 +126,7 @@ describe('the access check in the report', () => {
         read: verdict('allowed'),
         write: verdict('blocked', { policy: 'bucket policy', statement: '"DenyUploads"', fix: 'Exempt the role.' }),
         kms: verdict('not-applicable'),
-        'web-app': verdict('blocked', { policy: 'CORS configuration', statement: 'no rule allows it', fix: 'Set cors: true.' }),
+        'web-app': verdict('blocked', { policy: 'CORS configuration', fix: 'Set cors: true.' }),
       },
     },
     {
@@ -139,7 +143,7 @@ describe('the access check in the report', () => {
 
   it('warns once per blocked bucket, naming each blocked capability with its policy, statement and fix', () => {
     expect(accessWarnings(access)).toEqual([
-      'Activeloop cannot use bucket lake fully: write is blocked by the bucket policy, statement "DenyUploads" (Exempt the role.); web-app is blocked by the CORS configuration, statement no rule allows it (Set cors: true.)',
+      'Activeloop cannot use bucket lake fully: write is blocked by the bucket policy, statement "DenyUploads". Fix: Exempt the role. web-app is blocked by the CORS configuration. Fix: Set cors: true.',
     ]);
   });
 
@@ -160,5 +164,148 @@ describe('the access check in the report', () => {
     expect(body).toContain('| `fine` | ✅ allowed | ✅ allowed | ✅ allowed | — | ✅ allowed |');
     expect(body).toContain('**Fix:** Exempt the role.');
     expect(body).toContain('not visible to the action');
+  });
+});
+
+describe('the remaining manual step', () => {
+  const render = (mode: 'plan' | 'apply', values: Record<string, string>, live: Parameters<typeof planChanges>[1]) => {
+    const desired = desiredFor(values);
+    const plan = planChanges(desired, live, { adopt: false });
+    return renderReport({
+      mode,
+      roleName: desired.role.name,
+      roleArn: plan.roleArn,
+      policyArns: plan.policyArns,
+      changes: plan.changes,
+      desired,
+      buckets: [],
+      warnings: [],
+      externalId: values['external-id'],
+    });
+  };
+
+  it.each(['apply', 'plan'] as const)('tells a new role to wait about a minute before verifying in Activeloop (%s)', (mode) => {
+    const text = render(mode, {}, { policies: [] });
+    expect(text).toMatch(/paste the role ARN into Activeloop/i);
+    expect(text).toContain('wait about a minute before verifying the credentials in Activeloop');
+  });
+
+  it('does not ask again to paste the role ARN when the run did not create the role', () => {
+    const live = liveAfterApply(desiredFor({ buckets: 'ml-datasets' }));
+    for (const text of [render('apply', { buckets: 'ml-datasets\nnew-bucket' }, live), render('apply', { buckets: 'ml-datasets' }, live)]) {
+      expect(text).not.toMatch(/paste the role ARN/i);
+      expect(text).toContain('Nothing to do in Activeloop: this run did not create the role');
+    }
+  });
+
+  it('says a recreated role keeps its ARN, and to wait about a minute before verifying', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    delete live.role;
+    const text = render('apply', {}, live);
+    expect(text).toContain('The role was deleted outside this action and is recreated with the same ARN');
+    expect(text).toContain('wait about a minute before verifying the credentials in Activeloop');
+    expect(text).not.toMatch(/paste the role ARN/i);
+  });
+
+  it('asks to update the external ID in Activeloop when it changes on an existing role', () => {
+    const live = liveAfterApply(desiredFor({ 'external-id': 'old-id' }));
+    const text = render('apply', { 'external-id': 'new-id' }, live);
+    expect(text).toContain('The external ID changes: update it in the AWS credentials Activeloop keeps');
+    expect(text).toContain('- External ID: `new-id`');
+    expect(text).not.toMatch(/paste the role ARN/i);
+  });
+});
+
+describe('destroy summaries', () => {
+  const desired = desiredFor();
+  const destroyPlan = planDestroy({ live: liveAfterApply(desired), cors: [], roleArn: desired.role.arn, partition: 'aws' });
+  const render = (mode: 'destroy' | 'plan-destroy', changes: Change[]) =>
+    renderReport({
+      mode,
+      roleName: desired.role.name,
+      roleArn: desired.role.arn,
+      policyArns: [],
+      changes,
+      desired,
+      buckets: [],
+      warnings: [],
+    });
+
+  it.each(['destroy', 'plan-destroy'] as const)('%s names the managed policy it removes, never "Managed policies: none"', (mode) => {
+    const text = render(mode, destroyPlan.changes);
+    expect(text).toContain(
+      `${mode === 'destroy' ? 'Managed policies removed' : 'Managed policies destroy would remove'}**: \`${desired.policies[0].arn}\``,
+    );
+    expect(text).not.toContain('**Managed policies**: none');
+    expect(text).not.toContain('KMS keys granted');
+  });
+
+  it('says "Nothing to remove" in the one sentence the log gives too, when there is nothing', () => {
+    const text = render('destroy', []);
+    expect(text).toContain(`✅ ${nothingToDo('destroy', `\`${desired.role.name}\``)}`);
+    expect(nothingToDo('destroy', 'r')).toBe('Nothing to remove: neither the role r nor policies of this action exist.');
+  });
+});
+
+describe('access texts', () => {
+  /** Parentheses inside parentheses, which read badly in a sentence. */
+  const nested = (text: string) => {
+    let depth = 0;
+    for (const ch of text) {
+      if (ch === '(') depth++;
+      if (ch === ')') depth--;
+      if (depth > 1) return true;
+    }
+    return false;
+  };
+
+  it('never nest parentheses nor name a statement that does not exist', () => {
+    const role = 'arn:aws:iam::123456789012:role/activeloop-deeplake-access';
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111';
+    const denyAll: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'DenyAll', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::lake', 'arn:aws:s3:::lake/*'] },
+      ],
+    };
+    const keyForOthers: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/other' }, Action: 'kms:*', Resource: '*' }],
+    };
+    const noS3: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] };
+    const access = checkAccess(
+      [
+        { bucket: 'lake', prefixes: [], region: 'us-east-1', cors: [], policy: denyAll, key: { arn: key, policy: keyForOthers } },
+        { bucket: 'other', prefixes: [], region: 'us-east-1', cors: [] },
+      ],
+      {
+        access: 'read-write',
+        roleArn: role,
+        account: '123456789012',
+        partition: 'aws',
+        roleTags: {},
+        corsManaged: false,
+        boundary: { arn: 'arn:aws:iam::123456789012:policy/b', document: noS3 },
+      },
+    );
+    const desired = desiredFor();
+    const body = renderReport({
+      mode: 'plan',
+      roleName: 'r',
+      roleArn: role,
+      policyArns: [],
+      changes: [],
+      desired,
+      buckets: [],
+      access,
+      warnings: [],
+    });
+    const texts = [...accessWarnings(access), ...body.split('\n').filter((l) => l.startsWith('- `'))];
+    expect(texts.length).toBeGreaterThan(4);
+    for (const text of texts) {
+      expect(nested(text)).toBe(false);
+      expect(text).not.toMatch(/statement no /);
+    }
   });
 });

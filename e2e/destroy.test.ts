@@ -76,6 +76,8 @@ describe('create, then destroy', () => {
     expect(result.outputs.changed).toBe('true');
     expect(stack.proxy.mutating()).toEqual([]);
     expect(result.summary).toContain('destroy would remove 5 things');
+    expect(result.summary).toContain(`**Managed policies destroy would remove**: \`${policyArn('offboarded-s3')}\``);
+    expect(result.summary).not.toContain('Managed policies**: none');
     expect(result.summary).toContain('Once destroy has run, remove the credentials in Activeloop too');
     expect(await readRole(stack.motoEndpoint, 'offboarded')).toBeDefined();
   });
@@ -97,6 +99,7 @@ describe('create, then destroy', () => {
     expect(writes.at(-1)).toBe('iam:DeleteRole');
     expect(writes.filter((w) => w === 'iam:DeletePolicyVersion')).toHaveLength(2);
     expect(result.summary).toContain('Removed 5 things');
+    expect(result.summary).toContain(`**Managed policies removed**: \`${policyArn('offboarded-s3')}\``);
     expect(result.summary).toContain('Remove the credentials in Activeloop too');
   });
 
@@ -108,6 +111,9 @@ describe('create, then destroy', () => {
     expect(result.outputs.plan).toBe('[]');
     expect(stack.proxy.mutating()).toEqual([]);
     expect(result.summary).toContain('Nothing to remove');
+    // The log says the same sentence as the summary, not "In sync".
+    expect(result.stdout).toContain('Nothing to remove: neither the role offboarded nor policies of this action exist.');
+    expect(result.stdout).not.toContain('In sync');
   });
 });
 

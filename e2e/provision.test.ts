@@ -64,6 +64,7 @@ describe('provisioning on a fresh account', () => {
 
     expect(result.summary).toContain(roleArn());
     expect(result.summary).toContain('Remaining manual step');
+    expect(result.summary).toContain('wait about a minute before verifying the credentials in Activeloop');
     expect(result.summary).toMatch(/`dsse-kms-bucket` \| aws:kms:dsse \| `arn:aws:kms/);
     // Only IAM writes: the buckets and keys are never changed.
     expect(stack.proxy.mutating().every((op) => op.startsWith('iam:'))).toBe(true);
@@ -78,6 +79,10 @@ describe('provisioning on a fresh account', () => {
     expect(stack.proxy.calls.length).toBeGreaterThan(0);
     expect(stack.proxy.mutating()).toEqual([]);
     expect(result.summary).toContain('In sync');
+    // One sentence in the log and the summary; Activeloop already has the ARN, so it is not asked for again.
+    expect(result.stdout).toContain('In sync: the role activeloop-deeplake-access matches the inputs; nothing to change.');
+    expect(result.summary).not.toMatch(/paste the role ARN/i);
+    expect(result.summary).toContain('Nothing to do in Activeloop');
   });
 
   it('updates the policy in place when the bucket list changes', async () => {

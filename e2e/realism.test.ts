@@ -1,7 +1,7 @@
 // The action against AWS's real behaviour where moto is kinder (spec behaviour 10). Each test pushes the
 // realism rules it needs onto the proxy (test-support/aws-rules.mjs names the AWS documentation of each).
 
-import { CreatePolicyCommand } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand, CreateRoleCommand, DeleteRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, createKey, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
 import {
@@ -9,6 +9,7 @@ import {
   attachedPoliciesQuota,
   callerInPartition,
   deleteConflictAfterDetach,
+  deletedPrincipalShownById,
   iamError,
   invisibleAfterCreate,
   policyNameTaken,
@@ -16,7 +17,7 @@ import {
   trustPolicySizeQuota,
 } from '../test-support/aws-rules.mjs';
 import { runAction } from '../test-support/run-action.mjs';
-import { ACCOUNT, policyArn, type Stack, startStack } from './stack.js';
+import { ACCOUNT, policyArn, roleArn as roleArnOf, type Stack, startStack } from './stack.js';
 
 let stack: Stack;
 const keys: Record<string, string> = {};
@@ -250,5 +251,44 @@ describe('8. NO_PROXY is decided against the host the SDK really calls', () => {
     expect(hosts.has('iam.amazonaws.com:443')).toBe(true);
     expect([...hosts].some((h) => h.startsWith('sts.'))).toBe(false);
     expect([...hosts].some((h) => h.includes('s3.'))).toBe(true);
+  });
+});
+
+describe('9. a trusted principal that was deleted', () => {
+  const trustAnyone = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: ACCOUNT }, Action: 'sts:AssumeRole' }],
+  });
+  const createPartner = async () =>
+    (
+      await clients(stack.motoEndpoint).iam.send(
+        new CreateRoleCommand({ RoleName: 'partner-backend', AssumeRolePolicyDocument: trustAnyone }),
+      )
+    ).Role?.RoleId as string;
+
+  // Rule: deletedPrincipalShownById (IAM shows a deleted principal of a trust policy by its unique ID; moto keeps the ARN).
+  it('plans to put the ARN back, saying the principal was deleted, and apply restores it', async () => {
+    const partner = `arn:aws:iam::${ACCOUNT}:role/partner-backend`;
+    const oldId = await createPartner();
+    const inputs = { buckets: 'plain-lake', 'role-name': 'trusts-partner', 'trusted-principals': partner, 'access-check': 'off' };
+    expect((await stack.run(inputs)).errors).toEqual([]);
+
+    await clients(stack.motoEndpoint).iam.send(new DeleteRoleCommand({ RoleName: 'partner-backend' }));
+    stack.proxy.rules.push(...deletedPrincipalShownById({ [partner]: oldId }));
+    const plan = await stack.run({ ...inputs, mode: 'plan' });
+    expect(plan.errors).toEqual([]);
+    const entries = JSON.parse(plan.outputs.plan);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ action: 'update-trust-policy', resource: roleArnOf('trusts-partner') });
+    expect(entries[0].reason).toBe(
+      `a trusted principal was deleted: IAM shows it by its unique ID ${oldId}. Apply puts the ARN ${partner} back; IAM accepts it only once that principal exists again`,
+    );
+
+    await createPartner();
+    const apply = await stack.run(inputs);
+    expect(apply.errors).toEqual([]);
+    expect(count('iam:UpdateAssumeRolePolicy')).toBe(1);
+    expect((await readRole(stack.motoEndpoint, 'trusts-partner'))?.trust.Statement[0].Principal.AWS).toBe(partner);
+    expect(JSON.parse((await stack.run({ ...inputs, mode: 'plan' })).outputs.plan)).toEqual([]);
   });
 });

@@ -260,7 +260,6 @@ function decide(
           state: 'blocked',
           reason: `the ${resourcePolicy.name} allows ${request.action} neither to the role nor to the account (IAM policies cannot grant the key without that)`,
           policy: resourcePolicy.name,
-          statement: 'no statement allows it',
           fix: `Add a statement allowing ${request.action} to ${input.roleArn}, or the default statement that lets IAM policies of the account grant the key.`,
         };
       }
@@ -279,7 +278,7 @@ function decide(
           state: found.effect === 'unknown-deny' ? 'unknown' : 'blocked',
           reason: `the permissions boundary ${input.boundary.arn} ${found.effect === 'deny' ? 'denies' : found.effect === 'unknown-deny' ? 'may deny' : 'does not allow'} ${request.action}`,
           policy: `permissions boundary ${input.boundary.arn}`,
-          statement: found.statement ?? 'no statement allows it',
+          statement: found.statement,
           fix: `Allow ${request.action} in the permissions boundary, or set another permissions-boundary.`,
         };
       }
@@ -317,7 +316,7 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
       name: 'bucket policy',
       doc: b.policy,
       mustAllow: false,
-      fix: `Exempt the role ${input.roleArn} from that statement (for example with an aws:PrincipalArn condition), or remove it.`,
+      fix: `Exempt the role ${input.roleArn} from that statement, for example with an aws:PrincipalArn condition, or remove it.`,
     };
     const s3Request = (action: string, resource: string, extra: Record<string, string | undefined> = {}): Request => ({
       action,
@@ -360,8 +359,7 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
               state: 'blocked',
               reason: "no CORS rule lets Activeloop's web app (https://*.activeloop.ai) GET from the bucket",
               policy: 'CORS configuration',
-              statement: 'no rule allows it',
-              fix: 'Set cors: true, and the action keeps such a rule (your other rules stay).',
+              fix: "Set cors: true: the action then keeps such a rule and leaves the bucket's other rules as they are.",
             },
     };
     return { bucket: b.bucket, verdicts };

@@ -2,6 +2,7 @@
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentials, Env } from './aws.js';
 import { ActionError, describeAwsError, errorName } from './errors.js';
+import { backoffDelay, type RetryPolicy, runRetryPolicy } from './retry.js';
 
 export interface OidcOptions {
   roleArn: string;
@@ -11,9 +12,26 @@ export interface OidcOptions {
   env?: Env;
   /** Pause between retries of a transient identity-provider error; swapped out in tests. */
   sleep?: (ms: number) => Promise<void>;
+  /** The run's retry policy: its attempts and time budget bound the retries of a transient error. */
+  retryPolicy?: RetryPolicy;
+  /** Where each retry is told. */
+  log?: (message: string) => void;
 }
 
+// IDPCommunicationError carries a retryable trait in STS's model: the client's retry strategy retries it already.
 const TRANSIENT_OIDC_ERRORS = ['IDPCommunicationError', 'IDPCommunicationErrorException'];
+// STS could not fetch the identity provider's signing keys (its JWKS) this time; the same token passes a moment later.
+// Other InvalidIdentityToken causes (a wrong audience or issuer, an expired token) fail the same way every time.
+const TRANSIENT_TOKEN_MESSAGE = /couldn't retrieve verification key from your identity provider/i;
+// Identity-provider hiccups last seconds: back off from 1 s (at most 8 s a pause, within the run's budget).
+const OIDC_BASE_DELAY_MS = 1000;
+
+/** Whether STS's answer to AssumeRoleWithWebIdentity is a passing failure of the identity provider, worth a retry. */
+export function transientOidcError(error: unknown): boolean {
+  const name = errorName(error);
+  if (TRANSIENT_OIDC_ERRORS.includes(name)) return true;
+  return /^InvalidIdentityToken/.test(name) && error instanceof Error && TRANSIENT_TOKEN_MESSAGE.test(error.message);
+}
 
 export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): Promise<AwsCredentials> {
   const env = options.env ?? process.env;
@@ -33,8 +51,10 @@ export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): 
   }
   options.setSecret(token);
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const policy = options.retryPolicy ?? runRetryPolicy();
   const sessionName = `activeloop-role-action-${(env.GITHUB_RUN_ID ?? 'local').replace(/[^\w+=,.@-]/g, '')}`.slice(0, 64);
-  for (let attempt = 1; ; attempt++) {
+  let attempts = 0;
+  for (;;) {
     try {
       const out = await sts.send(
         new AssumeRoleWithWebIdentityCommand({
@@ -53,12 +73,22 @@ export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): 
       return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
     } catch (error) {
       if (error instanceof ActionError) throw error;
-      if (TRANSIENT_OIDC_ERRORS.includes(errorName(error)) && attempt < 3) {
-        await sleep(1000 * attempt);
+      attempts += (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      const transient = transientOidcError(error);
+      const retriedByClient = TRANSIENT_OIDC_ERRORS.includes(errorName(error));
+      const delay = transient && !retriedByClient ? backoffDelay(policy, attempts, OIDC_BASE_DELAY_MS) : undefined;
+      if (delay !== undefined) {
+        options.log?.(
+          `sts:AssumeRoleWithWebIdentity: ${errorName(error)} (${(error as Error).message}); a passing failure of the identity provider, retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempts + 1} of at most ${policy.maxAttempts}).`,
+        );
+        await sleep(delay);
         continue;
       }
+      const failed = describeAwsError(`sts:AssumeRoleWithWebIdentity for ${options.roleArn}`, error);
       throw new ActionError(
-        `${describeAwsError(`sts:AssumeRoleWithWebIdentity for ${options.roleArn}`, error)} Check that the role's trust policy allows token.actions.githubusercontent.com with audience '${options.audience}' for this repository.`,
+        transient
+          ? `${failed} It looks transient: it still failed after ${attempts} attempt(s) within the run's retry budget. Run the job again.`
+          : `${failed} Check that the role's trust policy allows token.actions.githubusercontent.com with audience '${options.audience}' for this repository.`,
         { cause: error },
       );
     }

@@ -3,7 +3,7 @@
 import type { KmsGrant } from './desired.js';
 import { ActionError } from './errors.js';
 import { type Access, DEFAULT_TRUSTED_PRINCIPAL, type Inputs } from './inputs.js';
-import { DIGEST_TAG_KEY } from './ownership.js';
+import { DIGEST_TAG_KEY, tagValue } from './ownership.js';
 import type { PolicyDocument } from './policy.js';
 import type { CallerIdentity, KmsDiscovery } from './read.js';
 import { readRecord, requiresExternalId } from './record.js';
@@ -102,7 +102,7 @@ export function checkExternalIdKept(
 ): void {
   if (!role || inputs.externalId || inputs.removeExternalId || inputs.mode === 'destroy' || inputs.mode === 'plan-destroy') return;
   const live = requiresExternalId(role.trustPolicy);
-  const state = readRecord(role.tags[DIGEST_TAG_KEY]);
+  const state = readRecord(tagValue(role.tags, DIGEST_TAG_KEY));
   const recorded = state.kind === 'settings' && state.record.externalId === true;
   if (!live && !recorded) return;
   throw new ExternalIdGuardError(

@@ -2,7 +2,7 @@
 
 import { ActionError } from './errors.js';
 import type { Access, BucketGrant, Inputs } from './inputs.js';
-import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OWNER_TAG_VALUE } from './ownership.js';
+import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OWNER_TAG_VALUE, sameTagKey, tagValue } from './ownership.js';
 import { canonical, digest, documentFacts, type PolicyDocument, policySize, type Statement } from './policy.js';
 import { MANAGED_POLICY_MAX_CHARS, MAX_MANAGED_POLICIES } from './quotas.js';
 import type { CallerIdentity, DiscoveredKey } from './read.js';
@@ -239,9 +239,9 @@ export function roleDigest(
   tagKeys: string[],
 ): string {
   const tags = tagKeys
-    .filter((k) => k !== OWNER_TAG_KEY && k !== DIGEST_TAG_KEY && k in role.tags)
+    .filter((k) => !sameTagKey(k, OWNER_TAG_KEY) && !sameTagKey(k, DIGEST_TAG_KEY) && tagValue(role.tags, k) !== undefined)
     .sort()
-    .map((k) => [k, role.tags[k]]);
+    .map((k) => [k, tagValue(role.tags, k)]);
   return digest(
     JSON.stringify([
       canonical(role.trustPolicy),

@@ -2,7 +2,7 @@
 // Pure: it takes a getter, so it is tested without a runner.
 import { readFileSync } from 'node:fs';
 import type { Env } from './aws.js';
-import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY } from './ownership.js';
+import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, sameTagKey } from './ownership.js';
 
 export const DEFAULT_TRUSTED_PRINCIPAL = 'arn:aws:iam::597713067985:role/activeloop_backend';
 export const DEFAULT_ROLE_NAME = 'activeloop-deeplake-access';
@@ -309,10 +309,18 @@ function parseTags(raw: string): Record<string, string> {
       throw new InputError('tags', entry, 'tags may contain only letters, digits, spaces and _ . : / = + - @');
     }
     if (key.toLowerCase().startsWith('aws:')) throw new InputError('tags', entry, "tag keys starting with 'aws:' are reserved by AWS");
-    if (key === OWNER_TAG_KEY || key === DIGEST_TAG_KEY || key === CORS_TAG_KEY) {
-      throw new InputError('tags', entry, `the tag key '${key}' is reserved for this action's ownership marker`);
+    const reserved = [OWNER_TAG_KEY, DIGEST_TAG_KEY, CORS_TAG_KEY].find((k) => sameTagKey(k, key));
+    if (reserved) throw new InputError('tags', entry, `the tag key '${key}' is reserved for this action's marker '${reserved}'`);
+    const given = Object.keys(tags).find((k) => sameTagKey(k, key));
+    if (given === key) throw new InputError('tags', entry, `the tag key '${key}' is given twice`);
+    if (given !== undefined) {
+      // IAM refuses the write half-way through the run (InvalidInput: Duplicate tag keys found); refuse it now.
+      throw new InputError(
+        'tags',
+        entry,
+        `the tag keys '${given}' and '${key}' differ only in case, and IAM tag keys are case-insensitive: keep one`,
+      );
     }
-    if (key in tags) throw new InputError('tags', entry, `the tag key '${key}' is given twice`);
     tags[key] = value;
   }
   // IAM allows 50 tags per resource; two are ours.

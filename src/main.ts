@@ -32,6 +32,7 @@ import {
   readManagedPolicyDocument,
   readRoleDependents,
 } from './read.js';
+import { runRetryPolicy } from './retry.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
 const MAX_APPLY_ROUNDS = 4;
@@ -171,6 +172,8 @@ async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log): P
       getIdToken: (aud) => core.getIDToken(aud),
       setSecret: core.setSecret,
       env,
+      retryPolicy: runRetryPolicy(startedAt),
+      log: (message) => log.info(message),
     });
   }
   return createClients(inputs.region, credentials, { env, startedAt });

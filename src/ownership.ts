@@ -10,9 +10,26 @@ export const CORS_RULE_ID = 'activeloop-role-action';
 /** On the role when the action keeps its CORS rule on the buckets (cors: true): a missing rule is then drift. */
 export const CORS_TAG_KEY = 'activeloop-role-action:cors';
 
+/** Whether two tag keys are the same key to IAM, which refuses keys on one resource that differ only in case. */
+export function sameTagKey(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** How `key` is spelled on a resource: exactly, else in another case (IAM's keys are case-insensitive); undefined when absent. */
+export function tagKeyOn(tags: Record<string, string>, key: string): string | undefined {
+  if (key in tags) return key;
+  return Object.keys(tags).find((k) => sameTagKey(k, key));
+}
+
+/** The value of tag `key` on a resource, whatever the case of the key there. */
+export function tagValue(tags: Record<string, string>, key: string): string | undefined {
+  const onResource = tagKeyOn(tags, key);
+  return onResource === undefined ? undefined : tags[onResource];
+}
+
 /** The action owns a resource that carries its ownership tag, or its digest tag (the ownership tag was removed by hand). */
 export function owned(tags: Record<string, string>): boolean {
-  return tags[OWNER_TAG_KEY] === OWNER_TAG_VALUE || DIGEST_TAG_KEY in tags;
+  return tagValue(tags, OWNER_TAG_KEY) === OWNER_TAG_VALUE || tagKeyOn(tags, DIGEST_TAG_KEY) !== undefined;
 }
 
 /** An existing role or policy this action does not own; refused unless `adopt: true` (spec behaviour 7). */

@@ -5,7 +5,7 @@
 import type { Change } from './changes.js';
 import { kindOf } from './changes.js';
 import { type DesiredState, policyDigest, roleDigest } from './desired.js';
-import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned } from './ownership.js';
+import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tagKeyOn, tagValue } from './ownership.js';
 import { documentFacts, equivalent, type PolicyDocument, policySize } from './policy.js';
 import { MAX_POLICY_VERSIONS, type QuotaUse } from './quotas.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
@@ -20,11 +20,27 @@ export interface ChangeSet {
   roleArn: string;
 }
 
-/** Tags a resource lacks or has with another value. */
+/** Tags a resource lacks or has with another value; keys compare as IAM compares them, case-insensitively. */
 function missingTags(want: Record<string, string>, have: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(want)) if (have[k] !== v) out[k] = v;
+  for (const [k, v] of Object.entries(want)) if (tagValue(have, k) !== v) out[k] = v;
   return out;
+}
+
+// IAM shows a trusted principal that was deleted by its unique ID (AROA… for a role, AIDA… for a user): the
+// ARN no longer names it, and recreating the principal does not bring the ARN back. IAM User Guide, "IAM identifiers" (unique IDs).
+const UNIQUE_ID = /^(AROA|AIDA)[A-Z0-9]{8,}$/;
+
+/** Why the trust policy changes when IAM shows a deleted principal by its unique ID; undefined when none is. */
+function deletedPrincipalReason(live: PolicyDocument, want: PolicyDocument): string | undefined {
+  const livePrincipals = documentFacts(live).principals;
+  const ids = livePrincipals.filter((p) => UNIQUE_ID.test(p));
+  if (!ids.length) return undefined;
+  const back = documentFacts(want).principals.filter((p) => !livePrincipals.includes(p));
+  const deleted = `a trusted principal was deleted: IAM shows it by its unique ID ${ids.join(', ')}`;
+  return back.length
+    ? `${deleted}. Apply puts the ARN ${back.join(', ')} back; IAM accepts it only once that principal exists again`
+    : `${deleted}. The inputs no longer name it, so apply removes the ID`;
 }
 
 function describeTags(tags: Record<string, string>): string {
@@ -61,7 +77,7 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
       continue;
     }
     if (!owned(have.tags) && !adopt) throw new OwnershipError('policy', have.arn);
-    const lastWritten = have.tags[DIGEST_TAG_KEY];
+    const lastWritten = tagValue(have.tags, DIGEST_TAG_KEY);
     const driftedDoc = lastWritten !== undefined && lastWritten !== policyDigest(have.document);
     if (!equivalent(have.document, want.document, desired.identity.partition)) {
       const versions = have.versions.length;
@@ -113,8 +129,8 @@ export function trustWidening(before: PolicyDocument, after: PolicyDocument): st
  * (cors: true), on this same bucket list. A bucket just added to the list has never had the rule.
  */
 export function corsKept(role: LiveRole | undefined, buckets: string[]): boolean {
-  if (role?.tags[CORS_TAG_KEY] !== 'true') return false;
-  const state = readRecord(role.tags[DIGEST_TAG_KEY]);
+  if (!role || tagValue(role.tags, CORS_TAG_KEY) !== 'true') return false;
+  const state = readRecord(tagValue(role.tags, DIGEST_TAG_KEY));
   if (state.kind !== 'settings' || state.record.cors === undefined) return true;
   return state.record.cors === shortHash([...buckets].sort().join(','));
 }
@@ -163,10 +179,14 @@ function planRole(
   const changes: Change[] = [];
   const warnings: string[] = [];
   const tagKeys = Object.keys(desired.inputTags);
-  const state = readRecord(role.tags[DIGEST_TAG_KEY]);
+  const state = readRecord(tagValue(role.tags, DIGEST_TAG_KEY));
   const live = recordOf(role, { tagKeys, partition: desired.identity.partition, corsBuckets });
   // A role with the single digest of earlier versions is judged as a whole, once; the run records it per setting.
-  const legacyDrift = state.kind === 'legacy' && state.digest !== roleDigest(role, Object.keys(want.tags));
+  // A digest written under a key's old case (the inputs now spell it otherwise) still tells an input change.
+  const wantKeys = Object.keys(want.tags);
+  const liveSpelling = wantKeys.map((k) => tagKeyOn(role.tags, k) ?? k);
+  const legacyDrift =
+    state.kind === 'legacy' && state.digest !== roleDigest(role, wantKeys) && state.digest !== roleDigest(role, liveSpelling);
   const isDrift = (setting: Setting) => drifted(state, live, setting, legacyDrift);
   const why = (what: string, setting: Setting) =>
     isDrift(setting) ? `${what} was changed outside this action` : `${what} differs from the inputs`;
@@ -179,7 +199,7 @@ function planRole(
       document: want.trustPolicy,
       previous: role.trustPolicy,
       widens: trustWidening(role.trustPolicy, want.trustPolicy),
-      reason: why('the trust policy', 'trust'),
+      reason: deletedPrincipalReason(role.trustPolicy, want.trustPolicy) ?? why('the trust policy', 'trust'),
       drift: isDrift('trust'),
     });
   }

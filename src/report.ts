@@ -212,9 +212,10 @@ export function accessWarnings(access: BucketAccess[]): string[] {
     if (!blocked.length) return [];
     const why = blocked.map((c) => {
       const v = a.verdicts[c];
-      return `${c} is blocked by the ${v.policy}${v.statement ? `, statement ${v.statement}` : ''} (${v.fix})`;
+      // The fix is a sentence of its own: wrapped in parentheses, its own would nest.
+      return `${c} is blocked by the ${v.policy}${v.statement ? `, statement ${v.statement}` : ''}.${v.fix ? ` Fix: ${v.fix}` : ''}`;
     });
-    return [`Activeloop cannot use bucket ${a.bucket} fully: ${why.join('; ')}`];
+    return [`Activeloop cannot use bucket ${a.bucket} fully: ${why.join(' ')}`];
   });
 }
 
@@ -236,21 +237,24 @@ function headline(input: ReportInput): string {
   }
   const drift = input.changes.filter((c) => c.drift).length;
   const driftNote = drift ? ` (${drift} to repair drift)` : '';
+  if (n === 0) return `✅ ${nothingToDo(input.mode, role)}`;
   switch (input.mode) {
     case 'plan':
-      if (n === 0) break;
       return `📝 Plan: ${plural(n, 'change')} to the role ${role}${driftNote}. Nothing was changed.`;
     case 'apply':
-      if (n === 0) break;
       return `🚀 Applied ${plural(n, 'change')} to the role ${role}${driftNote}.`;
     case 'plan-destroy':
-      if (n === 0) return `✅ Nothing to remove: neither the role ${role} nor policies of this action exist.`;
       return `📝 Plan: destroy would remove ${plural(n, 'thing')} made for the role ${role}. Nothing was changed.`;
     case 'destroy':
-      if (n === 0) return `✅ Nothing to remove: neither the role ${role} nor policies of this action exist.`;
       return `🗑️ Removed ${plural(n, 'thing')} the action made for the role ${role}.`;
   }
-  return `✅ In sync: the role ${role} matches the inputs; nothing to change.`;
+}
+
+/** The one sentence the log and the summary give when a run has nothing to change (`role` as it should read there). */
+export function nothingToDo(mode: Mode, role: string): string {
+  return removes(mode)
+    ? `Nothing to remove: neither the role ${role} nor policies of this action exist.`
+    : `In sync: the role ${role} matches the inputs; nothing to change.`;
 }
 
 /** A red check leads with why it is red, above the plan's own headline. */
@@ -272,6 +276,16 @@ const CHANGE_TABLE_TITLES: Record<Mode, string> = {
   'plan-destroy': 'What `destroy` would remove',
 };
 
+/** Whether the changes give the trust policy another sts:ExternalId than it has. */
+function externalIdChanges(changes: Change[]): boolean {
+  const ids = (doc: PolicyDocument) => documentFacts(doc).conditions.filter((c) => c.includes(' sts:ExternalId = '));
+  return changes.some((c) => c.action === 'update-trust-policy' && JSON.stringify(ids(c.previous)) !== JSON.stringify(ids(c.document)));
+}
+
+// IAM is eventually consistent: a new role can take up to a minute before sts:AssumeRole on it succeeds.
+const WAIT_FOR_NEW_ROLE =
+  'A new role can take up to a minute before it can be assumed: wait about a minute before verifying the credentials in Activeloop.';
+
 /** What is left to do by hand: paste the role ARN into Activeloop, or, after destroy, remove it there too. */
 function manualStep(input: ReportInput): string[] {
   if (removes(input.mode)) {
@@ -283,17 +297,47 @@ function manualStep(input: ReportInput): string[] {
       `- Role ARN: ${code(input.roleArn)}`,
     ];
   }
-  const step = [
+  const creates = input.changes.some((c) => c.action === 'create-role');
+  const externalId = input.externalId ? [`- External ID: ${code(input.externalId)}`] : [];
+  if (input.failure?.notMade.some((c) => c.action === 'create-role')) {
+    return ['#### Remaining manual step', '', 'Once a run has created the role, paste its ARN into Activeloop.'];
+  }
+  if (!creates) {
+    // The role existed before this run: Activeloop already has its ARN, so there is nothing to paste again.
+    return externalIdChanges(input.changes)
+      ? [
+          '#### Remaining manual step',
+          '',
+          `The external ID changes: ${input.mode === 'plan' ? 'once this plan is applied, update' : 'update'} it in the AWS credentials Activeloop keeps for ${code(input.roleArn)}.`,
+          '',
+          ...(externalId.length ? externalId : ['- External ID: none']),
+        ]
+      : [
+          '#### Remaining manual step',
+          '',
+          `Nothing to do in Activeloop: this ${input.mode === 'plan' ? 'plan does' : 'run did'} not create the role, so the credentials Activeloop keeps for ${code(input.roleArn)} stay as they are.`,
+        ];
+  }
+  if (input.changes.some((c) => c.action === 'create-role' && c.drift)) {
+    // Recreated after a deletion: same name, same ARN, which Activeloop already has.
+    return [
+      '#### Remaining manual step',
+      '',
+      `The role was deleted outside this action and ${input.mode === 'plan' ? 'apply recreates' : 'is recreated'} with the same ARN ${code(input.roleArn)}, which Activeloop already has. ${WAIT_FOR_NEW_ROLE}`,
+    ];
+  }
+  return [
     '#### Remaining manual step',
     '',
-    input.mode === 'plan' && input.changes.some((c) => c.action === 'create-role')
+    input.mode === 'plan'
       ? 'After this plan is applied, paste the role ARN into Activeloop:'
-      : 'Paste the role ARN into Activeloop (step 4 of Activeloop\'s "Provisioning Role-Based Access"): in the Activeloop app, open your organization\'s managed credentials, add AWS credentials, and enter',
+      : 'Paste the role ARN into Activeloop, step 4 of Activeloop\'s "Provisioning Role-Based Access": in the Activeloop app, open your organization\'s managed credentials, add AWS credentials, and enter',
     '',
     `- Role ARN: ${code(input.roleArn)}`,
+    ...externalId,
+    '',
+    WAIT_FOR_NEW_ROLE,
   ];
-  if (input.externalId) step.push(`- External ID: ${code(input.externalId)}`);
-  return step;
 }
 
 /** The Markdown body for the job summary and the PR comment. */
@@ -308,9 +352,16 @@ export function renderReport(input: ReportInput): string {
     '',
   ];
   const keys = input.desired.kmsGrants.map((k) => code(k.keyArn)).join(', ') || 'none';
-  parts.push(
-    `- **Role ARN**: ${code(input.roleArn)}\n- **Managed policies**: ${input.policyArns.map(code).join(', ') || 'none'}\n- **KMS keys granted**: ${keys}\n`,
-  );
+  if (removes(input.mode)) {
+    // Destroy keeps no policy: name the ones it removes, not an empty list while they still exist.
+    const removed = input.changes.filter((c) => c.action === 'delete-policy').map((c) => code(c.resource));
+    const label = input.mode === 'destroy' ? 'Managed policies removed' : 'Managed policies destroy would remove';
+    parts.push(`- **Role ARN**: ${code(input.roleArn)}\n- **${label}**: ${removed.join(', ') || 'none'}\n`);
+  } else {
+    parts.push(
+      `- **Role ARN**: ${code(input.roleArn)}\n- **Managed policies**: ${input.policyArns.map(code).join(', ') || 'none'}\n- **KMS keys granted**: ${keys}\n`,
+    );
+  }
 
   if (input.changes.length) {
     parts.push(`#### ${CHANGE_TABLE_TITLES[input.mode]}\n`, changeTable(input.changes), ...documentSections(input.changes));

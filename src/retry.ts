@@ -32,6 +32,19 @@ export function runRetryPolicy(startedAt: number = Date.now()): RetryPolicy {
   };
 }
 
+/**
+ * The pause before retry number `attempt` (1 for the first retry) in ms, with full jitter from `baseDelayMs`;
+ * undefined when the call has had its attempts or the pause would end after the run's budget.
+ */
+export function backoffDelay(policy: RetryPolicy, attempt: number, baseDelayMs: number, retryAfterMs = 0): number | undefined {
+  if (attempt >= policy.maxAttempts) return undefined;
+  // Full jitter spreads the retries of many parallel calls.
+  let delay = Math.floor((policy.random ?? Math.random)() * Math.min(policy.maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+  if (retryAfterMs > 0) delay = Math.min(policy.maxDelayMs, Math.max(delay, retryAfterMs));
+  if ((policy.now ?? Date.now)() + delay > policy.deadline) return undefined;
+  return delay;
+}
+
 function token(retryCount: number, delay: number): RetryToken {
   return { getRetryCount: () => retryCount, getRetryDelay: () => delay };
 }
@@ -50,12 +63,10 @@ export class BoundedRetryStrategy implements RetryStrategyV2 {
     if (info.errorType === 'CLIENT_ERROR' || attempt >= policy.maxAttempts) throw new Error('not retried');
     // The SDK counts IAM's LimitExceeded as throttling; it is a quota or the five-versions race, never load.
     if (/^LimitExceeded/.test((info.error as { name?: string } | undefined)?.name ?? '')) throw new Error('not retried: a quota');
-    const now = (policy.now ?? Date.now)();
     const base = info.errorType === 'THROTTLING' ? policy.throttlingBaseDelayMs : policy.baseDelayMs;
-    // Full jitter spreads the retries of many parallel calls.
-    let delay = Math.floor((policy.random ?? Math.random)() * Math.min(policy.maxDelayMs, base * 2 ** (attempt - 1)));
-    if (info.retryAfterHint) delay = Math.min(policy.maxDelayMs, Math.max(delay, info.retryAfterHint.getTime() - now));
-    if (now + delay > policy.deadline) throw new Error('retry budget spent');
+    const retryAfter = info.retryAfterHint ? info.retryAfterHint.getTime() - (policy.now ?? Date.now)() : 0;
+    const delay = backoffDelay(policy, attempt, base, retryAfter);
+    if (delay === undefined) throw new Error('retry budget spent');
     return token(attempt, delay);
   }
 

@@ -187,3 +187,43 @@ export function s3RegionRedirects(bucketRegions) {
     },
   };
 }
+
+/**
+ * IAM stores a principal of a trust policy as its unique ID; once that principal is deleted, GetRole shows
+ * the ID (AROA… for a role, AIDA… for a user) where the ARN was, even after a principal of the same name is
+ * created again, until the trust policy names the ARN anew. moto keeps the ARN.
+ * Docs: IAM User Guide, "AWS JSON policy elements: Principal" (IAM role principals, unique principal IDs);
+ * AWS Knowledge Center, "Why is there an unknown principal format in my IAM resource-based policy?".
+ * @param {Record<string, string>} deleted principal ARN to the unique ID it had before it was deleted
+ * @returns {Rule[]}
+ */
+export function deletedPrincipalShownById(deleted) {
+  /** ARNs a trust policy write named again: IAM then stores the new principal's ID and shows its ARN. */
+  const renamed = new Set();
+  const arns = () => Object.keys(deleted).filter((arn) => !renamed.has(arn));
+  return [
+    {
+      name: 'records trust policies naming a deleted principal again',
+      docs: 'IAM User Guide: AWS JSON policy elements: Principal',
+      match: (call) => {
+        if (call.operation === 'iam:UpdateAssumeRolePolicy' || call.operation === 'iam:CreateRole') {
+          const doc = call.params.PolicyDocument ?? call.params.AssumeRolePolicyDocument ?? '';
+          for (const arn of Object.keys(deleted)) if (doc.includes(arn)) renamed.add(arn);
+        }
+        return false;
+      },
+      respond: () => undefined,
+    },
+    {
+      name: 'a deleted trusted principal is shown by its unique ID',
+      docs: 'IAM User Guide: AWS JSON policy elements: Principal; Knowledge Center: unknown principal format',
+      match: (call) => call.operation === 'iam:GetRole' && arns().length > 0,
+      rewrite: (_call, body) =>
+        body.replace(/<AssumeRolePolicyDocument>([^<]*)<\/AssumeRolePolicyDocument>/, (_whole, encoded) => {
+          let doc = decodeURIComponent(encoded);
+          for (const arn of arns()) doc = doc.split(JSON.stringify(arn)).join(JSON.stringify(deleted[arn]));
+          return `<AssumeRolePolicyDocument>${encodeURIComponent(doc)}</AssumeRolePolicyDocument>`;
+        }),
+    },
+  ];
+}
