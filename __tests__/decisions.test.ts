@@ -1,9 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Change } from '../src/changes.js';
-import { checkAccount, checkPartition, crossAccountKeyWarnings, driftFailure, kmsGrants, rolePathFor } from '../src/decisions.js';
+import {
+  checkAccount,
+  checkExternalIdKept,
+  checkPartition,
+  crossAccountKeyWarnings,
+  ExternalIdGuardError,
+  kmsGrants,
+  rolePathFor,
+} from '../src/decisions.js';
 import { ActionError } from '../src/errors.js';
-import { planChanges } from '../src/plan.js';
-import { desiredFor, identity, liveAfterApply } from './fixtures.js';
+import { DIGEST_TAG_KEY } from '../src/ownership.js';
+import { desiredFor, identity, inputs, liveAfterApply } from './fixtures.js';
 
 describe('checkAccount (allowed-account-ids)', () => {
   it.each([
@@ -62,31 +69,6 @@ describe('kmsGrants and their warnings', () => {
   });
 });
 
-describe('driftFailure (fail-on-drift)', () => {
-  const inSync = liveAfterApply(desiredFor({ buckets: 'ml-datasets' }));
-  const inputChange = planChanges(desiredFor({ buckets: 'ml-datasets\nnew-bucket' }), inSync, { adopt: false }).changes;
-  const fresh = planChanges(desiredFor(), { policies: [] }, { adopt: false }).changes;
-  const drifted: Change[] = inputChange.map((c) => ({ ...c, drift: true }));
-
-  it.each([
-    ['plan', false, 'an input change', inputChange, false],
-    ['plan', true, 'nothing', [], false],
-    ['plan', true, 'a new role', fresh, true],
-    ['plan', true, 'an input change', inputChange, true],
-    // Apply: creating what did not exist is not drift.
-    ['apply', true, 'a new role', fresh, false],
-    // Apply: a change to something that existed fails, drift-flagged or not (as the README says).
-    ['apply', true, 'an input change', inputChange, true],
-    ['apply', true, 'repaired drift', drifted, true],
-    ['apply', false, 'repaired drift', drifted, false],
-  ] as const)('%s, fail-on-drift %s, %s: fails = %s', (mode, on, _what, changes, fails) => {
-    expect(inputChange.every((c) => !c.drift)).toBe(true);
-    const message = driftFailure(mode, on, 'r', changes as Change[]);
-    expect(message !== undefined).toBe(fails);
-    if (message) expect(message).toMatch(/^fail-on-drift: the role r /);
-  });
-});
-
 describe('checkPartition', () => {
   const cn = { account: '123456789012', partition: 'aws-cn', arn: 'arn:aws-cn:iam::123456789012:user/ci' };
   const base = { trustedPrincipals: ['arn:aws-cn:iam::111122223333:role/backend'], kmsKeyArns: [], permissionsBoundary: undefined };
@@ -122,5 +104,48 @@ describe('checkPartition', () => {
     const check = () => checkPartition(inputs, who);
     if (error) expect(check).toThrow(error);
     else expect(check).not.toThrow();
+  });
+});
+
+describe('checkExternalIdKept (spec behaviour 13)', () => {
+  const withId = liveAfterApply(desiredFor({ 'external-id': 'ext-123' })).role;
+  const withoutId = liveAfterApply(desiredFor()).role;
+  // The trust policy lost its external ID by hand; the record still says the action wrote one.
+  const handRemoved = withoutId && withId && { ...withoutId, tags: { ...withoutId.tags, [DIGEST_TAG_KEY]: withId.tags[DIGEST_TAG_KEY] } };
+  const run = (values: Record<string, string>, role: typeof withId) => () =>
+    checkExternalIdKept(inputs({ buckets: 'ml-datasets', ...values }), role);
+
+  it('stops an empty external-id against a live sts:ExternalId, naming the input and external-id: none', () => {
+    expect(run({}, withId)).toThrow(ExternalIdGuardError);
+    expect(run({}, withId)).toThrow(
+      /^Input 'external-id' is empty, but the role activeloop-deeplake-access requires an external ID.*Nothing was changed.*'external-id: none'/,
+    );
+  });
+
+  it.each([
+    ['the external ID is given', { 'external-id': 'ext-123' }, withId],
+    ['a new ID replaces it', { 'external-id': 'ext-456' }, withId],
+    ['external-id: none asks for the removal', { 'external-id': 'none' }, withId],
+    ['the role never had one', {}, withoutId],
+    ['the role does not exist', {}, undefined],
+    ['destroy removes the role anyway', { mode: 'destroy' }, withId],
+  ] as const)('lets the run go on when %s', (_what, values, role) => {
+    expect(run(values, role)).not.toThrow();
+  });
+
+  it('stops when the action recorded an external ID that was removed by hand since, and calls that drift', () => {
+    let error: unknown;
+    try {
+      run({}, handRemoved)();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ExternalIdGuardError);
+    expect((error as ExternalIdGuardError).drift).toBe(true);
+    expect((error as Error).message).toMatch(/removed from its trust policy outside this action/);
+  });
+
+  it('refuses other casings of none as a typo', () => {
+    expect(() => inputs({ buckets: 'ml-datasets', 'external-id': 'None' })).toThrow(/^Input 'external-id': write 'none' \(lower case\)/);
   });
 });

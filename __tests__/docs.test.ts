@@ -124,6 +124,49 @@ describe('Markdown links', () => {
   });
 });
 
+describe('the one workflow file', () => {
+  type Workflow = { on: Record<string, unknown>; env?: Record<string, string>; jobs: Record<string, unknown> };
+  const example = parse(read('examples/activeloop.yml')) as Workflow;
+
+  it("is the README's main workflow, as it stands", () => {
+    const section = read('README.md').split('### One workflow file')[1];
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(parse(block)).toEqual(example);
+  });
+
+  it('runs on every event mode: auto knows, the PR trigger filtered on the file itself', () => {
+    expect(Object.keys(example.on).sort()).toEqual(['pull_request', 'push', 'schedule', 'workflow_dispatch']);
+    expect((example.on.pull_request as { paths: string[] }).paths).toEqual(['.github/workflows/activeloop.yml']);
+    const dispatch = example.on.workflow_dispatch as { inputs: { mode: { options: string[] } } };
+    expect(dispatch.inputs.mode.options).toEqual(['auto', 'plan', 'plan-destroy', 'destroy']);
+    for (const w of usesOfThisAction(example)) expect(w.mode).toBe('auto');
+  });
+
+  it('plans with the plan role on pull requests and uses the apply role otherwise', () => {
+    const [main, offboard] = usesOfThisAction(example);
+    // A GitHub expression, written without a template-like literal.
+    const expression = (inner: string) => `$${'{{'} ${inner} }}`;
+    expect(main['role-to-assume']).toBe(
+      expression("github.event_name == 'pull_request' && vars.ACTIVELOOP_PLAN_ROLE_ARN || vars.ACTIVELOOP_APPLY_ROLE_ARN"),
+    );
+    expect(main['external-id']).toBe(expression('vars.ACTIVELOOP_EXTERNAL_ID'));
+    expect(main['permissions-boundary']).toBe(expression('vars.ACTIVELOOP_BOUNDARY_ARN'));
+    expect(offboard['role-to-assume']).toBe(expression('vars.ACTIVELOOP_APPLY_ROLE_ARN'));
+  });
+
+  it.each(readdirSync('examples'))('%s keeps one copy of each setting: a value used by two steps is a reference', (file) => {
+    const uses = usesOfThisAction(parse(read(`examples/${file}`)));
+    const literal = new Map<string, number>();
+    for (const w of uses) {
+      for (const [key, value] of Object.entries(w)) {
+        if (key === 'mode' || String(value).includes('${{')) continue;
+        literal.set(key, (literal.get(key) ?? 0) + 1);
+      }
+    }
+    expect([...literal].filter(([, n]) => n > 1)).toEqual([]);
+  });
+});
+
 describe('workflows', () => {
   const files = readdirSync('.github/workflows').map((f) => `.github/workflows/${f}`);
 
@@ -155,13 +198,7 @@ describe('workflows', () => {
     }
   });
 
-  it('keep the example workflows for the three uses, offboarding and the multi-account matrix', () => {
-    expect(readdirSync('examples').sort()).toEqual([
-      'multi-account.yml',
-      'offboard.yml',
-      'plan-pull-request.yml',
-      'provision.yml',
-      'reconcile.yml',
-    ]);
+  it('keep the one workflow file and the multi-account matrix', () => {
+    expect(readdirSync('examples').sort()).toEqual(['activeloop.yml', 'multi-account.yml']);
   });
 });

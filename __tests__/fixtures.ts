@@ -1,7 +1,8 @@
 // Hand-made desired and live states for the pure planner tests.
-import { buildDesired, type DesiredState, policyDigest, roleDigest } from '../src/desired.js';
+import { buildDesired, type DesiredState, policyDigest } from '../src/desired.js';
 import { type Inputs, readInputs } from '../src/inputs.js';
 import { DIGEST_TAG_KEY } from '../src/ownership.js';
+import { desiredRecord } from '../src/plan.js';
 import type { CallerIdentity, LivePolicy, LiveState } from '../src/read.js';
 
 export const identity: CallerIdentity = { account: '123456789012', partition: 'aws', arn: 'arn:aws:iam::123456789012:user/ci' };
@@ -19,7 +20,7 @@ export function desiredFor(values: Record<string, string> = {}, kmsKeys: string[
 }
 
 /** The live state a successful apply of `desired` leaves behind. */
-export function liveAfterApply(desired: DesiredState, versions = 1): LiveState {
+export function liveAfterApply(desired: DesiredState, versions = 1, corsBuckets?: string[]): LiveState {
   const policies: LivePolicy[] = desired.policies.map((p) => ({
     arn: p.arn,
     name: p.name,
@@ -38,7 +39,7 @@ export function liveAfterApply(desired: DesiredState, versions = 1): LiveState {
       maxSessionDuration: desired.role.maxSessionDuration,
       permissionsBoundary: desired.role.permissionsBoundary,
       trustPolicy: structuredClone(desired.role.trustPolicy),
-      tags: { ...desired.role.tags, [DIGEST_TAG_KEY]: roleDigest(desired.role, Object.keys(desired.role.tags)) },
+      tags: { ...desired.role.tags, [DIGEST_TAG_KEY]: desiredRecord(desired, undefined, corsBuckets) },
       attachedPolicyArns: desired.policies.map((p) => p.arn),
     },
     policies,

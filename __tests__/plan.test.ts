@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { touchesExisting } from '../src/decisions.js';
 import { type DesiredState, type GrantUnit, permissionsDocument } from '../src/desired.js';
 import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError } from '../src/ownership.js';
 import { planChanges } from '../src/plan.js';
@@ -28,7 +27,6 @@ describe('planChanges', () => {
     const plan = planChanges(after, liveAfterApply(before), { adopt: false });
     expect(actions(plan)).toEqual(['update-policy']);
     expect(plan.changes[0]).toMatchObject({ drift: false, reason: 'the bucket list or KMS keys changed' });
-    expect(touchesExisting(plan.changes)).toBe(true);
   });
 
   it('reports a hand edit of the policy as drift', () => {
@@ -171,12 +169,6 @@ describe('tag drift', () => {
       { action: 'tag-policy', drift: false, tags: { cost: '42' } },
       { action: 'tag-role', drift: false, reason: 'tags differ from the inputs (cost=42)' },
     ]);
-  });
-});
-
-describe('touchesExisting', () => {
-  it('does not count a first provisioning', () => {
-    expect(touchesExisting(planChanges(desiredFor(), empty, { adopt: false }).changes)).toBe(false);
   });
 });
 

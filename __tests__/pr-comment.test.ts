@@ -4,7 +4,9 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 interface Comment {
   id: number;
   body?: string;
+  user?: { login: string; type: string };
 }
+const BOT = { login: 'github-actions[bot]', type: 'Bot' };
 const state = { comments: [] as Comment[], created: [] as string[], updated: [] as { id: number; body: string }[], pages: 0 };
 const context = {
   eventName: 'pull_request',
@@ -55,8 +57,8 @@ describe('upsertPlanComment', () => {
   it("updates the role's own comment in place, found among many, leaving others alone", async () => {
     state.comments = [
       ...Array.from({ length: 150 }, (_, i) => ({ id: i, body: `comment ${i}` })),
-      { id: 500, body: `${commentMarker('role-b')}\nother role` },
-      { id: 501, body: `${commentMarker('role-a')}\nold plan` },
+      { id: 500, body: `${commentMarker('role-b')}\nother role`, user: BOT },
+      { id: 501, body: `${commentMarker('role-a')}\nold plan`, user: BOT },
     ];
     expect(await upsertPlanComment(target, 'role-a', 'new plan')).toBe('updated');
     expect(state.updated).toEqual([{ id: 501, body: `${commentMarker('role-a')}\nnew plan` }]);
@@ -64,8 +66,14 @@ describe('upsertPlanComment', () => {
     expect(state.pages).toBe(2);
   });
 
+  it("leaves a person's comment that quotes the marker alone and writes its own", async () => {
+    state.comments = [{ id: 4, body: `look: ${commentMarker('role-a')}`, user: { login: 'a-reviewer', type: 'User' } }];
+    expect(await upsertPlanComment(target, 'role-a', 'the plan')).toBe('created');
+    expect(state.updated).toEqual([]);
+  });
+
   it('writes nothing when the comment already says the same', async () => {
-    state.comments = [{ id: 9, body: `${commentMarker('role-a')}\nsame` }];
+    state.comments = [{ id: 9, body: `${commentMarker('role-a')}\nsame`, user: BOT }];
     expect(await upsertPlanComment(target, 'role-a', 'same')).toBe('unchanged');
     expect(state.updated).toEqual([]);
     expect(state.created).toEqual([]);
@@ -78,7 +86,7 @@ describe('upsertPlanComment', () => {
   });
 
   it('tells roles apart: role-a does not match role-ab', async () => {
-    state.comments = [{ id: 3, body: `${commentMarker('role-ab')}\nplan` }];
+    state.comments = [{ id: 3, body: `${commentMarker('role-ab')}\nplan`, user: BOT }];
     expect(await upsertPlanComment(target, 'role-a', 'plan')).toBe('created');
   });
 });

@@ -90,7 +90,9 @@ describe('plan after a hand edit in the console', () => {
     expect(stack.proxy.mutating()).toEqual([]);
     expect(result.code).toBe(1);
     expect(result.errors).toEqual([
-      expect.stringContaining('fail-on-drift: the role activeloop-deeplake-access differs from the inputs (2 pending change(s)'),
+      expect.stringContaining(
+        'fail-on-drift: the role activeloop-deeplake-access has drifted (changed outside this action): 2 change(s) would put it back',
+      ),
     ]);
     expect(JSON.parse(result.outputs.plan)).toEqual([
       {

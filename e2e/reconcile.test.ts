@@ -137,7 +137,9 @@ describe('drift', () => {
     const repair = await stack.run({ ...BASE, 'fail-on-drift': 'true' });
     expect(repair.code).toBe(1);
     expect(repair.errors).toEqual([
-      expect.stringMatching(/^::error::fail-on-drift: the role activeloop-deeplake-access had drifted; \d+ change\(s\) were made/),
+      expect.stringMatching(
+        /^::error::fail-on-drift: the role activeloop-deeplake-access had drifted \(changed outside this action\): \d+ change\(s\) put it back/,
+      ),
     ]);
     expect(JSON.parse(repair.outputs.plan)).toContainEqual(expect.objectContaining({ action, drift: true }));
     check(await readRole(stack.motoEndpoint, ROLE));

@@ -37,7 +37,14 @@ export type Change = Base &
         permissionsBoundary?: string;
         tags: Record<string, string>;
       }
-    | { action: 'update-trust-policy'; roleName: string; document: PolicyDocument; previous: PolicyDocument }
+    | {
+        action: 'update-trust-policy';
+        roleName: string;
+        document: PolicyDocument;
+        previous: PolicyDocument;
+        /** What the new trust policy allows that the old one did not (an added principal, a dropped condition). */
+        widens: string[];
+      }
     | {
         action: 'update-role';
         roleName: string;

@@ -1,10 +1,12 @@
 // The run's rules that are not about documents: pure deciders that main.ts applies in order.
 
-import type { Change } from './changes.js';
 import type { KmsGrant } from './desired.js';
 import { ActionError } from './errors.js';
-import { type Access, DEFAULT_TRUSTED_PRINCIPAL, type Inputs, type Mode } from './inputs.js';
+import { type Access, DEFAULT_TRUSTED_PRINCIPAL, type Inputs } from './inputs.js';
+import { DIGEST_TAG_KEY, tagValue } from './ownership.js';
+import type { PolicyDocument } from './policy.js';
 import type { CallerIdentity, KmsDiscovery } from './read.js';
+import { readRecord, requiresExternalId } from './record.js';
 
 /** allowed-account-ids: a run in any other account stops before any write (spec input `allowed-account-ids`). */
 export function checkAccount(allowed: string[], identity: CallerIdentity): void {
@@ -110,30 +112,37 @@ export function crossAccountKeyWarnings(grants: KmsGrant[], access: Access): str
     );
 }
 
-/**
- * Whether applying the changes alters something that existed before the run: fail-on-drift's meaning in
- * apply mode. Creating a missing resource, and attaching a policy to a role created in the same run, do not count.
- */
-export function touchesExisting(changes: Change[]): boolean {
-  const created = new Set(changes.filter((c) => c.action === 'create-role' || c.action === 'create-policy').map((c) => c.resource));
-  const roleCreated = changes.some((c) => c.action === 'create-role');
-  return changes.some((c) => {
-    if (c.action === 'create-role' || c.action === 'create-policy') return false;
-    if (c.action === 'attach-policy') return !roleCreated && !created.has(c.resource);
-    return true;
-  });
+/** The guard of spec behaviour 13 stopped the run; `drift` when the live trust policy had already lost the ID. */
+export class ExternalIdGuardError extends ActionError {
+  constructor(
+    message: string,
+    readonly drift: boolean,
+    readonly roleArn: string,
+  ) {
+    super(message);
+    this.name = 'ExternalIdGuardError';
+  }
 }
 
-/** fail-on-drift: the message to fail with, or undefined. Plan: any pending change; apply: a change to something that existed. */
-export function driftFailure(mode: Mode, failOnDrift: boolean, roleName: string, changes: Change[]): string | undefined {
-  // Destroy removes on purpose: nothing there is drift.
-  if (!failOnDrift || mode === 'destroy' || mode === 'plan-destroy') return undefined;
-  if (mode === 'plan') {
-    return changes.length
-      ? `fail-on-drift: the role ${roleName} differs from the inputs (${changes.length} pending change(s); see the job summary).`
-      : undefined;
-  }
-  return touchesExisting(changes) || changes.some((c) => c.drift)
-    ? `fail-on-drift: the role ${roleName} had drifted; ${changes.length} change(s) were made to put it back (see the job summary).`
-    : undefined;
+/**
+ * Nothing weakens the trust policy silently (spec behaviour 13): an empty external-id against a role whose
+ * trust policy requires sts:ExternalId (live, or as the action last recorded it) stops the run before any
+ * write, unless `external-id: none` asks for the removal.
+ */
+export function checkExternalIdKept(
+  inputs: Pick<Inputs, 'externalId' | 'removeExternalId' | 'roleName' | 'mode'>,
+  role: { arn: string; trustPolicy: PolicyDocument; tags: Record<string, string> } | undefined,
+): void {
+  if (!role || inputs.externalId || inputs.removeExternalId || inputs.mode === 'destroy' || inputs.mode === 'plan-destroy') return;
+  const live = requiresExternalId(role.trustPolicy);
+  const state = readRecord(tagValue(role.tags, DIGEST_TAG_KEY));
+  const recorded = state.kind === 'settings' && state.record.externalId === true;
+  if (!live && !recorded) return;
+  throw new ExternalIdGuardError(
+    `Input 'external-id' is empty, but the role ${inputs.roleName} ${live ? 'requires an external ID (sts:ExternalId) in its trust policy' : 'was last written by this action with an external ID (sts:ExternalId), which has since been removed from its trust policy outside this action'}. ` +
+      'Nothing was changed: an empty external-id would let the trusted principals assume the role without it. ' +
+      "If external-id comes from a repository variable (such as vars.ACTIVELOOP_EXTERNAL_ID), check that the variable exists and is visible to this workflow; to remove the external ID on purpose, set 'external-id: none'.",
+    !live,
+    role.arn,
+  );
 }

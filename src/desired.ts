@@ -42,6 +42,8 @@ export interface DesiredState {
   role: DesiredRole;
   policies: DesiredPolicy[];
   policyTags: Record<string, string>;
+  /** The `tags` input as given (the record keeps a hash per key). */
+  inputTags: Record<string, string>;
   kmsGrants: KmsGrant[];
 }
 
@@ -295,6 +297,7 @@ export function buildDesired(
     },
     policies,
     policyTags: { ...inputs.tags, ...ownerTags },
+    inputTags: inputs.tags,
     kmsGrants,
   };
 }

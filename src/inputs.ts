@@ -1,5 +1,6 @@
 // Reads and validates every input before the first AWS call (spec behaviour 1).
 // Pure: it takes a getter, so it is tested without a runner.
+import { readFileSync } from 'node:fs';
 import type { Env } from './aws.js';
 import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, sameTagKey } from './ownership.js';
 
@@ -9,6 +10,61 @@ export const DEFAULT_ROLE_DESCRIPTION =
   'Lets Activeloop (Deep Lake) read and write datasets in the listed S3 buckets. Managed by activeloop-role-action.';
 
 export type Mode = 'apply' | 'plan' | 'destroy' | 'plan-destroy';
+
+/** What mode: auto picked and why, for the log (spec input `mode`). */
+export interface ModeChoice {
+  mode: Mode;
+  /** `auto` when the event picked the mode; the mode itself when it was set. */
+  requested: Mode | 'auto';
+  reason: string;
+}
+
+/** The workflow's event, as the runner gives it (GITHUB_EVENT_NAME, and a workflow_dispatch's own `mode` input). */
+export interface WorkflowEvent {
+  name: string;
+  /** The `mode` input of a workflow_dispatch run, when the workflow declares one. */
+  dispatchMode?: string;
+}
+
+const CHOSEN_MODES: Mode[] = ['apply', 'plan', 'destroy', 'plan-destroy'];
+
+/**
+ * mode: auto by event. Pull requests (and merge queues) plan: their OIDC token can only assume the plan
+ * role, and a PR must never apply its own change. A push applies; a scheduled run reconciles (applies,
+ * and reports drift); a manual run does what its `mode` input says, apply when it has none.
+ */
+export function autoMode(event: WorkflowEvent): ModeChoice {
+  const requested = 'auto' as const;
+  switch (event.name) {
+    case 'pull_request':
+    case 'pull_request_target':
+    case 'merge_group':
+      return { mode: 'plan', requested, reason: `the event is ${event.name}: a change under review is planned, never applied` };
+    case 'push':
+      return { mode: 'apply', requested, reason: 'the event is push: the merged configuration is applied' };
+    case 'schedule':
+      return { mode: 'apply', requested, reason: 'the event is schedule: the role is reconciled (drift is repaired and reported)' };
+    case 'workflow_dispatch': {
+      const asked = event.dispatchMode?.trim() ?? '';
+      if (asked === '' || asked === 'auto')
+        return { mode: 'apply', requested, reason: 'the event is workflow_dispatch without a mode input: apply' };
+      if ((CHOSEN_MODES as string[]).includes(asked)) {
+        return { mode: asked as Mode, requested, reason: `the event is workflow_dispatch with its mode input set to ${asked}` };
+      }
+      throw new InputError(
+        'mode',
+        `auto (workflow_dispatch mode input: ${asked})`,
+        `the dispatch input 'mode' must be one of auto, ${CHOSEN_MODES.join(', ')}`,
+      );
+    }
+    default:
+      throw new InputError(
+        'mode',
+        'auto',
+        `auto picks the mode by the workflow's event, and knows pull_request, pull_request_target, merge_group, push, schedule and workflow_dispatch, not ${event.name || '(no GITHUB_EVENT_NAME)'}; set mode to apply, plan, destroy or plan-destroy for this workflow`,
+      );
+  }
+}
 
 /** Modes that write to AWS; the others only read. */
 export function writes(mode: Mode): boolean {
@@ -34,12 +90,16 @@ export interface Inputs {
   roleName: string;
   policyName: string;
   mode: Mode;
+  /** How the mode was chosen (mode: auto picks by the event). */
+  modeChoice: ModeChoice;
   access: Access;
   accessCheck: AccessCheck;
   /** Keep the action's CORS rule for Activeloop's web app on every listed bucket. */
   cors: boolean;
   trustedPrincipals: string[];
   externalId?: string;
+  /** `external-id: none`: the run may remove a live sts:ExternalId condition (spec behaviour 13). */
+  removeExternalId: boolean;
   detectKms: boolean;
   kmsKeyArns: string[];
   roleToAssume?: string;
@@ -268,8 +328,21 @@ function parseTags(raw: string): Record<string, string> {
   return tags;
 }
 
+/** The run's event from the runner's variables; the payload file is read only for a workflow_dispatch's inputs. */
+export function readWorkflowEvent(env: Env): WorkflowEvent {
+  const name = env.GITHUB_EVENT_NAME ?? '';
+  if (name !== 'workflow_dispatch' || !env.GITHUB_EVENT_PATH) return { name };
+  try {
+    const payload = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as { inputs?: { mode?: unknown } };
+    const mode = payload.inputs?.mode;
+    return { name, dispatchMode: typeof mode === 'string' ? mode : undefined };
+  } catch {
+    return { name };
+  }
+}
+
 /** Reads and validates all inputs. Throws InputError on the first bad value. */
-export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
+export function readInputs(get: InputGetter, env: Env = process.env, event: WorkflowEvent = readWorkflowEvent(env)): Inputs {
   const rawBuckets = get('buckets');
   const bucketEntries = splitList(rawBuckets);
   if (bucketEntries.length === 0) {
@@ -282,7 +355,10 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
   // Leave room for the "-10" suffix of a tenth policy.
   const policyName = iamName('policy-name', rawPolicyName, 125);
 
-  const mode = oneOf<Mode>('mode', get('mode'), ['apply', 'plan', 'destroy', 'plan-destroy'], 'apply');
+  const requestedMode = oneOf<Mode | 'auto'>('mode', get('mode'), [...CHOSEN_MODES, 'auto'], 'apply');
+  const modeChoice: ModeChoice =
+    requestedMode === 'auto' ? autoMode(event) : { mode: requestedMode, requested: requestedMode, reason: 'set by the mode input' };
+  const mode = modeChoice.mode;
   const access = oneOf<Access>('access', get('access'), ['read-write', 'read-only'], 'read-write');
   const accessCheck = oneOf<AccessCheck>('access-check', get('access-check'), ['warn', 'fail', 'off'], 'warn');
 
@@ -290,7 +366,13 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
   const principalEntries = splitList(rawPrincipals);
   const trustedPrincipals = principalEntries.length ? [...new Set(principalEntries.map(parsePrincipal))] : [DEFAULT_TRUSTED_PRINCIPAL];
 
-  const rawExternalId = get('external-id').trim();
+  const givenExternalId = get('external-id').trim();
+  // `none` removes the external ID on purpose; other casings look like a typo, or an ID, so they are refused.
+  const removeExternalId = givenExternalId === 'none';
+  if (!removeExternalId && givenExternalId.toLowerCase() === 'none') {
+    throw new InputError('external-id', givenExternalId, "write 'none' (lower case) to remove the external ID on purpose");
+  }
+  const rawExternalId = removeExternalId ? '' : givenExternalId;
   if (rawExternalId !== '' && !EXTERNAL_ID.test(rawExternalId)) {
     throw new InputError('external-id', rawExternalId, 'must be 2 to 1224 characters of letters, digits and + = , . @ : / _ -');
   }
@@ -361,11 +443,13 @@ export function readInputs(get: InputGetter, env: Env = process.env): Inputs {
     roleName,
     policyName,
     mode,
+    modeChoice,
     access,
     accessCheck,
     cors: bool('cors', get('cors'), false),
     trustedPrincipals,
     externalId: rawExternalId || undefined,
+    removeExternalId,
     detectKms: bool('detect-kms', get('detect-kms'), true),
     kmsKeyArns,
     roleToAssume: roleToAssume || undefined,

@@ -1,6 +1,6 @@
 // Orchestrates one run: inputs → credentials → read → desired → plan → (apply) → report.
 import * as core from '@actions/core';
-import { type BucketAccess, blockedBuckets, checkAccess } from './access.js';
+import { type BucketAccess, checkAccess } from './access.js';
 import { applyChanges } from './apply.js';
 import { type AwsClients, type AwsCredentials, createClients, type Env } from './aws.js';
 import type { Change } from './changes.js';
@@ -9,20 +9,21 @@ import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
 import {
   checkAccount,
   checkDeployerBoundary,
+  checkExternalIdKept,
   checkPartition,
   confusedDeputyWarnings,
   crossAccountKeyWarnings,
-  driftFailure,
   kmsGrants,
   rolePathFor,
 } from './decisions.js';
 import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { planDestroy } from './destroy.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
-import { InputError, type Inputs, readInputs, removes, writes } from './inputs.js';
-import { CORS_TAG_KEY, owned, tagValue } from './ownership.js';
-import { type ChangeSet, planChanges, quotaUse } from './plan.js';
+import { type Inputs, readInputs, removes, writes } from './inputs.js';
+import { owned } from './ownership.js';
+import { type ChangeSet, corsKept, planChanges, quotaUse } from './plan.js';
 import type { PolicyDocument } from './policy.js';
+import { Log, modeLine, publish, publishFailure, type RunResult } from './publish.js';
 import { type AccountQuotas, DEFAULT_QUOTAS, MAX_MANAGED_POLICIES, quotaViolations } from './quotas.js';
 import {
   type BucketCors,
@@ -41,7 +42,6 @@ import {
   readManagedPolicyDocument,
   readRoleDependents,
 } from './read.js';
-import { accessWarnings, nothingToDo, planEntries, renderReport } from './report.js';
 import { runRetryPolicy } from './retry.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
@@ -97,44 +97,14 @@ function planFrom(ctx: Context, live: LiveState): Planned {
   if (removes(ctx.inputs.mode)) {
     return { desired, changeSet: planDestroy({ live, cors: ctx.cors, roleArn: desired.role.arn, partition: ctx.identity.partition }) };
   }
-  const changeSet = planChanges(desired, live, { adopt: ctx.inputs.adopt });
+  const corsBuckets = ctx.inputs.cors ? ctx.inputs.buckets.map((b) => b.bucket) : undefined;
+  const changeSet = planChanges(desired, live, { adopt: ctx.inputs.adopt, corsBuckets });
   // cors: true keeps the web app's rule on every listed bucket; it is independent of the role, so it goes last.
-  if (ctx.inputs.cors)
-    changeSet.changes.push(...planCors(ctx.cors, tagValue(live.role?.tags ?? {}, CORS_TAG_KEY) === 'true', ctx.identity.partition));
+  if (corsBuckets) changeSet.changes.push(...planCors(ctx.cors, corsKept(live.role, corsBuckets), ctx.identity.partition));
   return { desired, changeSet };
 }
 
 const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [], keyPolicies: new Map() };
-
-/** The run's log. With mask-account-id, every line hides the account IDs it has been told about. */
-class Log {
-  private readonly accounts = new Set<string>();
-  private enabled = false;
-
-  mask(enabled: boolean, ...accounts: (string | undefined)[]): void {
-    this.enabled ||= enabled;
-    for (const a of accounts) if (a && /^\d{12}$/.test(a)) this.accounts.add(a);
-  }
-
-  redact = (text: string): string => {
-    if (!this.enabled) return text;
-    let out = text;
-    for (const a of this.accounts) out = out.split(a).join('************');
-    return out;
-  };
-
-  info(text: string): void {
-    core.info(this.redact(text));
-  }
-
-  warning(text: string): void {
-    core.warning(this.redact(text));
-  }
-
-  fail(text: string): void {
-    core.setFailed(this.redact(text));
-  }
-}
 
 export async function run(options: RunOptions = {}): Promise<void> {
   const startedAt = Date.now();
@@ -144,27 +114,61 @@ export async function run(options: RunOptions = {}): Promise<void> {
   const log = new Log();
   try {
     inputs = readInputs((name) => core.getInput(name), env);
+    log.info(modeLine(inputs.modeChoice));
     log.mask(inputs.maskAccountId, inputs.roleToAssume?.split(':')[4]);
     maskAmbientCredentials(env, core.setSecret);
     const clients = await connect(inputs, env, startedAt, log);
     const read = await readEverything(inputs, clients, log);
     inputs = read.inputs;
     const ctx: Context = { inputs, clients, identity: read.identity, kmsGrants: read.kmsGrants, cors: read.cors, warnings: read.warnings };
-
-    const first = planFrom(ctx, read.live);
-    ctx.warnings.push(...first.changeSet.warnings);
-    // A quota the plan would exceed fails now, in plan mode too: IAM would refuse it half-way through apply.
-    const overQuota = removes(inputs.mode) ? [] : quotaViolations(quotaUse(first.desired, read.live), read.quotas);
-    if (overQuota.length) throw new ActionError(`Nothing was changed: ${overQuota.join(' ')}`);
+    const first = planChecked(ctx, read);
     const access = inputs.accessCheck !== 'off' && !removes(inputs.mode) ? accessOf(ctx, read, first.desired) : undefined;
     const outcome: ApplyOutcome =
       writes(inputs.mode) && first.changeSet.changes.length
         ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
         : { last: first, applied: [] };
-    await report(ctx, outcome, first, read.discovery, access, env, log);
+    await publish(runResult(ctx, first, outcome, read.discovery, access), env, log);
+    await debugStack(outcome.error, log);
   } catch (error) {
-    await fail(error, inputs, log);
+    await publishFailure(error, inputs, env, log);
+    await debugStack(error, log);
   }
+}
+
+/** The first plan, after the checks that stop a run before any write: the external-ID guard and the quotas. */
+function planChecked(ctx: Context, read: Reads): Planned {
+  // An empty external-id must not remove a live sts:ExternalId condition (spec behaviour 13).
+  checkExternalIdKept(ctx.inputs, read.live.role);
+  const first = planFrom(ctx, read.live);
+  ctx.warnings.push(...first.changeSet.warnings);
+  // A quota the plan would exceed fails now, in plan mode too: IAM would refuse it half-way through apply.
+  const overQuota = removes(ctx.inputs.mode) ? [] : quotaViolations(quotaUse(first.desired, read.live), read.quotas);
+  if (overQuota.length) throw new ActionError(`Nothing was changed: ${overQuota.join(' ')}`);
+  return first;
+}
+
+/** What publishing needs from the run: the first plan (drift is judged on it) and what apply made. */
+function runResult(
+  ctx: Context,
+  first: Planned,
+  outcome: ApplyOutcome,
+  discovery: KmsDiscovery,
+  access: BucketAccess[] | undefined,
+): RunResult {
+  const { desired, changeSet: current } = outcome.last;
+  return {
+    inputs: ctx.inputs,
+    roleArn: current.roleArn,
+    policyArns: current.policyArns,
+    desired,
+    planned: first.changeSet.changes,
+    reported: writes(ctx.inputs.mode) ? outcome.applied : first.changeSet.changes,
+    buckets: discovery.buckets,
+    access,
+    warnings: ctx.warnings,
+    error: outcome.error,
+    notMade: current.changes.filter((c) => !outcome.applied.includes(c)),
+  };
 }
 
 /** Credentials (the OIDC exchange when role-to-assume is set) and the run's AWS clients. */
@@ -303,68 +307,6 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
   });
 }
 
-/** Outputs, log lines, the job summary, the PR comment, fail-on-drift and access-check: fail. */
-async function report(
-  ctx: Context,
-  outcome: ApplyOutcome,
-  first: Planned,
-  discovery: KmsDiscovery,
-  access: BucketAccess[] | undefined,
-  env: Env,
-  log: Log,
-): Promise<void> {
-  const { inputs } = ctx;
-  const { desired, changeSet: current } = outcome.last;
-  const reported = writes(inputs.mode) ? outcome.applied : first.changeSet.changes;
-  const roleArn = current.roleArn;
-  const body = renderReport({
-    mode: inputs.mode,
-    roleName: inputs.roleName,
-    roleArn,
-    policyArns: current.policyArns,
-    changes: reported,
-    desired,
-    buckets: discovery.buckets,
-    access,
-    warnings: ctx.warnings,
-    externalId: inputs.externalId,
-    redact: log.redact,
-    failure: outcome.error && { message: outcome.error.message, notMade: current.changes.filter((c) => !outcome.applied.includes(c)) },
-  });
-  if (outcome.error) {
-    // Nothing lost: the summary still says what was changed before the error, and what was not.
-    await writeSummary(env, log, body);
-    throw outcome.error;
-  }
-
-  core.setOutput('role-arn', roleArn);
-  core.setOutput('policy-arn', current.policyArns[0] ?? '');
-  core.setOutput('policy-arns', JSON.stringify(current.policyArns));
-  core.setOutput('changed', String(reported.length > 0));
-  core.setOutput('plan', JSON.stringify(planEntries(reported)));
-  core.setOutput('kms-key-arns', JSON.stringify(desired.kmsGrants.map((g) => g.keyArn)));
-  core.setOutput('access', JSON.stringify(Object.fromEntries((access ?? []).map((a) => [a.bucket, a.verdicts]))));
-
-  for (const w of ctx.warnings) log.warning(w);
-  for (const w of accessWarnings(access ?? [])) log.warning(w);
-  for (const c of reported)
-    log.info(`${writes(inputs.mode) ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
-  if (reported.length === 0) log.info(nothingToDo(inputs.mode, inputs.roleName));
-  log.info(`Role ARN: ${roleArn}`);
-
-  await writeSummary(env, log, body);
-  if (!writes(inputs.mode) && inputs.prComment) await commentOnPullRequest(inputs, body, log);
-
-  const drift = driftFailure(inputs.mode, inputs.failOnDrift, inputs.roleName, reported);
-  if (drift) log.fail(drift);
-  const blocked = blockedBuckets(access ?? []);
-  if (inputs.accessCheck === 'fail' && blocked.length) {
-    log.fail(
-      `access-check: Activeloop cannot fully use ${blocked.length} bucket(s): ${blocked.join(', ')} (see the warnings and the job summary).`,
-    );
-  }
-}
-
 interface Planned {
   desired: DesiredState;
   changeSet: ChangeSet;
@@ -430,48 +372,11 @@ async function policyNameTaken(ctx: Context, planned: Planned): Promise<ActionEr
   );
 }
 
-async function writeSummary(env: Env, log: Log, body: string): Promise<void> {
-  // Outside a runner (a local run) there is no job summary file: the report goes to the log instead.
-  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(body).write();
-  else log.info(`No job summary file (GITHUB_STEP_SUMMARY); the report:\n${body}`);
-}
-
-async function commentOnPullRequest(inputs: Inputs, body: string, log: Log): Promise<void> {
-  // Loaded only here: the GitHub client is a fair part of the bundle, and most runs never comment.
-  const { pullRequestTarget, upsertPlanComment } = await import('./pr-comment.js');
-  const target = pullRequestTarget(inputs.githubToken);
-  if (!target) return;
-  if (!inputs.githubToken) {
-    log.warning('pr-comment is on but github-token is empty; the plan is in the job summary only.');
-    return;
-  }
-  try {
-    const result = await upsertPlanComment(target, inputs.roleName, body);
-    log.info(`PR comment ${result} on #${target.issueNumber}.`);
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    // Fork PRs get a read-only token: the plan is still in the job summary, and the check does not fail for that.
-    log.warning(
-      status === 403 || status === 404
-        ? `Could not comment on PR #${target.issueNumber} (HTTP ${status}): the token cannot write to pull requests (a fork, or missing "permissions: pull-requests: write"). The plan is in the job summary.`
-        : `Could not comment on PR #${target.issueNumber}: ${(error as Error).message}. The plan is in the job summary.`,
-    );
-  }
-}
-
-async function fail(error: unknown, inputs: Inputs | undefined, log: Log): Promise<void> {
-  if (error instanceof InputError || error instanceof ActionError) {
-    log.fail(error.message);
-  } else {
-    log.fail(
-      `Unexpected error${inputs ? ` for role ${inputs.roleName}` : ''}: ${errorName(error)}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  // With debug logging on, the stack points into src/ (the bundle's source map is read only then).
-  if (error instanceof Error && error.stack && core.isDebug()) {
-    const { readableStack } = await import('./stack.js');
-    const cause = (error as { cause?: unknown }).cause;
-    core.debug(log.redact(await readableStack(error.stack)));
-    if (cause instanceof Error && cause.stack) core.debug(log.redact(`Caused by: ${await readableStack(cause.stack)}`));
-  }
+/** With debug logging on, the stack points into src/ (the bundle's source map is read only then). */
+async function debugStack(error: unknown, log: Log): Promise<void> {
+  if (!(error instanceof Error) || !error.stack || !core.isDebug()) return;
+  const { readableStack } = await import('./stack.js');
+  const cause = (error as { cause?: unknown }).cause;
+  core.debug(log.redact(await readableStack(error.stack)));
+  if (cause instanceof Error && cause.stack) core.debug(log.redact(`Caused by: ${await readableStack(cause.stack)}`));
 }

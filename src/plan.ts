@@ -5,10 +5,11 @@
 import type { Change } from './changes.js';
 import { kindOf } from './changes.js';
 import { type DesiredState, policyDigest, roleDigest } from './desired.js';
-import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tagKeyOn, tagValue } from './ownership.js';
+import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tagKeyOn, tagValue } from './ownership.js';
 import { documentFacts, equivalent, type PolicyDocument, policySize } from './policy.js';
 import { MAX_POLICY_VERSIONS, type QuotaUse } from './quotas.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
+import { drifted, readRecord, recordOf, type Setting, shortHash, writeRecord } from './record.js';
 
 /** What a plan holds: the changes in the order apply runs them, and what the role ends with. */
 export interface ChangeSet {
@@ -111,15 +112,49 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
   return changes;
 }
 
+/** What a new trust policy allows that the old one did not: principals it adds, conditions it drops. */
+export function trustWidening(before: PolicyDocument, after: PolicyDocument): string[] {
+  const principals = (doc: PolicyDocument) => new Set(documentFacts(doc).principals);
+  const conditions = (doc: PolicyDocument) => new Set(documentFacts(doc).conditions);
+  const had = principals(before);
+  const keeps = conditions(after);
+  return [
+    ...[...principals(after)].filter((p) => !had.has(p)).map((p) => `adds the trusted principal ${p}`),
+    ...[...conditions(before)].filter((c) => !keeps.has(c)).map((c) => `removes the condition ${c.replace(/ = .*$/, '')}`),
+  ];
+}
+
+/**
+ * Whether a missing CORS rule on the listed buckets is drift: the role records that the action keeps the rule
+ * (cors: true), on this same bucket list. A bucket just added to the list has never had the rule.
+ */
+export function corsKept(role: LiveRole | undefined, buckets: string[]): boolean {
+  if (!role || tagValue(role.tags, CORS_TAG_KEY) !== 'true') return false;
+  const state = readRecord(tagValue(role.tags, DIGEST_TAG_KEY));
+  if (state.kind !== 'settings' || state.record.cors === undefined) return true;
+  return state.record.cors === shortHash([...buckets].sort().join(','));
+}
+
+/** The record the role gets with this plan: its settings as desired, a boundary left in place as it is. */
+export function desiredRecord(desired: DesiredState, role: LiveRole | undefined, corsBuckets?: string[]): string {
+  const want = desired.role;
+  return writeRecord(
+    recordOf(
+      { ...want, permissionsBoundary: want.permissionsBoundary ?? role?.permissionsBoundary },
+      { tagKeys: Object.keys(desired.inputTags), partition: desired.identity.partition, corsBuckets },
+    ),
+  );
+}
+
 function planRole(
   desired: DesiredState,
   role: LiveRole | undefined,
   adopt: boolean,
   policiesExisted: boolean,
+  corsBuckets: string[] | undefined,
 ): { changes: Change[]; warnings: string[] } {
   const want = desired.role;
-  const tagKeys = Object.keys(want.tags);
-  const wantDigest = roleDigest(want, tagKeys);
+  const record = desiredRecord(desired, role, corsBuckets);
   if (!role) {
     return {
       changes: [
@@ -132,7 +167,7 @@ function planRole(
           description: want.description,
           maxSessionDuration: want.maxSessionDuration,
           permissionsBoundary: want.permissionsBoundary,
-          tags: { ...want.tags, [DIGEST_TAG_KEY]: wantDigest },
+          tags: { ...want.tags, [DIGEST_TAG_KEY]: record },
           reason: policiesExisted ? 'the role was deleted outside this action' : 'the role does not exist',
           drift: policiesExisted,
         },
@@ -143,11 +178,18 @@ function planRole(
   if (!owned(role.tags) && !adopt) throw new OwnershipError('role', role.arn);
   const changes: Change[] = [];
   const warnings: string[] = [];
-  const lastWritten = tagValue(role.tags, DIGEST_TAG_KEY);
+  const tagKeys = Object.keys(desired.inputTags);
+  const state = readRecord(tagValue(role.tags, DIGEST_TAG_KEY));
+  const live = recordOf(role, { tagKeys, partition: desired.identity.partition, corsBuckets });
+  // A role with the single digest of earlier versions is judged as a whole, once; the run records it per setting.
   // A digest written under a key's old case (the inputs now spell it otherwise) still tells an input change.
-  const liveSpelling = tagKeys.map((k) => tagKeyOn(role.tags, k) ?? k);
-  const drifted = lastWritten !== undefined && lastWritten !== roleDigest(role, tagKeys) && lastWritten !== roleDigest(role, liveSpelling);
-  const why = (what: string) => (drifted ? `${what} was changed outside this action` : `${what} differs from the inputs`);
+  const wantKeys = Object.keys(want.tags);
+  const liveSpelling = wantKeys.map((k) => tagKeyOn(role.tags, k) ?? k);
+  const legacyDrift =
+    state.kind === 'legacy' && state.digest !== roleDigest(role, wantKeys) && state.digest !== roleDigest(role, liveSpelling);
+  const isDrift = (setting: Setting) => drifted(state, live, setting, legacyDrift);
+  const why = (what: string, setting: Setting) =>
+    isDrift(setting) ? `${what} was changed outside this action` : `${what} differs from the inputs`;
 
   // The boundary first: a delegated deployer (bootstrap/) may change the role's trust and settings only once it carries it.
   if (want.permissionsBoundary && role.permissionsBoundary !== want.permissionsBoundary) {
@@ -157,8 +199,8 @@ function planRole(
       roleName: role.name,
       boundaryArn: want.permissionsBoundary,
       previous: role.permissionsBoundary,
-      reason: why('the permissions boundary'),
-      drift: drifted,
+      reason: why('the permissions boundary', 'boundary'),
+      drift: isDrift('boundary'),
     });
   } else if (!want.permissionsBoundary && role.permissionsBoundary) {
     // Removing a boundary widens what the role may do; the action never does that on its own.
@@ -174,11 +216,14 @@ function planRole(
       roleName: role.name,
       document: want.trustPolicy,
       previous: role.trustPolicy,
-      reason: deletedPrincipalReason(role.trustPolicy, want.trustPolicy) ?? why('the trust policy'),
-      drift: drifted,
+      widens: trustWidening(role.trustPolicy, want.trustPolicy),
+      reason: deletedPrincipalReason(role.trustPolicy, want.trustPolicy) ?? why('the trust policy', 'trust'),
+      drift: isDrift('trust'),
     });
   }
-  if ((role.description ?? '') !== want.description || role.maxSessionDuration !== want.maxSessionDuration) {
+  const sessionChanged = role.maxSessionDuration !== want.maxSessionDuration;
+  const descriptionChanged = (role.description ?? '') !== want.description;
+  if (descriptionChanged || sessionChanged) {
     changes.push({
       action: 'update-role',
       resource: role.arn,
@@ -186,18 +231,19 @@ function planRole(
       description: want.description,
       maxSessionDuration: want.maxSessionDuration,
       previous: { description: role.description, maxSessionDuration: role.maxSessionDuration },
-      reason: why(role.maxSessionDuration !== want.maxSessionDuration ? 'the maximum session duration' : 'the description'),
-      drift: drifted,
+      reason: sessionChanged ? why('the maximum session duration', 'session') : why('the description', 'description'),
+      drift: (sessionChanged && isDrift('session')) || (descriptionChanged && isDrift('description')),
     });
   }
   const tagChanges = missingTags(want.tags, role.tags);
   const userTagChanges = Object.keys(tagChanges).filter((k) => k !== OWNER_TAG_KEY);
-  // The digest is rewritten along with what it covers (or when missing), never on its own.
-  const recordDigest = changes.length > 0 || userTagChanges.length > 0 || !lastWritten;
-  const tags = recordDigest ? missingTags({ ...want.tags, [DIGEST_TAG_KEY]: wantDigest }, role.tags) : tagChanges;
+  // The record is rewritten whenever it differs from what the role will hold: with the changes it covers, or
+  // on its own after a hand edit the inputs then followed, or a write that stopped before the record.
+  const tags = missingTags({ ...want.tags, [DIGEST_TAG_KEY]: record }, role.tags);
   if (Object.keys(tags).length) {
     const adopting = !owned(role.tags);
     const ownerRemoved = OWNER_TAG_KEY in tags && !adopting;
+    const driftedTags = userTagChanges.filter((k) => isDrift(`tag:${k}`));
     const changedTags = describeTags(Object.fromEntries(userTagChanges.map((k) => [k, tags[k]])));
     changes.push({
       action: 'tag-role',
@@ -209,11 +255,11 @@ function planRole(
         : ownerRemoved
           ? `the ownership tag ${OWNER_TAG_KEY} was removed outside this action`
           : userTagChanges.length
-            ? drifted
-              ? `tags were changed outside this action (${changedTags})`
+            ? driftedTags.length
+              ? `tags were changed outside this action (${describeTags(Object.fromEntries(driftedTags.map((k) => [k, tags[k]])))})`
               : `tags differ from the inputs (${changedTags})`
-            : 'records a digest of the settings written, to tell later drift from input changes',
-      drift: ownerRemoved || (drifted && userTagChanges.length > 0),
+            : 'records what the action wrote, per setting, to tell later drift from input changes',
+      drift: ownerRemoved || driftedTags.length > 0,
     });
   }
   return { changes, warnings };
@@ -223,12 +269,12 @@ function planRole(
  * The changes that make live equal desired. Throws OwnershipError before listing anything
  * when a resource of the same name belongs to someone else.
  */
-export function planChanges(desired: DesiredState, live: LiveState, options: { adopt: boolean }): ChangeSet {
+export function planChanges(desired: DesiredState, live: LiveState, options: { adopt: boolean; corsBuckets?: string[] }): ChangeSet {
   const role = live.role;
   const roleOwned = role !== undefined && owned(role.tags);
   const ourPolicies = live.policies.filter((p) => owned(p.tags));
   const policyChanges = planPolicies(desired, live, options.adopt, roleOwned);
-  const { changes: roleChanges, warnings } = planRole(desired, role, options.adopt, ourPolicies.length > 0 && !role);
+  const { changes: roleChanges, warnings } = planRole(desired, role, options.adopt, ourPolicies.length > 0 && !role, options.corsBuckets);
 
   const attachments: Change[] = [];
   const roleName = role?.name ?? desired.role.name;

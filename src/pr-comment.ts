@@ -15,6 +15,14 @@ export interface CommentTarget {
 
 export type CommentResult = 'created' | 'updated' | 'unchanged';
 
+/**
+ * Whether a comment or issue is the action's own: written by a bot (the workflow's GITHUB_TOKEN writes as
+ * github-actions[bot]). A person's comment that quotes the marker is left alone.
+ */
+export function isOwnComment(user: { login?: string; type?: string } | null | undefined): boolean {
+  return user?.type === 'Bot' || user?.login === 'github-actions[bot]';
+}
+
 /** Creates or updates the role's comment. Pages through all comments, so an old PR's comment is found too. */
 export async function upsertPlanComment(target: CommentTarget, roleName: string, body: string): Promise<CommentResult> {
   const octokit = github.getOctokit(target.token);
@@ -26,7 +34,7 @@ export async function upsertPlanComment(target: CommentTarget, roleName: string,
     issue_number: target.issueNumber,
     per_page: 100,
   });
-  const mine = comments.find((c) => c.body?.includes(marker));
+  const mine = comments.find((c) => c.body?.includes(marker) && isOwnComment(c.user));
   if (!mine) {
     await octokit.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issueNumber, body: full });
     return 'created';

@@ -234,7 +234,7 @@ export async function discoverKmsKeys(
       if (name === 'NoSuchBucket') failures.push(`${bucket}: the bucket does not exist (NoSuchBucket)`);
       else if (name === 'AccessDenied' || httpStatus(error) === 403) {
         failures.push(
-          `${bucket}: access denied reading its default encryption; allow s3:GetEncryptionConfiguration on it, or set detect-kms: false and list keys in kms-key-arns`,
+          `${bucket}: access denied reading its default encryption (AccessDenied); allow s3:GetEncryptionConfiguration on it, or set detect-kms: false and list keys in kms-key-arns`,
         );
       } else failures.push(`${bucket}: ${name}: ${error instanceof Error ? error.message : String(error)}`);
       return { bucket, algorithm: 'unknown', note: 'could not be read' };
@@ -280,7 +280,13 @@ export async function discoverKmsKeys(
   });
 
   if (failures.length) {
-    throw new BucketReadError(`Could not inspect ${failures.length} bucket(s) for KMS encryption:\n- ${failures.join('\n- ')}`);
+    // A bucket that is missing or unreadable is a problem of the bucket list, not of KMS: say so first.
+    const unreadable = failures.filter((f) => /\((NoSuchBucket)\)$|: access denied reading/.test(f)).length;
+    const lead =
+      unreadable === failures.length
+        ? `Input 'buckets': ${failures.length} bucket(s) could not be read (does each exist, in this account, and may the credentials read it?)`
+        : `Could not inspect ${failures.length} bucket(s) for KMS encryption`;
+    throw new BucketReadError(`${lead}:\n- ${failures.join('\n- ')}`);
   }
   const byKey = new Map<string, DiscoveredKey>();
   for (const r of results) {

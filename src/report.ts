@@ -35,6 +35,8 @@ export interface ReportInput {
   redact?: (text: string) => string;
   /** Apply stopped on an error: why, and the planned changes it did not make. */
   failure?: { message: string; notMade: Change[] };
+  /** Why the step fails although the run went through (fail-on-drift, access-check: fail): led with ❌. */
+  checkFailures?: string[];
 }
 
 function code(text: string): string {
@@ -255,6 +257,18 @@ export function nothingToDo(mode: Mode, role: string): string {
     : `In sync: the role ${role} matches the inputs; nothing to change.`;
 }
 
+/** A red check leads with why it is red, above the plan's own headline. */
+function checkFailed(input: ReportInput): string[] {
+  return input.checkFailures?.length ? [`❌ The check failed: ${input.checkFailures.join(' ')}`, ''] : [];
+}
+
+/** A trust policy that would let more in says so in the headline: an added principal, a dropped condition. */
+function trustWidened(input: ReportInput): string[] {
+  const widens = input.changes.flatMap((c) => (c.action === 'update-trust-policy' ? c.widens : []));
+  if (!widens.length) return [];
+  return ['', `⚠️ ${input.mode === 'apply' ? 'This run widened' : 'This plan widens'} the trust policy: it ${widens.join('; ')}.`];
+}
+
 const CHANGE_TABLE_TITLES: Record<Mode, string> = {
   apply: 'Changes made',
   plan: 'Changes `apply` would make',
@@ -329,7 +343,14 @@ function manualStep(input: ReportInput): string[] {
 /** The Markdown body for the job summary and the PR comment. */
 export function renderReport(input: ReportInput): string {
   const redact = input.redact ?? ((t: string) => t);
-  const parts: string[] = [`### Activeloop role: ${code(input.roleName)}`, '', headline(input), ''];
+  const parts: string[] = [
+    `### Activeloop role: ${code(input.roleName)}`,
+    '',
+    ...checkFailed(input),
+    headline(input),
+    ...trustWidened(input),
+    '',
+  ];
   const keys = input.desired.kmsGrants.map((k) => code(k.keyArn)).join(', ') || 'none';
   if (removes(input.mode)) {
     // Destroy keeps no policy: name the ones it removes, not an empty list while they still exist.

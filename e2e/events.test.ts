@@ -1,0 +1,223 @@
+// mode: auto, driven by the workflow's event the way the runner gives it (GITHUB_EVENT_NAME and the event
+// payload), against moto and the GitHub stand-in: one workflow file, one copy of the configuration.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreatePolicyCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+import { clients, createBucket, readRole } from '../test-support/aws-fixtures.mjs';
+import { startGitHubApi } from '../test-support/github-api.mjs';
+import { root } from '../test-support/run-action.mjs';
+import { roleArn, type Stack, startStack } from './stack.js';
+
+let stack: Stack;
+let github: Awaited<ReturnType<typeof startGitHubApi>>;
+const ROLE = 'activeloop-events';
+// The settings of the one workflow file: every event runs the step with these.
+const SETTINGS = { buckets: 'events-data', 'role-name': ROLE, 'external-id': 'ext-123', tags: 'team=ml', mode: 'auto' };
+
+beforeAll(async () => {
+  stack = await startStack();
+  github = await startGitHubApi();
+  for (const b of ['events-data', 'events-more']) await createBucket(stack.motoEndpoint, b);
+});
+
+afterAll(async () => {
+  await github?.stop();
+  await stack?.stop();
+});
+
+// The runner keeps the hyphen in INPUT_GITHUB-TOKEN.
+const on = (eventName: string, event: unknown = {}) => ({
+  eventName,
+  event,
+  env: { GITHUB_API_URL: github.url, 'INPUT_GITHUB-TOKEN': 'ghs_test_token' },
+});
+const pullRequest = (number: number) =>
+  on('pull_request', {
+    pull_request: { number, head: { ref: 'feature' } },
+    repository: { name: 'data-platform', owner: { login: 'octo-org' } },
+  });
+const marker = `<!-- activeloop-role-action:role=${ROLE} -->`;
+const sticky = (number: number) => github.comments(number).filter((c) => c.body.includes(marker));
+
+describe('mode: auto by event', () => {
+  it('pull_request: plans and comments, writes nothing, and the log says why', async () => {
+    stack.proxy.clear();
+    const result = await stack.run(SETTINGS, pullRequest(21));
+    expect(result.errors).toEqual([]);
+    expect(result.stdout).toContain('mode: auto picked plan: the event is pull_request');
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(result.outputs.changed).toBe('true');
+    expect(sticky(21)).toHaveLength(1);
+    expect(sticky(21)[0].body).toContain('📝 Plan');
+    expect(await readRole(stack.motoEndpoint, ROLE)).toBeUndefined();
+  });
+
+  it('push: applies the merged configuration', async () => {
+    const result = await stack.run(SETTINGS, on('push', { ref: 'refs/heads/main' }));
+    expect(result.errors).toEqual([]);
+    expect(result.stdout).toContain('mode: auto picked apply: the event is push');
+    expect(result.outputs['role-arn']).toBe(roleArn(ROLE));
+    const role = await readRole(stack.motoEndpoint, ROLE);
+    expect(role?.trust.Statement[0].Condition).toEqual({ StringEquals: { 'sts:ExternalId': 'ext-123' } });
+  });
+
+  it('pull_request that changes a setting: a plan of exactly that change, as an input change', async () => {
+    const result = await stack.run({ ...SETTINGS, buckets: 'events-data\nevents-more' }, pullRequest(22));
+    expect(result.errors).toEqual([]);
+    expect(JSON.parse(result.outputs.plan)).toEqual([
+      expect.objectContaining({ action: 'update-policy', reason: 'the bucket list or KMS keys changed', drift: false }),
+    ]);
+    expect(sticky(22)[0].body).toContain('**added** 1 bucket: `events-more`');
+  });
+
+  it('schedule: reconciles (applies), in sync when nothing changed', async () => {
+    stack.proxy.clear();
+    const result = await stack.run(SETTINGS, on('schedule', { schedule: '17 6 * * *' }));
+    expect(result.errors).toEqual([]);
+    expect(result.stdout).toContain('mode: auto picked apply: the event is schedule');
+    expect(result.outputs.changed).toBe('false');
+    expect(stack.proxy.mutating()).toEqual([]);
+  });
+
+  it('workflow_dispatch: follows its own mode input (plan-destroy previews offboarding), apply without one', async () => {
+    stack.proxy.clear();
+    const preview = await stack.run(SETTINGS, on('workflow_dispatch', { inputs: { mode: 'plan-destroy' } }));
+    expect(preview.errors).toEqual([]);
+    expect(preview.stdout).toContain(
+      'mode: auto picked plan-destroy: the event is workflow_dispatch with its mode input set to plan-destroy',
+    );
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(JSON.parse(preview.outputs.plan).map((c: { action: string }) => c.action)).toContain('delete-role');
+
+    const apply = await stack.run(SETTINGS, on('workflow_dispatch', { inputs: {} }));
+    expect(apply.errors).toEqual([]);
+    expect(apply.stdout).toContain('mode: auto picked apply: the event is workflow_dispatch without a mode input');
+  });
+
+  it('any other event fails naming mode, before any AWS call', async () => {
+    stack.proxy.clear();
+    const result = await stack.run(SETTINGS, on('issues', { action: 'opened' }));
+    expect(result.code).toBe(1);
+    expect(result.errors).toEqual([
+      expect.stringMatching(/^::error::Input 'mode': auto picks the mode by the workflow's event.* not issues; set mode to/),
+    ]);
+    expect(stack.proxy.calls).toEqual([]);
+  });
+});
+
+describe('a failing PR check still reports', () => {
+  it('a mistyped bucket: the sticky comment and the summary say the check failed and name NoSuchBucket, not KMS', async () => {
+    const green = await stack.run(SETTINGS, pullRequest(23));
+    expect(green.errors).toEqual([]);
+    expect(sticky(23)[0].body).toContain('✅ In sync');
+    const id = sticky(23)[0].id;
+
+    const red = await stack.run({ ...SETTINGS, buckets: 'events-data\nevents-dta' }, pullRequest(23));
+    expect(red.code).toBe(1);
+    expect(red.errors[0]).toContain("Input 'buckets': 1 bucket(s) could not be read");
+    expect(red.errors[0]).toContain('events-dta: the bucket does not exist (NoSuchBucket)');
+    expect(red.errors[0]).not.toContain('KMS');
+    expect(red.summary).toContain('❌ The check failed');
+    expect(red.summary).toContain('NoSuchBucket');
+    expect(sticky(23)).toHaveLength(1);
+    expect(sticky(23)[0].id).toBe(id);
+    expect(sticky(23)[0].body).toContain('❌ The check failed');
+    expect(sticky(23)[0].body).not.toContain('✅ In sync');
+  });
+
+  it('a bad input on a PR: the comment says so too', async () => {
+    const result = await stack.run({ ...SETTINGS, 'max-session-duration': '60' }, pullRequest(24));
+    expect(result.code).toBe(1);
+    expect(sticky(24)[0].body).toContain('❌ The check failed before a plan was made; nothing was changed.');
+    expect(sticky(24)[0].body).toContain("Input 'max-session-duration'");
+  });
+});
+
+describe("the README's one workflow file, copied as it stands", () => {
+  type Step = { uses?: string; with?: Record<string, string> };
+  type Workflow = { env: Record<string, string>; jobs: Record<string, { if: string; steps: Step[] }> };
+  const BOUNDARY = 'arn:aws:iam::123456789012:policy/activeloop-boundary';
+  const baseVars = { ACTIVELOOP_EXTERNAL_ID: 'ext-wizard-1', ACTIVELOOP_BOUNDARY_ARN: BOUNDARY } as Record<string, string>;
+
+  /**
+   * The `with:` of the workflow's main step as the runner evaluates it: env and vars references resolved.
+   * role-to-assume is left out: moto has no OIDC; the credentials are the ambient ones.
+   */
+  function stepInputs(text: string, vars: Record<string, string>): Record<string, string> {
+    const workflow = parse(text) as Workflow;
+    const step = workflow.jobs.activeloop.steps.find((s) => s.uses?.startsWith('org/activeloop-role-action@')) as Step;
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(step.with ?? {})) {
+      if (key === 'role-to-assume') continue;
+      out[key] = String(value).replace(/\$\{\{\s*(env|vars)\.(\w+)\s*\}\}/g, (_, scope, name) =>
+        scope === 'env' ? (workflow.env[name] ?? '') : (vars[name] ?? ''),
+      );
+      if (out[key].includes('${{')) throw new Error(`unresolved expression in ${key}: ${out[key]}`);
+    }
+    return out;
+  }
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const asWritten = /```yaml\n([\s\S]*?)```/.exec(readme.split('### One workflow file')[1])?.[1] ?? '';
+  const ROLE_NAME = 'activeloop-deeplake-access';
+
+  beforeAll(async () => {
+    for (const b of ['ml-datasets', 'raw-images', 'feature-store']) await createBucket(stack.motoEndpoint, b);
+    await clients(stack.motoEndpoint).iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'activeloop-boundary',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' }],
+        }),
+      }),
+    );
+  });
+
+  it('gives a PR plan, applies on merge, and reconciles nightly without weakening the role or crying drift', async () => {
+    const inputs = stepInputs(asWritten, baseVars);
+    expect(inputs.mode).toBe('auto');
+
+    stack.proxy.clear();
+    const pr = await stack.run(inputs, pullRequest(31));
+    expect(pr.errors).toEqual([]);
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(github.comments(31).filter((c) => c.body.includes(`role=${ROLE_NAME} -->`))).toHaveLength(1);
+
+    const merge = await stack.run(inputs, on('push'));
+    expect(merge.errors).toEqual([]);
+    const role = await readRole(stack.motoEndpoint, ROLE_NAME);
+    expect(role?.trust.Statement[0].Condition).toEqual({ StringEquals: { 'sts:ExternalId': 'ext-wizard-1' } });
+    expect(role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(BOUNDARY);
+    expect(role?.tags).toMatchObject({ team: 'ml-platform', 'cost-center': '4711' });
+
+    const nightly = await stack.run(inputs, on('schedule'));
+    expect(nightly.errors).toEqual([]);
+    expect(nightly.outputs.changed).toBe('false');
+
+    // A PR edits the file: one tag changes. Its plan is exactly that change, not drift; the merge applies it; the night is quiet.
+    const edited = stepInputs(asWritten.replace('cost-center=4711', 'cost-center=4712'), baseVars);
+    const prEdit = await stack.run(edited, pullRequest(32));
+    expect(JSON.parse(prEdit.outputs.plan).map((c: { action: string; drift: boolean }) => [c.action, c.drift])).toEqual([
+      ['tag-policy', false],
+      ['tag-role', false],
+    ]);
+    expect((await stack.run(edited, on('push'))).errors).toEqual([]);
+    const quiet = await stack.run({ ...edited, 'fail-on-drift': 'true' }, on('schedule'));
+    expect(quiet.errors).toEqual([]);
+    expect(quiet.outputs.changed).toBe('false');
+    expect(github.issues().filter((i) => i.title.includes(ROLE_NAME))).toEqual([]);
+
+    // The external-ID variable deleted: the nightly run stops before any write instead of removing the condition.
+    stack.proxy.clear();
+    const missing = await stack.run(
+      stepInputs(asWritten.replace('cost-center=4711', 'cost-center=4712'), { ...baseVars, ACTIVELOOP_EXTERNAL_ID: '' }),
+      on('schedule'),
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.errors[0]).toContain("Input 'external-id' is empty");
+    expect(stack.proxy.mutating()).toEqual([]);
+  });
+});

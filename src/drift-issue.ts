@@ -1,0 +1,90 @@
+// One open issue per role for drift found by scheduled runs (spec behaviour 12), found by a hidden marker
+// like the PR comment: updated on later drift, never duplicated, closed once a scheduled run finds the role in sync.
+import * as github from '@actions/github';
+import { isOwnComment } from './pr-comment.js';
+import { shortHash } from './record.js';
+import { capBody } from './report.js';
+
+/** The hidden marker of a role's issue. The role ARN's hash tells apart roles of one name in several accounts. */
+export function issueMarker(roleName: string, roleArn: string): string {
+  return `<!-- activeloop-role-action:drift-issue:role=${roleName}:${shortHash(roleArn)} -->`;
+}
+
+/** Which role an issue is about: its name and ARN (the ARN only hashed in the marker, so mask-account-id holds). */
+export interface IssueRole {
+  name: string;
+  arn: string;
+}
+
+export interface IssueTarget {
+  token: string;
+  owner: string;
+  repo: string;
+}
+
+function issueBody(role: IssueRole, report: string, runUrl: string | undefined): string {
+  const link = runUrl ? `\n\nFound by [this scheduled run](${runUrl}).` : '';
+  return `${issueMarker(role.name, role.arn)}\n${capBody(report)}${link}\n`;
+}
+
+/** The role's open drift issue: the marker in its body, opened by a bot (a person's issue quoting the marker is not it). */
+async function findIssue(octokit: ReturnType<typeof github.getOctokit>, target: IssueTarget, role: IssueRole) {
+  const marker = issueMarker(role.name, role.arn);
+  const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
+    owner: target.owner,
+    repo: target.repo,
+    state: 'open',
+    per_page: 100,
+  });
+  return issues.find((i) => !i.pull_request && i.body?.includes(marker) && isOwnComment(i.user));
+}
+
+/** Opens the role's drift issue, or updates its body and adds a comment saying drift was found again. */
+export async function upsertDriftIssue(
+  target: IssueTarget,
+  role: IssueRole,
+  report: string,
+  runUrl: string | undefined,
+): Promise<{ result: 'created' | 'updated'; number: number }> {
+  const octokit = github.getOctokit(target.token);
+  const body = issueBody(role, report, runUrl);
+  const open = await findIssue(octokit, target, role);
+  if (!open) {
+    const created = await octokit.rest.issues.create({
+      owner: target.owner,
+      repo: target.repo,
+      title: `Activeloop role ${role.name} was changed outside activeloop-role-action (drift)`,
+      body,
+    });
+    return { result: 'created', number: created.data.number };
+  }
+  await octokit.rest.issues.update({ owner: target.owner, repo: target.repo, issue_number: open.number, body });
+  await octokit.rest.issues.createComment({
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: open.number,
+    body: `Drift found again${runUrl ? ` by ${runUrl}` : ''}; the issue now shows the latest drift report.`,
+  });
+  return { result: 'updated', number: open.number };
+}
+
+/** Closes the role's drift issue with a comment, when one is open. Returns its number, or undefined. */
+export async function closeDriftIssue(target: IssueTarget, role: IssueRole, runUrl: string | undefined): Promise<number | undefined> {
+  const octokit = github.getOctokit(target.token);
+  const open = await findIssue(octokit, target, role);
+  if (!open) return undefined;
+  await octokit.rest.issues.createComment({
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: open.number,
+    body: `The role ${role.name} is in sync again${runUrl ? ` (${runUrl})` : ''}: closing.`,
+  });
+  await octokit.rest.issues.update({
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: open.number,
+    state: 'closed',
+    state_reason: 'completed',
+  });
+  return open.number;
+}
