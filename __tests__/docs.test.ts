@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { CHANGE_KINDS } from '../src/changes.js';
 
 const read = (file: string) => readFileSync(join(process.cwd(), file), 'utf8');
 const action = parse(read('action.yml')) as {
@@ -67,6 +68,17 @@ describe('action.yml', () => {
 });
 
 describe('README', () => {
+  it("lists every kind of change in the plan output's row", () => {
+    const row = read('README.md').match(/^\| `plan` \|.*$/m)?.[0] ?? '';
+    const listed = [
+      ...row
+        .split('`action` is one of')[1]
+        .split(';')[0]
+        .matchAll(/`([a-z-]+)`/g),
+    ].map((m) => m[1]);
+    expect(listed.sort()).toEqual(Object.keys(CHANGE_KINDS).sort());
+  });
+
   it('documents every input and output in its tables', () => {
     const readme = read('README.md');
     for (const name of [...Object.keys(action.inputs), ...Object.keys(action.outputs)]) expect(readme).toContain(`| \`${name}\` |`);
