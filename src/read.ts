@@ -97,6 +97,8 @@ export interface BucketEncryption {
   configuredKey?: string;
   /** The key ARN granted, when the key is customer-managed. */
   grantedKeyArn?: string;
+  /** The bucket uses an S3 Bucket Key: S3 then asks KMS with the bucket's ARN as encryption context, not the object's. */
+  bucketKeyEnabled?: boolean;
   note: string;
 }
 
@@ -218,6 +220,7 @@ export async function discoverKmsKeys(
   const warnings: string[] = [];
   const results = await mapBounded(buckets, BUCKET_CONCURRENCY, async ({ bucket }): Promise<BucketEncryption> => {
     let rule: ServerSideEncryptionByDefault | undefined;
+    let bucketKeyEnabled: boolean | undefined;
     // The region is read at the same time as the encryption; only a KMS bucket needs it.
     const regionP = s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
       (out) => bucketRegion(out.LocationConstraint),
@@ -226,6 +229,7 @@ export async function discoverKmsKeys(
     try {
       const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
       rule = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+      bucketKeyEnabled = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.BucketKeyEnabled;
     } catch (error) {
       const name = errorName(error);
       if (name === 'ServerSideEncryptionConfigurationNotFoundError') {
@@ -266,6 +270,7 @@ export async function discoverKmsKeys(
           algorithm,
           configuredKey,
           grantedKeyArn: configuredKey,
+          bucketKeyEnabled,
           note: 'key could not be described; granted as configured',
         };
       }
@@ -276,7 +281,7 @@ export async function discoverKmsKeys(
     }
     if (!key.customerManaged) return { bucket, algorithm, configuredKey, note: 'AWS-managed key: no grant needed' };
     if (keyPolicies && !keyPolicyOf.has(key.arn)) keyPolicyOf.set(key.arn, early ?? readKeyPolicy(key.arn, arnRegion(key.arn) ?? region));
-    return { bucket, region, algorithm, configuredKey, grantedKeyArn: key.arn, note: 'customer-managed key: granted' };
+    return { bucket, region, algorithm, configuredKey, grantedKeyArn: key.arn, bucketKeyEnabled, note: 'customer-managed key: granted' };
   });
 
   if (failures.length) {

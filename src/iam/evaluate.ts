@@ -64,6 +64,8 @@ export interface Decision {
   /** The policy and statement that decide it (none for an implicit deny by a policy without a matching Allow). */
   policy?: NamedPolicy;
   statement?: StatementRef;
+  /** For unknown: whether a Deny may apply, or a needed Allow may not. */
+  unknownSide?: 'deny' | 'allow';
 }
 
 /**
@@ -75,19 +77,19 @@ export function authorize(context: RequestContext, policies: NamedPolicy[]): Dec
   const denied = results.find((r) => r.result.deny === true);
   if (denied) return { decision: 'explicit-deny', policy: denied.policy, statement: denied.result.denyBy };
   const maybeDenied = results.find((r) => r.result.deny === 'unknown');
-  if (maybeDenied) return { decision: 'unknown', policy: maybeDenied.policy, statement: maybeDenied.result.denyBy };
+  if (maybeDenied) return { decision: 'unknown', policy: maybeDenied.policy, statement: maybeDenied.result.denyBy, unknownSide: 'deny' };
   // Policies that must allow on their own: a KMS key policy, a permissions boundary.
   for (const { policy, result } of results) {
     if (policy.kind !== 'key' && policy.kind !== 'boundary') continue;
     if (result.allow === false) return { decision: 'implicit-deny', policy };
-    if (result.allow === 'unknown') return { decision: 'unknown', policy, statement: result.allowBy };
+    if (result.allow === 'unknown') return { decision: 'unknown', policy, statement: result.allowBy, unknownSide: 'allow' };
   }
   const identity = results.find((r) => r.policy.kind === 'identity');
   if (identity && identity.result.allow !== true) {
     const resource = results.find((r) => r.policy.kind === 'resource' && r.result.allow === true);
     if (resource) return { decision: 'allowed', policy: resource.policy, statement: resource.result.allowBy };
     return identity.result.allow === 'unknown'
-      ? { decision: 'unknown', policy: identity.policy, statement: identity.result.allowBy }
+      ? { decision: 'unknown', policy: identity.policy, statement: identity.result.allowBy, unknownSide: 'allow' }
       : { decision: 'implicit-deny', policy: identity.policy };
   }
   return { decision: 'allowed' };
