@@ -10,7 +10,26 @@ export type Pattern = Token[];
 
 export type Resolved = { kind: 'pattern'; pattern: Pattern } | { kind: 'missing'; key: string } | { kind: 'unknown'; key: string };
 
-const VARIABLE = /\$\{([^}]*)\}/g;
+/** Each `${...}` in policy text with where it starts and ends; a quoted default may hold braces. */
+function* variables(text: string): Generator<{ index: number; end: number; inner: string }> {
+  let from = 0;
+  for (;;) {
+    const index = text.indexOf('${', from);
+    if (index < 0) return;
+    let quoted = false;
+    let end = -1;
+    for (let i = index + 2; i < text.length; i++) {
+      if (text[i] === "'") quoted = !quoted;
+      else if (text[i] === '}' && !quoted) {
+        end = i + 1;
+        break;
+      }
+    }
+    if (end < 0) return;
+    yield { index, end, inner: text.slice(index + 2, end - 1) };
+    from = end;
+  }
+}
 const WITH_DEFAULT = /^\s*([^\s,']+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?$/;
 
 /** Policy text as a pattern: * and ? are wildcards, every other character is itself. */
@@ -22,16 +41,16 @@ export function literalPattern(text: string, wildcards = true): Pattern {
 export function resolve(text: string, context: RequestContext | undefined, wildcards = true): Resolved {
   const pattern: Pattern = [];
   let last = 0;
-  for (const m of text.matchAll(VARIABLE)) {
+  for (const m of variables(text)) {
     pattern.push(...literalPattern(text.slice(last, m.index), wildcards));
-    last = m.index + m[0].length;
-    const inner = m[1].trim();
+    last = m.end;
+    const inner = m.inner.trim();
     if (inner === '*' || inner === '?' || inner === '$') {
       pattern.push(inner);
       continue;
     }
-    const parsed = WITH_DEFAULT.exec(m[1]);
-    if (!parsed) return { kind: 'missing', key: m[1] };
+    const parsed = WITH_DEFAULT.exec(m.inner);
+    if (!parsed) return { kind: 'missing', key: m.inner };
     const [, key, fallback] = parsed;
     const found = context ? lookup(context, key) : { kind: 'absent' as const };
     if (found.kind === 'unknown') return { kind: 'unknown', key };
