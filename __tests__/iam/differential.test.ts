@@ -111,8 +111,8 @@ const denyPolicy: fc.Arbitrary<PolicyDocument> = fc
   .map(({ principal, action, resource, entries }) => {
     const condition: Record<string, Record<string, string[]>> = {};
     for (const [op, q, key, vals] of entries) {
-      const block = (condition[op + (op === 'Null' ? '' : q)] ??= {});
-      block[key] = vals;
+      const name = op + (op === 'Null' ? '' : q);
+      condition[name] = { ...condition[name], [key]: vals };
     }
     const statement: Statement = { Sid: 'Generated', Effect: 'Deny', Principal: principal, Action: action, Resource: resource };
     if (entries.length) statement.Condition = condition;
@@ -231,7 +231,7 @@ describe('differential: the evaluator on generated identity policies and request
     await fc.assert(
       fc.asyncProperty(identityCase, async ({ entries, time, tags, age, ip }) => {
         const condition: Record<string, Record<string, string[]>> = {};
-        for (const [op, q, key, vals] of entries) (condition[op + q] ??= {})[key] = vals;
+        for (const [op, q, key, vals] of entries) condition[op + q] = { ...condition[op + q], [key]: vals };
         const policy = {
           Version: '2012-10-17',
           Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: condition }],
