@@ -1,6 +1,6 @@
 // The access check against real-world bucket policies, key policies and boundaries, each with its verdict.
 import { describe, expect, it } from '@jest/globals';
-import { type AccessInput, type BucketFacts, blockedBuckets, checkAccess, webAppCanRead } from '../src/access.js';
+import { type AccessInput, type BucketFacts, blockedBuckets, checkAccess, unusableBuckets, webAppCanRead } from '../src/access.js';
 import type { PolicyDocument, Statement } from '../src/policy.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/activeloop-deeplake-access';
@@ -214,5 +214,64 @@ describe('checkAccess: permissions boundary and CORS', () => {
   it('lists the blocked buckets', () => {
     const result = checkAccess([bucket({ bucket: 'a' }), bucket({ bucket: 'b', cors: [] })], input);
     expect(blockedBuckets(result)).toEqual(['b']);
+  });
+});
+
+describe('checkAccess: what people read', () => {
+  it('web-app: false leaves the CORS readiness out: not applicable, and no bucket is blocked for it', () => {
+    const result = checkAccess([bucket({ cors: [] })], { ...input, webApp: false });
+    expect(result[0].verdicts['web-app']).toEqual({ state: 'not-applicable', reason: 'the web app is not used (web-app: false)' });
+    expect(blockedBuckets(result)).toEqual([]);
+  });
+
+  it('the web app still counts as blocked for access-check: fail when the team uses it, but the bucket stays usable', () => {
+    const result = checkAccess([bucket({ cors: [] })], input);
+    expect(blockedBuckets(result)).toEqual(['lake']);
+    expect(unusableBuckets(result)).toEqual([]);
+  });
+
+  it('an unknown names the condition key that decides it and the value that lets Deep Lake through', () => {
+    const [r] = checkAccess([bucket({ policy: orgOnly })], input);
+    expect(r.verdicts.read).toMatchObject({
+      state: 'unknown',
+      statement: '"OrgOnly"',
+      decidingKey: 'aws:PrincipalOrgID',
+      passesWhen: 'aws:PrincipalOrgID matches o-abc123 (StringNotEquals)',
+    });
+    const tls13 = doc({
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: 'arn:aws:s3:::lake/*',
+      Condition: { NumericLessThan: { 's3:TlsVersion': '1.3' } },
+    });
+    expect(checkAccess([bucket({ policy: tls13 })], input)[0].verdicts.read).toMatchObject({
+      decidingKey: 's3:TlsVersion',
+      passesWhen: 's3:TlsVersion is 1.3',
+    });
+  });
+
+  it('checks each prefix: one denied prefix blocks the bucket', () => {
+    const denyRaw = doc({ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::lake/raw/*' });
+    expect(states(bucket({ policy: denyRaw, prefixes: ['datasets'] })).read).toBe('allowed');
+    expect(states(bucket({ policy: denyRaw, prefixes: ['datasets', 'raw'] })).read).toBe('blocked');
+    expect(checkAccess([bucket({ prefixes: ['datasets', 'raw'] })], input)[0].prefixes).toEqual(['datasets', 'raw']);
+  });
+
+  it('a bucket policy that could not be read makes S3 unknown, unless something it knows already blocks', () => {
+    expect(states(bucket({ policyError: 'AccessDenied' }))).toEqual({ ...ALL, list: 'unknown', read: 'unknown', write: 'unknown' });
+    const blocked = states(bucket({ policyError: 'AccessDenied' }), {
+      boundary: { arn: 'arn:aws:iam::123456789012:policy/b', document: noS3Boundary },
+    });
+    expect(blocked.read).toBe('blocked');
+  });
+
+  it('the key policy sees the bucket ARN as encryption context with an S3 Bucket Key, the object ARN without', () => {
+    const bucketContextOnly = doc({
+      ...(defaultKeyPolicy.Statement as Statement[])[0],
+      Condition: { StringEquals: { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::lake' } },
+    });
+    expect(states(bucket({ key: { arn: KEY, policy: bucketContextOnly, bucketKeyEnabled: true } })).kms).toBe('allowed');
+    expect(states(bucket({ key: { arn: KEY, policy: bucketContextOnly, bucketKeyEnabled: false } })).kms).toBe('blocked');
   });
 });

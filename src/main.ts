@@ -265,7 +265,7 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
       policyError: policies.get(bucket)?.error,
       cors: cors.get(bucket)?.rules ?? [],
       corsError: cors.get(bucket)?.error,
-      key: key ? { arn: key, policy: read.discovery.keyPolicies.get(key) } : undefined,
+      key: key ? { arn: key, policy: read.discovery.keyPolicies.get(key), bucketKeyEnabled: enc?.bucketKeyEnabled } : undefined,
     };
   });
   const boundary = ctx.inputs.permissionsBoundary;
@@ -277,6 +277,7 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
     roleTags: desired.role.tags,
     boundary: boundary && read.boundaryDocument ? { arn: boundary, document: read.boundaryDocument } : undefined,
     corsManaged: ctx.inputs.cors,
+    webApp: ctx.inputs.webApp,
   });
 }
 
