@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written as ${...} on purpose
 // The access check against real-world bucket policies, key policies and boundaries, each with its verdict.
 import { describe, expect, it } from '@jest/globals';
 import { type AccessInput, type BucketFacts, blockedBuckets, checkAccess, unusableBuckets, webAppCanRead } from '../src/access.js';

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written as ${...} on purpose
 // The conformance table: each row a policy, Deep Lake's request, the verdict, and the IAM documentation page
 // that fixes it. Every kind of issue 19 is a row. Rows the independent evaluator (iam-simulate) decides the same
 // way are checked against it too; where it departs from the docs, the docs win and the row says how it departs

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written as ${...} on purpose
 // Differential property tests: the access check against an independent IAM evaluator (iam-simulate), on
 // generated Deny bucket policies across the operator families, for Deep Lake's read and write. Generated
 // policies leave out what the conformance table pins because the simulator departs from the docs there

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written as ${...} on purpose
 // The independent IAM evaluator the tests hold ours against: @cloud-copilot/iam-simulate (AGPL-3.0, a dev
 // dependency, never imported from src/ and never bundled: dist.test.ts checks). Deep Lake's request as a
 // session of the role, whose identity policy allows it, so only the bucket policy, key policy and boundary decide.

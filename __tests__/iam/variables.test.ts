@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written as ${...} on purpose
 // Policy variables (IAM User Guide, "IAM policy elements: Variables and tags").
 import { describe, expect, it } from '@jest/globals';
 import { conditionEntry, type RequestContext, resolve, resourceMatches } from '../../src/iam/index.js';
