@@ -100,11 +100,20 @@ describe('access-check: warn (the default)', () => {
     expect(states(access, 'upload-rule-lake')).toMatchObject({ list: 'allowed', read: 'allowed', write: 'blocked' });
     expect(states(access, 'locked-key-lake')).toMatchObject({ list: 'allowed', kms: 'blocked' });
     const warnings = result.warnings.filter((w) => w.includes('Activeloop cannot use bucket'));
-    expect(warnings).toHaveLength(4);
+    expect(warnings).toHaveLength(3);
     expect(warnings.find((w) => w.includes('upload-rule-lake'))).toContain(
-      'write is blocked by the bucket policy, statement "DenyUnencryptedObjectUploads"',
+      'upload-rule-lake (write): denied by the bucket policy (statement "DenyUnencryptedObjectUploads"). Fix: Exempt the role',
     );
-    expect(warnings.find((w) => w.includes('locked-key-lake'))).toContain('kms is blocked by the key policy of arn:aws:kms');
+    expect(warnings.find((w) => w.includes('locked-key-lake'))).toContain(
+      'locked-key-lake (KMS): not allowed by the key policy of arn:aws:kms',
+    );
+    // The web app's readiness is one line for every bucket without its CORS rule.
+    expect(result.warnings.filter((w) => w.includes("Activeloop's web app cannot read"))).toEqual([
+      expect.stringContaining(
+        '4 buckets (no CORS rule for https://*.activeloop.ai): locked-key-lake, open-lake, upload-rule-lake, vpc-lake',
+      ),
+    ]);
+    expect(result.summary).toContain('⛔ Activeloop cannot use 3 buckets: `locked-key-lake`, `upload-rule-lake`, `vpc-lake`');
     expect(result.summary).toContain('#### Can Activeloop use the buckets?');
     expect(result.summary).toContain('| `vpc-lake` | ⛔ blocked | ⛔ blocked | ⛔ blocked | — |');
     expect(result.summary).toContain('**Fix:** Set cors: true');
@@ -119,6 +128,42 @@ describe('access-check: warn (the default)', () => {
     expect(result.code).toBe(0);
     expect(result.outputs.access).toBe('{}');
     expect(stack.proxy.calls.filter((c) => /s3:GET (policy|cors)|kms:GetKeyPolicy/.test(c.operation))).toEqual([]);
+  });
+});
+
+describe('where people look', () => {
+  it('12 buckets without CORS and one denied outside its VPC endpoint: the denied one is the first warning', async () => {
+    const plain = Array.from({ length: 12 }, (_, i) => `plain-lake-${i}`);
+    for (const b of plain) await createBucket(stack.motoEndpoint, b);
+    const result = await stack.run({ buckets: [...plain, 'vpc-lake'].join('\n'), 'role-name': 'many', mode: 'plan' });
+    expect(result.code).toBe(0);
+    expect(result.warnings.length).toBeLessThanOrEqual(10);
+    expect(result.warnings[0]).toMatch(
+      /^::warning::Activeloop cannot use bucket vpc-lake \(list, read, write\): denied by the bucket policy \(statement "OnlyThroughOurVpcEndpoint"\)\. Fix: /,
+    );
+    expect(result.warnings[0].length).toBeLessThan(300);
+    expect(result.warnings[1]).toContain("Activeloop's web app cannot read 13 buckets");
+    expect(result.summary.split('\n').slice(0, 6).join('\n')).toContain('⛔ Activeloop cannot use 1 bucket: `vpc-lake`');
+  });
+
+  it('web-app: false: no CORS warning, and access-check: fail does not fail on it', async () => {
+    const result = await stack.run({
+      buckets: 'open-lake',
+      'role-name': 'no-web-app',
+      mode: 'plan',
+      'access-check': 'fail',
+      'web-app': 'false',
+    });
+    expect(result.code).toBe(0);
+    expect(result.errors).toEqual([]);
+    expect(result.warnings.filter((w) => /CORS|web app/.test(w))).toEqual([]);
+    expect(states(result.outputs.access, 'open-lake')['web-app']).toBe('not-applicable');
+  });
+
+  it('a bucket limited to a prefix is shown with it', async () => {
+    const result = await stack.run({ buckets: 'open-lake/teams/vision', 'role-name': 'prefixed', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(result.summary).toContain('| `open-lake/teams/vision` | ✅ allowed | ✅ allowed | ✅ allowed | — | ✅ allowed |');
   });
 });
 

@@ -235,10 +235,12 @@ function bucketWarning(a: BucketAccess): string | undefined {
   const which = blocked.length ? blocked : unknown;
   if (!which.length) return undefined;
   const v = a.verdicts[which[0]];
-  const where = `${v.policy ?? 'a policy'}${v.statement ? ` (statement ${v.statement})` : ''}`;
+  const where = `${v.policy ?? 'a policy'}${v.statement && v.statement !== 'no statement allows it' ? ` (statement ${v.statement})` : ''}`;
   const caps = which.map((c) => CAPABILITY_TITLES[c]).join(', ');
-  if (blocked.length)
-    return `Activeloop cannot use bucket ${bucketLabel(a)} (${caps}): denied by the ${where}. Fix: ${v.fix ?? 'see the job summary.'}`;
+  if (blocked.length) {
+    const how = v.statement === 'no statement allows it' ? 'not allowed by' : 'denied by';
+    return `Activeloop cannot use bucket ${bucketLabel(a)} (${caps}): ${how} the ${where}. Fix: ${v.fix ?? 'see the job summary.'}`;
+  }
   const decides = v.decidingKey ? `: ${v.decidingKey} decides${v.passesWhen ? `; it passes when ${v.passesWhen}` : ''}` : '';
   return `Activeloop may not be able to use bucket ${bucketLabel(a)} (${caps}): the ${where} depends on what the action cannot see${decides}.`;
 }
