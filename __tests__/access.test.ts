@@ -276,3 +276,30 @@ describe('checkAccess: what people read', () => {
     expect(states(bucket({ key: { arn: KEY, policy: bucketContextOnly, bucketKeyEnabled: false } })).kms).toBe('blocked');
   });
 });
+
+describe('checkAccess: facts that must not turn into a false "allowed"', () => {
+  const denyPrivate = doc({ Sid: 'NoPrivate', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::lake/private/*' });
+
+  it('a Deny on part of a whole bucket makes its reads and writes unknown, naming the part', () => {
+    const [r] = checkAccess([bucket({ policy: denyPrivate })], input);
+    expect(r.verdicts.read).toMatchObject({ state: 'unknown', statement: '"NoPrivate"' });
+    expect(r.verdicts.read.reason).toContain('under private/');
+    expect(r.verdicts.write.state).toBe('unknown');
+    expect(r.verdicts.list.state).toBe('allowed');
+  });
+
+  it('the same Deny leaves a bucket listed with another prefix allowed', () => {
+    expect(states(bucket({ policy: denyPrivate, prefixes: ['datasets'] }))).toEqual(ALL);
+  });
+
+  it('a permissions boundary that could not be read makes S3 and KMS unknown', () => {
+    const unreadable = { boundary: { arn: 'arn:aws:iam::123456789012:policy/kept' } };
+    expect(states(bucket({ key: { arn: KEY, policy: defaultKeyPolicy } }), unreadable)).toEqual({
+      ...ALL,
+      list: 'unknown',
+      read: 'unknown',
+      write: 'unknown',
+      kms: 'unknown',
+    });
+  });
+});

@@ -1,7 +1,14 @@
 // Can Activeloop really use each bucket? The access check and cors: true end to end on moto.
 
+import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { type CORSRule, GetBucketCorsCommand, PutBucketCorsCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import {
+  type CORSRule,
+  GetBucketCorsCommand,
+  PutBucketCorsCommand,
+  PutBucketEncryptionCommand,
+  PutBucketPolicyCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, readPolicy } from '../test-support/aws-fixtures.mjs';
 import { ACCOUNT, policyArn, type Stack, startStack } from './stack.js';
@@ -164,6 +171,73 @@ describe('where people look', () => {
     const result = await stack.run({ buckets: 'open-lake/teams/vision', 'role-name': 'prefixed', mode: 'plan', cors: 'true' });
     expect(result.code).toBe(0);
     expect(result.summary).toContain('| `open-lake/teams/vision` | ✅ allowed | ✅ allowed | ✅ allowed | — | ✅ allowed |');
+  });
+});
+
+describe('the facts the check is given', () => {
+  it('a boundary kept on the role but not in the inputs is checked too', async () => {
+    const { iam } = clients(stack.motoEndpoint);
+    const boundary = (
+      await iam.send(
+        new CreatePolicyCommand({
+          PolicyName: 'no-s3-boundary',
+          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }),
+        }),
+      )
+    ).Policy?.Arn as string;
+    const first = await stack.run({ buckets: 'open-lake', 'role-name': 'bounded', 'permissions-boundary': boundary, cors: 'true' });
+    expect(first.code).toBe(0);
+    const result = await stack.run({ buckets: 'open-lake', 'role-name': 'bounded', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'open-lake')).toMatchObject({ list: 'blocked', read: 'blocked', write: 'blocked' });
+    // The blocked bucket comes before the run's other warnings (here: the boundary left in place).
+    expect(result.warnings[0]).toContain(
+      `Activeloop cannot use bucket open-lake (list, read, write): not allowed by the permissions boundary ${boundary}`,
+    );
+    expect(result.warnings[1]).toContain('which is not in the inputs. It was left in place');
+  });
+
+  it("reads BucketKeyEnabled: a key policy that allows only the bucket's ARN as encryption context works with an S3 Bucket Key only", async () => {
+    const { s3, kms } = clients(stack.motoEndpoint);
+    const key = (
+      await kms.send(
+        new CreateKeyCommand({
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+                Action: 'kms:*',
+                Resource: '*',
+                Condition: {
+                  StringEquals: { 'kms:EncryptionContext:aws:s3:arn': ['arn:aws:s3:::bucket-key-on', 'arn:aws:s3:::bucket-key-off'] },
+                },
+              },
+            ],
+          }),
+        }),
+      )
+    ).KeyMetadata?.Arn as string;
+    for (const [bucket, bucketKey] of [
+      ['bucket-key-on', true],
+      ['bucket-key-off', false],
+    ] as const) {
+      await createBucket(stack.motoEndpoint, bucket);
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: bucket,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key }, BucketKeyEnabled: bucketKey }],
+          },
+        }),
+      );
+    }
+    const result = await stack.run({ buckets: 'bucket-key-on\nbucket-key-off', 'role-name': 'bucket-keys', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'bucket-key-on').kms).toBe('allowed');
+    // Without a Bucket Key, S3 passes the object's ARN, which the pattern does not match.
+    expect(states(result.outputs.access, 'bucket-key-off').kms).toBe('blocked');
   });
 });
 

@@ -67,8 +67,8 @@ export interface AccessInput {
   partition: string;
   /** The role's tags as they will be (aws:PrincipalTag/...). */
   roleTags: Record<string, string>;
-  /** The permissions boundary's document, when the role has one. */
-  boundary?: { arn: string; document: PolicyDocument };
+  /** The permissions boundary, when the role has one, with its document (undefined: it could not be read). */
+  boundary?: { arn: string; document?: PolicyDocument };
   /** The web app's CORS rule will be kept by this run (cors: true). */
   corsManaged: boolean;
   /** Whether the team uses Activeloop's web app (input web-app); false: its CORS readiness is not checked. Default true. */
@@ -251,8 +251,45 @@ function webAppVerdict(b: BucketFacts, input: AccessInput): Verdict {
   };
 }
 
+/** A verdict that is not blocked becomes unknown when a policy that decides it could not be read. */
+const withUnknown = (verdict: Verdict, unknown: Verdict | undefined) => (verdict.state === 'blocked' || !unknown ? verdict : unknown);
+
 /** The object Deep Lake reads and writes under a prefix (a chunk of a dataset). */
 const objectUnder = (s3: string, prefix: string) => `${s3}/${prefix ? `${prefix}/` : ''}deeplake-dataset/chunks/0`;
+
+/**
+ * The parts of a whole bucket that a Deny of the bucket policy names (`lake/private/*`): Deep Lake may keep
+ * datasets there, so each is checked with an object of its own. The literal start of each pattern, up to its
+ * first wildcard or variable.
+ */
+function deniedParts(b: BucketFacts, s3: string): string[] {
+  const parts = new Set<string>();
+  for (const st of statementsOf(b.policy)) {
+    if (st.Effect !== 'Deny') continue;
+    for (const r of typeof st.Resource === 'string' ? [st.Resource] : (st.Resource ?? [])) {
+      if (!r.startsWith(`${s3}/`)) continue;
+      const part = r.slice(s3.length + 1).split(/[*?$]/)[0];
+      if (part) parts.add(part);
+    }
+  }
+  return [...parts];
+}
+
+const statementsOf = (doc: PolicyDocument | undefined) => (doc ? (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) : []);
+
+/** Whole-bucket access that a Deny on one part of the bucket may take away: unknown, naming the part. */
+function partVerdict(verdict: Verdict, parts: { part: string; verdict: Verdict }[]): Verdict {
+  if (verdict.state !== 'allowed') return verdict;
+  const denied = parts.find((p) => p.verdict.state !== 'allowed' && p.verdict.state !== 'not-applicable');
+  if (!denied) return verdict;
+  return {
+    state: 'unknown',
+    reason: `${denied.verdict.reason} under ${denied.part}: Deep Lake can use the rest of the bucket, and that part only if no dataset is there`,
+    policy: denied.verdict.policy,
+    statement: denied.verdict.statement,
+    fix: `Keep datasets out of ${denied.part}, or list the bucket with the prefixes Deep Lake uses (bucket/prefix) so the check is exact.`,
+  };
+}
 
 /** Decides, for the role as it will be after this run, what Deep Lake can do with each bucket. */
 export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketAccess[] {
@@ -260,9 +297,18 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
   return buckets.map((b) => {
     const s3 = `arn:${input.partition}:s3:::${b.bucket}`;
     const prefixes = b.prefixes.length ? b.prefixes : [''];
-    const boundary: NamedPolicy[] = input.boundary
+    const boundary: NamedPolicy[] = input.boundary?.document
       ? [{ kind: 'boundary', name: `permissions boundary ${input.boundary.arn}`, document: input.boundary.document }]
       : [];
+    const boundaryUnknown: Verdict | undefined =
+      input.boundary && !input.boundary.document
+        ? {
+            state: 'unknown',
+            reason: `the permissions boundary ${input.boundary.arn} could not be read`,
+            policy: `permissions boundary ${input.boundary.arn}`,
+            fix: 'Allow iam:GetPolicy and iam:GetPolicyVersion on it to the credentials running the action.',
+          }
+        : undefined;
     const bucketPolicy: NamedPolicy[] = b.policy ? [{ kind: 'resource', name: 'bucket policy', document: b.policy }] : [];
     const s3Policies = [...bucketPolicy, ...boundary];
     const objects = prefixes.map((p) => objectUnder(s3, p));
@@ -276,26 +322,46 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
       : undefined;
     const s3Verdict = (requests: Requests[], reason: string) => {
       const verdict = decide(requests, input, b.region, s3Policies, reason);
-      return verdict.state === 'blocked' || !policyUnknown ? verdict : policyUnknown;
+      return verdict.state === 'blocked' ? verdict : (policyUnknown ?? boundaryUnknown ?? verdict);
     };
+    // A whole bucket: each part a Deny names is checked with an object of its own.
+    const parts = b.prefixes.length
+      ? []
+      : deniedParts(b, s3).map((part) => ({ part, object: `${s3}/${part}${part.endsWith('/') ? 'deeplake-dataset/chunks/0' : ''}` }));
+    const readParts = parts.map(({ part, object }) => ({ part, verdict: s3Verdict([{ action: 's3:GetObject', resource: object }], '') }));
+    const writeParts = parts.map(({ part, object }) => ({
+      part,
+      verdict: s3Verdict(
+        ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'].map((action) => ({ action, resource: object })),
+        '',
+      ),
+    }));
     const verdicts: Record<Capability, Verdict> = {
       list: s3Verdict(
         prefixes.map((p) => ({ action: 's3:ListBucket', resource: s3, extra: { 's3:prefix': p } })),
         'ListBucket is allowed',
       ),
-      read: s3Verdict(
-        objects.map((o) => ({ action: 's3:GetObject', resource: o })),
-        'GetObject is allowed',
+      read: partVerdict(
+        s3Verdict(
+          objects.map((o) => ({ action: 's3:GetObject', resource: o })),
+          'GetObject is allowed',
+        ),
+        readParts,
       ),
       write: writes
-        ? s3Verdict(
-            ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'].flatMap((action) =>
-              objects.map((resource) => ({ action, resource })),
+        ? partVerdict(
+            s3Verdict(
+              ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'].flatMap((action) =>
+                objects.map((resource) => ({ action, resource })),
+              ),
+              'PutObject, DeleteObject and AbortMultipartUpload are allowed',
             ),
-            'PutObject, DeleteObject and AbortMultipartUpload are allowed',
+            writeParts,
           )
         : na('access is read-only'),
-      kms: b.key ? kmsVerdict(b, b.key, objects, s3, input, boundary, writes) : na('no customer-managed KMS key'),
+      kms: b.key
+        ? withUnknown(kmsVerdict(b, b.key, objects, s3, input, boundary, writes), boundaryUnknown)
+        : na('no customer-managed KMS key'),
       'web-app': webAppVerdict(b, input),
     };
     return { bucket: b.bucket, prefixes: b.prefixes, verdicts };

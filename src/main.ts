@@ -31,7 +31,7 @@ import {
   readManagedPolicyDocument,
   readRoleDependents,
 } from './read.js';
-import { accessWarnings, planEntries, renderReport } from './report.js';
+import { accessWarnings, planEntries, renderReport, WARNING_LIMIT } from './report.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
 const MAX_APPLY_ROUNDS = 4;
@@ -183,6 +183,8 @@ interface Reads {
   quotas: AccountQuotas;
   /** For the access check: the boundary's document, the bucket policies and the key policies. */
   boundaryDocument?: PolicyDocument;
+  /** The boundary the role will have: the input's, else the live one the action leaves in place. */
+  boundaryArn?: string;
   bucketPolicies: BucketPolicyRead[];
   warnings: string[];
 }
@@ -233,6 +235,10 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   const { rolePath, warning } = rolePathFor(inputs.rolePath, liveAtInputPath.role?.path);
   const at = { ...inputs, rolePath };
   const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
+  // A boundary on the role but not in the inputs stays (plan never removes one), so the access check needs it too.
+  const keptBoundary = checking && !boundary ? live.role?.permissionsBoundary : undefined;
+  // Unreadable or gone: the access check then says unknown for what the boundary decides, never allowed.
+  const keptBoundaryDocument = keptBoundary ? await readManagedPolicyDocument(clients.iam, keptBoundary).catch(() => undefined) : undefined;
   const grants = destroying ? [] : kmsGrants(inputs.kmsKeyArns, identity, discovery);
   const warnings = [...(warning ? [warning] : []), ...discovery.warnings, ...crossAccountKeyWarnings(grants, inputs.access)];
   return {
@@ -243,7 +249,8 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     kmsGrants: grants,
     cors,
     quotas,
-    boundaryDocument,
+    boundaryDocument: boundaryDocument ?? keptBoundaryDocument,
+    boundaryArn: boundary || keptBoundary,
     bucketPolicies,
     warnings,
   };
@@ -268,14 +275,14 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
       key: key ? { arn: key, policy: read.discovery.keyPolicies.get(key), bucketKeyEnabled: enc?.bucketKeyEnabled } : undefined,
     };
   });
-  const boundary = ctx.inputs.permissionsBoundary;
+  const boundary = read.boundaryArn;
   return checkAccess(facts, {
     access: ctx.inputs.access,
     roleArn: desired.role.arn,
     account: ctx.identity.account,
     partition: ctx.identity.partition,
     roleTags: desired.role.tags,
-    boundary: boundary && read.boundaryDocument ? { arn: boundary, document: read.boundaryDocument } : undefined,
+    boundary: boundary ? { arn: boundary, document: read.boundaryDocument } : undefined,
     corsManaged: ctx.inputs.cors,
     webApp: ctx.inputs.webApp,
   });
@@ -323,8 +330,9 @@ async function report(
   core.setOutput('kms-key-arns', JSON.stringify(desired.kmsGrants.map((g) => g.keyArn)));
   core.setOutput('access', JSON.stringify(Object.fromEntries((access ?? []).map((a) => [a.bucket, a.verdicts]))));
 
+  // Buckets Activeloop cannot use come first: GitHub shows 10 warning annotations per step.
+  for (const w of accessWarnings(access ?? [], WARNING_LIMIT - ctx.warnings.length)) log.warning(w);
   for (const w of ctx.warnings) log.warning(w);
-  for (const w of accessWarnings(access ?? [])) log.warning(w);
   for (const c of reported)
     log.info(`${writes(inputs.mode) ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
   if (reported.length === 0) log.info('In sync: nothing to change.');

@@ -246,11 +246,11 @@ function bucketWarning(a: BucketAccess): string | undefined {
 }
 
 /**
- * At most WARNING_LIMIT warnings: first one line per bucket Deep Lake cannot use, then one per bucket whose
+ * At most `limit` warnings (GitHub's 10 less the run's other warnings): first one line per bucket Deep Lake cannot use, then one per bucket whose
  * access is unknown, then one line for every bucket the web app cannot read; what does not fit is counted
  * and left to the job summary.
  */
-export function accessWarnings(access: BucketAccess[]): string[] {
+export function accessWarnings(access: BucketAccess[], limit = WARNING_LIMIT): string[] {
   const unusable = access.filter((a) => hasState(a, 'blocked').length);
   const unknown = access.filter((a) => !hasState(a, 'blocked').length && hasState(a, 'unknown').length);
   const lines = [...unusable, ...unknown].map(bucketWarning).filter((w): w is string => w !== undefined);
@@ -260,8 +260,8 @@ export function accessWarnings(access: BucketAccess[]): string[] {
       `Activeloop's web app cannot read ${plural(noCors.length, 'bucket')} (no CORS rule for https://*.activeloop.ai): ${noCors.join(', ')}. Fix: set cors: true, or web-app: false if you do not use the web app.`,
     );
   }
-  if (lines.length <= WARNING_LIMIT) return lines;
-  const shown = lines.slice(0, WARNING_LIMIT - 1);
+  if (lines.length <= limit) return lines;
+  const shown = lines.slice(0, Math.max(1, limit - 1));
   return [...shown, `${lines.length - shown.length} more access warnings are in the job summary.`];
 }
 
