@@ -303,3 +303,21 @@ describe('checkAccess: facts that must not turn into a false "allowed"', () => {
     });
   });
 });
+
+describe('checkAccess: keys listed in kms-key-arns', () => {
+  const OTHER = 'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222';
+
+  it('a listed key the role may use leaves KMS allowed; one it may not makes KMS unknown, naming the key', () => {
+    expect(states(bucket(), { listedKeys: [{ arn: OTHER, policy: defaultKeyPolicy }] }).kms).toBe('allowed');
+    const [r] = checkAccess([bucket()], { ...input, listedKeys: [{ arn: OTHER, policy: adminOnlyKeyPolicy }] });
+    expect(r.verdicts.kms.state).toBe('unknown');
+    expect(r.verdicts.kms.reason).toContain(`objects written with the listed key ${OTHER}`);
+  });
+
+  it("the bucket's own key still decides first, and an unreadable listed key policy is unknown", () => {
+    expect(
+      states(bucket({ key: { arn: KEY, policy: adminOnlyKeyPolicy } }), { listedKeys: [{ arn: OTHER, policy: defaultKeyPolicy }] }).kms,
+    ).toBe('blocked');
+    expect(states(bucket(), { listedKeys: [{ arn: OTHER }] }).kms).toBe('unknown');
+  });
+});

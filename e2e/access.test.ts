@@ -197,6 +197,30 @@ describe('the facts the check is given', () => {
     expect(result.warnings[1]).toContain('which is not in the inputs. It was left in place');
   });
 
+  it('checks the key policy of a key granted through kms-key-arns', async () => {
+    const { kms } = clients(stack.motoEndpoint);
+    const adminOnly = (
+      await kms.send(
+        new CreateKeyCommand({
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/key-admin` }, Action: 'kms:*', Resource: '*' }],
+          }),
+        }),
+      )
+    ).KeyMetadata?.Arn as string;
+    const result = await stack.run({
+      buckets: 'open-lake',
+      'role-name': 'listed-key',
+      mode: 'plan',
+      cors: 'true',
+      'kms-key-arns': adminOnly,
+    });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'open-lake').kms).toBe('unknown');
+    expect(result.summary).toContain(`objects written with the listed key ${adminOnly}`);
+  });
+
   it("reads BucketKeyEnabled: a key policy that allows only the bucket's ARN as encryption context works with an S3 Bucket Key only", async () => {
     const { s3, kms } = clients(stack.motoEndpoint);
     const key = (

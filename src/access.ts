@@ -71,6 +71,8 @@ export interface AccessInput {
   boundary?: { arn: string; document?: PolicyDocument };
   /** The web app's CORS rule will be kept by this run (cors: true). */
   corsManaged: boolean;
+  /** The keys listed in kms-key-arns, with their key policies (undefined: not readable): objects may be written with them in any bucket. */
+  listedKeys?: { arn: string; policy?: PolicyDocument }[];
   /** Whether the team uses Activeloop's web app (input web-app); false: its CORS readiness is not checked. Default true. */
   webApp?: boolean;
 }
@@ -359,13 +361,33 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
             writeParts,
           )
         : na('access is read-only'),
-      kms: b.key
-        ? withUnknown(kmsVerdict(b, b.key, objects, s3, input, boundary, writes), boundaryUnknown)
-        : na('no customer-managed KMS key'),
+      kms: withUnknown(keysVerdict(b, objects, s3, input, boundary, writes), boundaryUnknown),
       'web-app': webAppVerdict(b, input),
     };
     return { bucket: b.bucket, prefixes: b.prefixes, verdicts };
   });
+}
+
+/**
+ * The KMS verdict of a bucket: its default key decides; a key listed in kms-key-arns that the role cannot use
+ * makes it unknown (objects written with it cannot be read, and which buckets hold such objects the action
+ * cannot see).
+ */
+function keysVerdict(b: BucketFacts, objects: string[], s3: string, input: AccessInput, boundary: NamedPolicy[], writes: boolean): Verdict {
+  const listed = (input.listedKeys ?? []).filter((k) => k.arn !== b.key?.arn);
+  if (!b.key && !listed.length) return na('no customer-managed KMS key');
+  const own = b.key ? kmsVerdict(b, b.key, objects, s3, input, boundary, writes) : undefined;
+  if (own?.state === 'blocked') return own;
+  for (const key of listed) {
+    const v = kmsVerdict(b, key, objects, s3, input, boundary, false);
+    if (v.state === 'allowed') continue;
+    return {
+      ...v,
+      state: 'unknown',
+      reason: `objects written with the listed key ${key.arn} may not be readable: ${v.reason}`,
+    };
+  }
+  return own ?? ok("the listed keys' policies let the role use them");
 }
 
 /**
@@ -375,7 +397,7 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
  */
 function kmsVerdict(
   b: BucketFacts,
-  key: NonNullable<BucketFacts['key']>,
+  key: { arn: string; policy?: PolicyDocument; bucketKeyEnabled?: boolean },
   objects: string[],
   s3: string,
   input: AccessInput,
@@ -399,7 +421,13 @@ function kmsVerdict(
       extra: {
         'kms:ViaService': `s3.${b.region}.amazonaws.com`,
         'kms:CallerAccount': input.account,
-        'kms:EncryptionContext:aws:s3:arn': key.bucketKeyEnabled ? s3 : object,
+        // A listed key's bucket settings are not known: the bucket's ARN or the object's.
+        'kms:EncryptionContext:aws:s3:arn':
+          key.bucketKeyEnabled === undefined && key !== b.key
+            ? { unknown: true as const, candidates: [s3, object] }
+            : key.bucketKeyEnabled
+              ? s3
+              : object,
         'kms:EncryptionContextKeys': ['aws:s3:arn'],
         'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT',
         'aws:ViaAWSService': 'true',

@@ -27,6 +27,7 @@ import {
   readBucketCors,
   readBucketPolicies,
   readCallerIdentity,
+  readKeyPolicies,
   readLiveState,
   readManagedPolicyDocument,
   readRoleDependents,
@@ -185,6 +186,8 @@ interface Reads {
   boundaryDocument?: PolicyDocument;
   /** The boundary the role will have: the input's, else the live one the action leaves in place. */
   boundaryArn?: string;
+  /** Key policies of the keys in kms-key-arns that are no bucket's default (undefined: unreadable). */
+  listedKeyPolicies: Map<string, PolicyDocument | undefined>;
   bucketPolicies: BucketPolicyRead[];
   warnings: string[];
 }
@@ -235,6 +238,9 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   const { rolePath, warning } = rolePathFor(inputs.rolePath, liveAtInputPath.role?.path);
   const at = { ...inputs, rolePath };
   const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
+  // Keys listed in kms-key-arns (objects written with other keys): their key policies decide too.
+  const listed = checking ? inputs.kmsKeyArns.filter((arn) => !discovery.keyPolicies.has(arn)) : [];
+  const listedKeyPolicies = listed.length ? await readKeyPolicies(clients.kmsIn, listed) : new Map<string, PolicyDocument | undefined>();
   // A boundary on the role but not in the inputs stays (plan never removes one), so the access check needs it too.
   const keptBoundary = checking && !boundary ? live.role?.permissionsBoundary : undefined;
   // Unreadable or gone: the access check then says unknown for what the boundary decides, never allowed.
@@ -251,6 +257,7 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     quotas,
     boundaryDocument: boundaryDocument ?? keptBoundaryDocument,
     boundaryArn: boundary || keptBoundary,
+    listedKeyPolicies,
     bucketPolicies,
     warnings,
   };
@@ -285,6 +292,10 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
     boundary: boundary ? { arn: boundary, document: read.boundaryDocument } : undefined,
     corsManaged: ctx.inputs.cors,
     webApp: ctx.inputs.webApp,
+    listedKeys: ctx.inputs.kmsKeyArns.map((arn) => ({
+      arn,
+      policy: read.listedKeyPolicies.get(arn) ?? read.discovery.keyPolicies.get(arn),
+    })),
   });
 }
 

@@ -452,6 +452,25 @@ export async function findPolicyByName(iam: IAMClient, name: string): Promise<st
   return undefined;
 }
 
+/**
+ * The key policies of the keys listed in kms-key-arns (for the access check), each read in its own region;
+ * undefined for a key whose policy could not be read (the check then says unknown).
+ */
+export async function readKeyPolicies(
+  kmsIn: (region: string) => KMSClient,
+  keyArns: string[],
+): Promise<Map<string, PolicyDocument | undefined>> {
+  const read = await mapBounded(keyArns, BUCKET_CONCURRENCY, async (arn) => {
+    try {
+      const out = await kmsIn(arnRegion(arn) ?? 'us-east-1').send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }));
+      return [arn, out.Policy ? parseDocument(out.Policy) : undefined] as const;
+    } catch {
+      return [arn, undefined] as const;
+    }
+  });
+  return new Map(read);
+}
+
 /** A bucket's policy: the document, none, or why it could not be read (the access check then says unknown). */
 export interface BucketPolicyRead {
   bucket: string;
