@@ -321,3 +321,24 @@ describe('checkAccess: keys listed in kms-key-arns', () => {
     expect(states(bucket(), { listedKeys: [{ arn: OTHER }] }).kms).toBe('unknown');
   });
 });
+
+describe('checkAccess: the value that lets Deep Lake through', () => {
+  const denyWhen = (Condition: Statement['Condition']) =>
+    doc({ Sid: 'D', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::lake/*', Condition });
+
+  it.each([
+    ['a Null test of a key it cannot see', { Null: { 'aws:PrincipalOrgID': 'true' } }, 'aws:PrincipalOrgID is present'],
+    ['a Null false test', { Null: { 'aws:PrincipalOrgID': 'false' } }, 'aws:PrincipalOrgID is absent'],
+    ['a positive operator', { StringEquals: { 'aws:PrincipalOrgID': 'o-1' } }, 'aws:PrincipalOrgID does not match o-1 (StringEquals)'],
+  ])('%s', (_what, condition, passesWhen) => {
+    expect(checkAccess([bucket({ policy: denyWhen(condition) })], input)[0].verdicts.read).toMatchObject({ state: 'unknown', passesWhen });
+  });
+
+  it('a key policy whose Allow depends on a key it cannot see says when it would allow', () => {
+    const maybe = doc({ ...(defaultKeyPolicy.Statement as Statement[])[0], Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-1' } } });
+    expect(checkAccess([bucket({ key: { arn: KEY, policy: maybe } })], input)[0].verdicts.kms).toMatchObject({
+      state: 'unknown',
+      passesWhen: 'aws:PrincipalOrgID matches o-1 (StringEquals)',
+    });
+  });
+});

@@ -153,7 +153,11 @@ function passing(decider: Decider | undefined, denying: boolean): string | undef
   const known = denying ? decider.failsWhen : decider.holdsWhen;
   if (known !== undefined) return `${decider.key} is ${known}`;
   const values = decider.values.join(', ');
-  const negated = /Not|Null/.test(decider.operator);
+  if (/^Null/.test(decider.operator)) {
+    const holdsWhenAbsent = decider.values.some((v) => v.toLowerCase() === 'true');
+    return `${decider.key} is ${holdsWhenAbsent === denying ? 'present' : 'absent'}`;
+  }
+  const negated = /Not/.test(decider.operator);
   return (denying ? negated : !negated)
     ? `${decider.key} matches ${values} (${decider.operator})`
     : `${decider.key} does not match ${values} (${decider.operator})`;

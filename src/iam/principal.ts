@@ -50,7 +50,10 @@ export function principalMatches(
     if (session.value === false) return TRUE;
     // Named by its session: spared, if the role and the account are named as well (else AWS may deny them first).
     const roleAndAccount = named.includes(p.roleArn) && named.some((v) => isAccount(p, v));
-    if (!roleAndAccount) return { value: 'unknown', decider: { key: 'NotPrincipal', operator: 'NotPrincipal', values: named } };
+    if (!roleAndAccount) {
+      const failsWhen = `also naming ${p.roleArn} and arn:${p.partition}:iam::${p.account}:root`;
+      return { value: 'unknown', decider: { key: 'NotPrincipal', operator: 'NotPrincipal', values: named, failsWhen } };
+    }
     return session.value === true ? FALSE : session;
   }
   return TRUE;
