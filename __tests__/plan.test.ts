@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { type DesiredState, type GrantUnit, permissionsDocument } from '../src/desired.js';
 import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError } from '../src/ownership.js';
-import { planChanges } from '../src/plan.js';
+import { desiredRecord, planChanges } from '../src/plan.js';
 import type { LiveState } from '../src/read.js';
 import { desiredFor, liveAfterApply } from './fixtures.js';
 
@@ -11,7 +11,7 @@ const actions = (plan: { changes: { action: string }[] }) => plan.changes.map((c
 describe('planChanges', () => {
   it('creates policy, role and attachment, in that order, on an empty account', () => {
     const plan = planChanges(desiredFor(), empty, { adopt: false });
-    expect(actions(plan)).toEqual(['create-policy', 'create-role', 'attach-policy']);
+    expect(actions(plan)).toEqual(['create-policy', 'create-role', 'attach-policy', 'tag-role']);
     expect(plan.changes.every((c) => !c.drift)).toBe(true);
     expect(plan.roleArn).toBe('arn:aws:iam::123456789012:role/activeloop-deeplake-access');
   });
@@ -79,14 +79,54 @@ describe('planChanges', () => {
     expect(plan.changes[0].reason).toBe('the permissions policy does not exist');
   });
 
-  it('recreates a deleted role as drift when its policy still exists', () => {
+  it('recreates a missing role whose policy still exists without calling it drift (a run may have stopped before creating it)', () => {
     const desired = desiredFor();
     const live = liveAfterApply(desired);
     delete live.role;
     const plan = planChanges(desired, live, { adopt: false });
     expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
-      ['create-role', true],
+      ['create-role', false],
       ['attach-policy', false],
+      ['tag-role', false],
+    ]);
+    expect(plan.changes[0].reason).toContain('a run stopped before creating it, or it was deleted outside this action');
+  });
+
+  it('records the attachments only after them: a new role gets its record with none, then a tag write once attached', () => {
+    const desired = desiredFor();
+    const plan = planChanges(desired, { policies: [] }, { adopt: false });
+    const created = plan.changes.find((c) => c.action === 'create-role');
+    expect(created?.action === 'create-role' && created.tags[DIGEST_TAG_KEY]).toMatch(/ a=( |$)/);
+    expect(plan.changes.at(-1)).toMatchObject({ action: 'tag-role', completes: true, drift: false });
+    const last = plan.changes.at(-1);
+    expect(last?.action === 'tag-role' && last.tags[DIGEST_TAG_KEY]).toMatch(/ a=[0-9a-f]{6}( |$)/);
+  });
+
+  it('finishes a role whose attachment a failed run never made as an input change, not drift', () => {
+    const desired = desiredFor();
+    const first = planChanges(desired, { policies: [] }, { adopt: false });
+    const live = liveAfterApply(desired);
+    const created = first.changes.find((c) => c.action === 'create-role');
+    live.role!.tags = created?.action === 'create-role' ? { ...created.tags } : {};
+    live.role!.attachedPolicyArns = [];
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
+      ['attach-policy', false],
+      ['tag-role', false],
+    ]);
+    expect(plan.changes[0].reason).toBe('the policy is not attached to the role yet');
+    expect(plan.changes[1]).toMatchObject({ completes: true });
+  });
+
+  it('keeps a record of an earlier version (no attachments in it) as it is while every policy is attached', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.tags[DIGEST_TAG_KEY] = desiredRecord(desired, undefined);
+    expect(planChanges(desired, live, { adopt: false }).changes).toEqual([]);
+    live.role!.attachedPolicyArns = [];
+    expect(planChanges(desired, live, { adopt: false }).changes.map((c) => [c.action, c.drift])).toEqual([
+      ['attach-policy', true],
+      ['tag-role', false],
     ]);
   });
 

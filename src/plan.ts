@@ -9,7 +9,17 @@ import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tag
 import { documentFacts, equivalent, type PolicyDocument, policySize } from './policy.js';
 import { MAX_POLICY_VERSIONS, type QuotaUse } from './quotas.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
-import { drifted, readRecord, recordOf, type Setting, shortHash, writeRecord } from './record.js';
+import {
+  attachmentHashes,
+  drifted,
+  type RecordState,
+  readRecord,
+  recordedAttached,
+  recordOf,
+  type Setting,
+  shortHash,
+  writeRecord,
+} from './record.js';
 
 /** What a plan holds: the changes in the order apply runs them, and what the role ends with. */
 export interface ChangeSet {
@@ -57,7 +67,7 @@ function oldestNonDefault(policy: LivePolicy, count: number): string[] {
     .map((v) => v.id);
 }
 
-function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, roleOwned: boolean): Change[] {
+function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, roleOwned: boolean, state: RecordState): Change[] {
   const changes: Change[] = [];
   for (const want of desired.policies) {
     const have = live.policies.find((p) => p.name === want.name);
@@ -71,8 +81,9 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
         document: want.document,
         tags,
         reason: want.index === 0 ? 'the permissions policy does not exist' : `the grants need policy ${want.index + 1} (IAM's size quota)`,
-        // The role is ours and exists, so this policy was there before and was deleted.
-        drift: roleOwned && want.index === 0,
+        // The role is ours and its record says the policy was attached (records of earlier versions: the first
+        // policy always was), so it was deleted.
+        drift: roleOwned && (recordedAttached(state, want.arn) ?? want.index === 0),
       });
       continue;
     }
@@ -135,13 +146,16 @@ export function corsKept(role: LiveRole | undefined, buckets: string[]): boolean
   return state.record.cors === shortHash([...buckets].sort().join(','));
 }
 
-/** The record the role gets with this plan: its settings as desired, a boundary left in place as it is. */
-export function desiredRecord(desired: DesiredState, role: LiveRole | undefined, corsBuckets?: string[]): string {
+/**
+ * The record the role gets with this plan: its settings as desired, a boundary left in place as it is, and
+ * `attached` (hashes, see attachmentHashes) as the policies the action has attached by the time it is written.
+ */
+export function desiredRecord(desired: DesiredState, role: LiveRole | undefined, corsBuckets?: string[], attached?: string[]): string {
   const want = desired.role;
   return writeRecord(
     recordOf(
       { ...want, permissionsBoundary: want.permissionsBoundary ?? role?.permissionsBoundary },
-      { tagKeys: Object.keys(desired.inputTags), partition: desired.identity.partition, corsBuckets },
+      { tagKeys: Object.keys(desired.inputTags), partition: desired.identity.partition, corsBuckets, attached },
     ),
   );
 }
@@ -152,9 +166,10 @@ function planRole(
   adopt: boolean,
   policiesExisted: boolean,
   corsBuckets: string[] | undefined,
+  attached: string[] | undefined,
 ): { changes: Change[]; warnings: string[] } {
   const want = desired.role;
-  const record = desiredRecord(desired, role, corsBuckets);
+  const record = desiredRecord(desired, role, corsBuckets, attached);
   if (!role) {
     return {
       changes: [
@@ -168,8 +183,12 @@ function planRole(
           maxSessionDuration: want.maxSessionDuration,
           permissionsBoundary: want.permissionsBoundary,
           tags: { ...want.tags, [DIGEST_TAG_KEY]: record },
-          reason: policiesExisted ? 'the role was deleted outside this action' : 'the role does not exist',
-          drift: policiesExisted,
+          // Policies without the role: a run stopped before creating it, or the role was deleted by hand. Nothing
+          // left tells which (IAM detaches a role's policies to delete it), so this is not called drift.
+          reason: policiesExisted
+            ? "the role does not exist, though this action's policies do (a run stopped before creating it, or it was deleted outside this action)"
+            : 'the role does not exist',
+          drift: false,
         },
       ],
       warnings: [],
@@ -273,16 +292,18 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
   const role = live.role;
   const roleOwned = role !== undefined && owned(role.tags);
   const ourPolicies = live.policies.filter((p) => owned(p.tags));
-  const policyChanges = planPolicies(desired, live, options.adopt, roleOwned);
-  const { changes: roleChanges, warnings } = planRole(desired, role, options.adopt, ourPolicies.length > 0 && !role, options.corsBuckets);
+  const state: RecordState = role ? readRecord(tagValue(role.tags, DIGEST_TAG_KEY)) : { kind: 'none' };
+  const policyChanges = planPolicies(desired, live, options.adopt, roleOwned, state);
+  const policyArns = desired.policies.map((want) => live.policies.find((p) => p.name === want.name)?.arn ?? want.arn);
 
   const attachments: Change[] = [];
   const roleName = role?.name ?? desired.role.name;
-  for (const want of desired.policies) {
-    const have = live.policies.find((p) => p.name === want.name);
-    const arn = have?.arn ?? want.arn;
+  for (const arn of policyArns) {
     if (role?.attachedPolicyArns.includes(arn)) continue;
-    const detached = role !== undefined && have !== undefined && roleOwned && owned(have.tags);
+    const have = live.policies.find((p) => p.arn === arn);
+    // The record names the policies the action has attached; a record of an earlier version does not, so then any
+    // of our policies missing from our role counts as detached.
+    const detached = roleOwned && have !== undefined && (recordedAttached(state, arn) ?? owned(have.tags));
     attachments.push({
       action: 'attach-policy',
       resource: arn,
@@ -290,9 +311,38 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
       reason: detached
         ? 'the policy was detached outside this action'
         : role
-          ? 'the policy is not attached to the role'
+          ? 'the policy is not attached to the role yet'
           : 'the new role needs it',
       drift: detached,
+    });
+  }
+
+  // The record says which policies are attached only once they are: the role phase keeps what it said so far (a new
+  // role: none), and a tag write after the attachments records them. A run that stops between is then finished
+  // by the next as an input change, not repaired as drift.
+  const finalAttached = attachmentHashes(policyArns);
+  const sofar = !role ? [] : state.kind === 'settings' ? state.record.attached : undefined;
+  // A record of an earlier version, on a role with every policy attached, stays without them: no write just for that.
+  const roleAttached = attachments.length || (role && sofar === undefined) ? sofar : finalAttached;
+  const { changes: roleChanges, warnings } = planRole(
+    desired,
+    role,
+    options.adopt,
+    ourPolicies.length > 0 && !role,
+    options.corsBuckets,
+    roleAttached,
+  );
+  const finalRecord = desiredRecord(desired, role, options.corsBuckets, finalAttached);
+  if (attachments.length && finalRecord !== desiredRecord(desired, role, options.corsBuckets, roleAttached)) {
+    attachments.push({
+      action: 'tag-role',
+      resource: role?.arn ?? desired.role.arn,
+      roleName,
+      tags: { [DIGEST_TAG_KEY]: finalRecord },
+      reason: 'records that the policies are attached',
+      drift: false,
+      // Nothing was attached before: this run makes the role usable for the first time.
+      completes: sofar !== undefined && sofar.length === 0,
     });
   }
 
@@ -324,7 +374,7 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
     // Policy writes that add grants go before those that only remove, so a grant moving between policies is never absent.
     changes: [...orderPolicyWrites(policyChanges), ...roleChanges, ...attachments, ...removals, ...deletions],
     warnings,
-    policyArns: desired.policies.map((want) => live.policies.find((p) => p.name === want.name)?.arn ?? want.arn),
+    policyArns,
     roleArn: role?.arn ?? desired.role.arn,
   };
 }

@@ -297,10 +297,17 @@ function manualStep(input: ReportInput): string[] {
       `- Role ARN: ${code(input.roleArn)}`,
     ];
   }
-  const creates = input.changes.some((c) => c.action === 'create-role');
+  // A role is announced once it is usable: the run that creates it, or that finishes one a failed run began
+  // (its first attachments recorded), gives the paste step; a run stopped before that does not.
+  const makesUsable = (c: Change) => c.action === 'create-role' || (c.action === 'tag-role' && c.completes === true);
+  const creates = input.changes.some(makesUsable);
   const externalId = input.externalId ? [`- External ID: ${code(input.externalId)}`] : [];
-  if (input.failure?.notMade.some((c) => c.action === 'create-role')) {
-    return ['#### Remaining manual step', '', 'Once a run has created the role, paste its ARN into Activeloop.'];
+  if (input.failure?.notMade.some(makesUsable)) {
+    return [
+      '#### Remaining manual step',
+      '',
+      'Nothing to paste into Activeloop yet: the role is not ready, as this run stopped before it was complete. It will be ready after a run that succeeds, which then gives the role ARN to paste into Activeloop.',
+    ];
   }
   if (!creates) {
     // The role existed before this run: Activeloop already has its ARN, so there is nothing to paste again.
@@ -317,14 +324,6 @@ function manualStep(input: ReportInput): string[] {
           '',
           `Nothing to do in Activeloop: this ${input.mode === 'plan' ? 'plan does' : 'run did'} not create the role, so the credentials Activeloop keeps for ${code(input.roleArn)} stay as they are.`,
         ];
-  }
-  if (input.changes.some((c) => c.action === 'create-role' && c.drift)) {
-    // Recreated after a deletion: same name, same ARN, which Activeloop already has.
-    return [
-      '#### Remaining manual step',
-      '',
-      `The role was deleted outside this action and ${input.mode === 'plan' ? 'apply recreates' : 'is recreated'} with the same ARN ${code(input.roleArn)}, which Activeloop already has. ${WAIT_FOR_NEW_ROLE}`,
-    ];
   }
   return [
     '#### Remaining manual step',
