@@ -40,12 +40,13 @@ describe('applyChanges', () => {
   it('creates the policy, then the role (waiting until it reads back), then attaches', async () => {
     const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
     const done = await applyChanges(targets, plan.changes, options);
-    expect(done).toHaveLength(4);
+    expect(done).toHaveLength(5);
     expect(commandNames()).toEqual([
       'CreatePolicyCommand',
       'CreateRoleCommand',
       'GetRoleCommand',
       'AttachRolePolicyCommand',
+      'TagPolicyCommand',
       'TagRoleCommand',
     ]);
     const createRole = iamMock.commandCalls(CreateRoleCommand)[0].args[0].input;
@@ -161,7 +162,7 @@ describe('applyChanges', () => {
     iamMock.on(AttachRolePolicyCommand).rejectsOnce(awsError('NoSuchEntity', 404)).rejectsOnce(awsError('NoSuchEntity', 404)).resolves({});
     const waits: number[] = [];
     const done = await applyChanges(targets, plan.changes, { ...options, sleep: async (ms) => void waits.push(ms) });
-    expect(done.map((c) => c.action)).toEqual(['create-policy', 'create-role', 'attach-policy', 'tag-role']);
+    expect(done.map((c) => c.action)).toEqual(['create-policy', 'create-role', 'attach-policy', 'tag-policy', 'tag-role']);
     expect(iamMock.commandCalls(AttachRolePolicyCommand)).toHaveLength(3);
     expect(waits).toEqual([500, 1000]);
   });

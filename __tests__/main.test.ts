@@ -84,6 +84,7 @@ describe('run', () => {
       'create-policy',
       'create-role',
       'attach-policy',
+      'tag-policy',
       'tag-role',
     ]);
     expect(core.outputs['role-arn']).toBe('arn:aws:iam::123456789012:role/activeloop-deeplake-access');

@@ -11,7 +11,7 @@ const actions = (plan: { changes: { action: string }[] }) => plan.changes.map((c
 describe('planChanges', () => {
   it('creates policy, role and attachment, in that order, on an empty account', () => {
     const plan = planChanges(desiredFor(), empty, { adopt: false });
-    expect(actions(plan)).toEqual(['create-policy', 'create-role', 'attach-policy', 'tag-role']);
+    expect(actions(plan)).toEqual(['create-policy', 'create-role', 'attach-policy', 'tag-policy', 'tag-role']);
     expect(plan.changes.every((c) => !c.drift)).toBe(true);
     expect(plan.roleArn).toBe('arn:aws:iam::123456789012:role/activeloop-deeplake-access');
   });
@@ -75,21 +75,35 @@ describe('planChanges', () => {
     expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
       ['create-policy', true],
       ['attach-policy', false],
+      ['tag-policy', false],
     ]);
     expect(plan.changes[0].reason).toBe('the permissions policy does not exist');
   });
 
-  it('recreates a missing role whose policy still exists without calling it drift (a run may have stopped before creating it)', () => {
+  it('recreates a deleted role as drift when its policy, once attached, still exists', () => {
     const desired = desiredFor();
     const live = liveAfterApply(desired);
     delete live.role;
     const plan = planChanges(desired, live, { adopt: false });
     expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
-      ['create-role', false],
+      ['create-role', true],
       ['attach-policy', false],
       ['tag-role', false],
     ]);
-    expect(plan.changes[0].reason).toContain('a run stopped before creating it, or it was deleted outside this action');
+  });
+
+  it('creates the role of a policy never attached (a run stopped before the role) as an input change', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    delete live.role;
+    live.policies[0].tags['activeloop-role-action:attached'] = 'false';
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
+      ['create-role', false],
+      ['attach-policy', false],
+      ['tag-policy', false],
+      ['tag-role', false],
+    ]);
   });
 
   it('records the attachments only after them: a new role gets its record with none, then a tag write once attached', () => {

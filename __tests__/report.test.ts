@@ -52,7 +52,7 @@ describe('renderReport', () => {
 
   it('says what a plan would do, and that nothing was changed', () => {
     const text = report('plan');
-    expect(text).toContain('📝 Plan: 4 changes');
+    expect(text).toContain('📝 Plan: 5 changes');
     expect(text).toContain('Nothing was changed');
     expect(text).toContain('| ➕ | create-role | `arn:aws:iam::123456789012:role/activeloop-deeplake-access` |');
     expect(text).toContain('- ⚠️ a warning');
@@ -198,13 +198,14 @@ describe('the remaining manual step', () => {
     }
   });
 
-  it('asks to paste the ARN of a role recreated while its policies existed (a run may have stopped before creating it)', () => {
+  it('says a recreated role keeps its ARN, and to wait about a minute before verifying', () => {
     const desired = desiredFor();
     const live = liveAfterApply(desired);
     delete live.role;
     const text = render('apply', {}, live);
-    expect(text).toMatch(/paste the role ARN into Activeloop/i);
+    expect(text).toContain('The role was deleted outside this action and is recreated with the same ARN');
     expect(text).toContain('wait about a minute before verifying the credentials in Activeloop');
+    expect(text).not.toMatch(/paste the role ARN/i);
   });
 
   it('asks to update the external ID in Activeloop when it changes on an existing role', () => {

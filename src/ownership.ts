@@ -9,6 +9,8 @@ export const DIGEST_TAG_KEY = 'activeloop-role-action:digest';
 export const CORS_RULE_ID = 'activeloop-role-action';
 /** On the role when the action keeps its CORS rule on the buckets (cors: true): a missing rule is then drift. */
 export const CORS_TAG_KEY = 'activeloop-role-action:cors';
+/** On a policy: `false` from its creation until the action has attached it, then `true`; absent on earlier versions' policies. */
+export const ATTACHED_TAG_KEY = 'activeloop-role-action:attached';
 
 /** Whether two tag keys are the same key to IAM, which refuses keys on one resource that differ only in case. */
 export function sameTagKey(a: string, b: string): boolean {

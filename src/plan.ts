@@ -5,7 +5,7 @@
 import type { Change } from './changes.js';
 import { kindOf } from './changes.js';
 import { type DesiredState, policyDigest, roleDigest } from './desired.js';
-import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tagKeyOn, tagValue } from './ownership.js';
+import { ATTACHED_TAG_KEY, CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tagKeyOn, tagValue } from './ownership.js';
 import { documentFacts, equivalent, type PolicyDocument, policySize } from './policy.js';
 import { MAX_POLICY_VERSIONS, type QuotaUse } from './quotas.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
@@ -79,7 +79,7 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
         name: want.name,
         path: desired.role.path,
         document: want.document,
-        tags,
+        tags: { ...tags, [ATTACHED_TAG_KEY]: 'false' },
         reason: want.index === 0 ? 'the permissions policy does not exist' : `the grants need policy ${want.index + 1} (IAM's size quota)`,
         // The role is ours and its record says the policy was attached (records of earlier versions: the first
         // policy always was), so it was deleted.
@@ -183,12 +183,9 @@ function planRole(
           maxSessionDuration: want.maxSessionDuration,
           permissionsBoundary: want.permissionsBoundary,
           tags: { ...want.tags, [DIGEST_TAG_KEY]: record },
-          // Policies without the role: a run stopped before creating it, or the role was deleted by hand. Nothing
-          // left tells which (IAM detaches a role's policies to delete it), so this is not called drift.
-          reason: policiesExisted
-            ? "the role does not exist, though this action's policies do (a run stopped before creating it, or it was deleted outside this action)"
-            : 'the role does not exist',
-          drift: false,
+          // Our policies without the role: deleted by hand once a policy was attached, else a run stopped before creating it.
+          reason: policiesExisted ? 'the role was deleted outside this action' : 'the role does not exist',
+          drift: policiesExisted,
         },
       ],
       warnings: [],
@@ -328,10 +325,23 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
     desired,
     role,
     options.adopt,
-    ourPolicies.length > 0 && !role,
+    !role && ourPolicies.some((p) => tagValue(p.tags, ATTACHED_TAG_KEY) !== 'false'),
     options.corsBuckets,
     roleAttached,
   );
+  // A policy tells it was attached (so that a role missing later was deleted, not never made): tagged after attaching.
+  for (const arn of policyArns) {
+    const have = live.policies.find((p) => p.arn === arn);
+    if (have ? tagValue(have.tags, ATTACHED_TAG_KEY) !== 'false' : false) continue;
+    if (!have && !policyChanges.some((c) => c.action === 'create-policy' && c.resource === arn)) continue;
+    attachments.push({
+      action: 'tag-policy',
+      resource: arn,
+      tags: { [ATTACHED_TAG_KEY]: 'true' },
+      reason: 'records that the policy is attached',
+      drift: false,
+    });
+  }
   const finalRecord = desiredRecord(desired, role, options.corsBuckets, finalAttached);
   if (attachments.length && finalRecord !== desiredRecord(desired, role, options.corsBuckets, roleAttached)) {
     attachments.push({

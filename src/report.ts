@@ -325,6 +325,14 @@ function manualStep(input: ReportInput): string[] {
           `Nothing to do in Activeloop: this ${input.mode === 'plan' ? 'plan does' : 'run did'} not create the role, so the credentials Activeloop keeps for ${code(input.roleArn)} stay as they are.`,
         ];
   }
+  if (input.changes.some((c) => c.action === 'create-role' && c.drift)) {
+    // Recreated after a deletion: same name, same ARN, which Activeloop already has.
+    return [
+      '#### Remaining manual step',
+      '',
+      `The role was deleted outside this action and ${input.mode === 'plan' ? 'apply recreates' : 'is recreated'} with the same ARN ${code(input.roleArn)}, which Activeloop already has. ${WAIT_FOR_NEW_ROLE}`,
+    ];
+  }
   return [
     '#### Remaining manual step',
     '',
