@@ -149,10 +149,20 @@ describe('planChanges', () => {
     const live = liveAfterApply(desired);
     live.role!.tags = { owner: 'someone' };
     expect(() => planChanges(desired, live, { adopt: false })).toThrow(OwnershipError);
+    expect(() => planChanges(desired, live, { adopt: false })).toThrow('it has no tag managed-by=activeloop-role-action');
     expect(() => planChanges(desired, live, { adopt: false })).toThrow(/adopt: true/);
     const plan = planChanges(desired, live, { adopt: true });
     expect(plan.changes).toMatchObject([{ action: 'tag-role', tags: { [OWNER_TAG_KEY]: 'activeloop-role-action' } }]);
     expect(plan.changes[0].action === 'tag-role' && plan.changes[0].tags).not.toHaveProperty('owner');
+  });
+
+  it('refuses a role whose ownership tag has another value, naming that value (values compare exactly)', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.tags = { 'managed-by': 'Activeloop-Role-Action' };
+    expect(() => planChanges(desired, live, { adopt: false })).toThrow(
+      'its tag managed-by=Activeloop-Role-Action is not managed-by=activeloop-role-action: the value must be exactly activeloop-role-action, in lower case',
+    );
   });
 
   it('refuses a same-named policy it does not own', () => {

@@ -36,9 +36,15 @@ export function owned(tags: Record<string, string>): boolean {
 
 /** An existing role or policy this action does not own; refused unless `adopt: true` (spec behaviour 7). */
 export class OwnershipError extends ActionError {
-  constructor(kind: 'role' | 'policy', arn: string) {
+  /** `tags`: the resource's tags, to name a near-miss ownership tag (the value is compared exactly). */
+  constructor(kind: 'role' | 'policy', arn: string, tags: Record<string, string> = {}) {
+    const value = tagValue(tags, OWNER_TAG_KEY);
+    const has =
+      value === undefined
+        ? `it has no tag ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}`
+        : `its tag ${tagKeyOn(tags, OWNER_TAG_KEY)}=${value} is not ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}: the value must be exactly ${OWNER_TAG_VALUE}, in lower case`;
     super(
-      `The ${kind} ${arn} already exists and is not managed by this action (it has no tag ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}). ` +
+      `The ${kind} ${arn} already exists and is not managed by this action (${has}). ` +
         `Nothing was changed. To let the action take it over, set adopt: true; to leave it alone, choose another ${kind === 'role' ? 'role-name' : 'policy-name'}.`,
     );
     this.name = 'OwnershipError';

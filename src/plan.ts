@@ -87,7 +87,7 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
       });
       continue;
     }
-    if (!owned(have.tags) && !adopt) throw new OwnershipError('policy', have.arn);
+    if (!owned(have.tags) && !adopt) throw new OwnershipError('policy', have.arn, have.tags);
     const lastWritten = tagValue(have.tags, DIGEST_TAG_KEY);
     const driftedDoc = lastWritten !== undefined && lastWritten !== policyDigest(have.document);
     if (!equivalent(have.document, want.document, desired.identity.partition)) {
@@ -191,7 +191,7 @@ function planRole(
       warnings: [],
     };
   }
-  if (!owned(role.tags) && !adopt) throw new OwnershipError('role', role.arn);
+  if (!owned(role.tags) && !adopt) throw new OwnershipError('role', role.arn, role.tags);
   const changes: Change[] = [];
   const warnings: string[] = [];
   const tagKeys = Object.keys(desired.inputTags);

@@ -311,14 +311,21 @@ function manualStep(input: ReportInput): string[] {
   }
   if (!creates) {
     // The role existed before this run: Activeloop already has its ARN, so there is nothing to paste again.
+    const once = input.mode === 'plan' ? 'once this plan is applied, ' : '';
     return externalIdChanges(input.changes)
-      ? [
-          '#### Remaining manual step',
-          '',
-          `The external ID changes: ${input.mode === 'plan' ? 'once this plan is applied, update' : 'update'} it in the AWS credentials Activeloop keeps for ${code(input.roleArn)}.`,
-          '',
-          ...(externalId.length ? externalId : ['- External ID: none']),
-        ]
+      ? externalId.length
+        ? [
+            '#### Remaining manual step',
+            '',
+            `The external ID changes: ${once}update it in the AWS credentials Activeloop keeps for ${code(input.roleArn)}.`,
+            '',
+            ...externalId,
+          ]
+        : [
+            '#### Remaining manual step',
+            '',
+            `The external ID is removed: ${once}remove it from the AWS credentials Activeloop keeps for ${code(input.roleArn)} (leave the external ID empty there).`,
+          ]
       : [
           '#### Remaining manual step',
           '',
