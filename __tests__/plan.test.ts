@@ -321,7 +321,43 @@ describe('a trusted principal IAM shows by its unique ID', () => {
     live.role!.trustPolicy = JSON.parse(JSON.stringify(live.role!.trustPolicy).replace(ops, 'AIDAOPSUSEREXAMPLE01'));
     const plan = planChanges(desiredFor({ 'trusted-principals': backend }), live, { adopt: false });
     expect(plan.changes[0].reason).toBe(
-      'a trusted principal was deleted: IAM shows it by its unique ID AIDAOPSUSEREXAMPLE01. The inputs no longer name it, so apply removes the ID',
+      'a trusted principal was deleted: IAM shows it by its unique ID AIDAOPSUSEREXAMPLE01. Apply removes the ID',
+    );
+  });
+
+  it('does not claim the inputs once named an ID added by hand next to the right ARN', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.trustPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: backend }, Action: 'sts:AssumeRole' },
+        { Effect: 'Allow', Principal: { AWS: 'AROAYSTRANGEREXAMPLE1' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    const reason = planChanges(desired, live, { adopt: false }).changes[0].reason;
+    expect(reason).toBe('a trusted principal was deleted: IAM shows it by its unique ID AROAYSTRANGEREXAMPLE1. Apply removes the ID');
+  });
+
+  it('also names a condition added by hand to a trust policy that shows a deleted principal by its ID', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.trustPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: 'AROAYBACKENDEXAMPLE01' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': 'zzz' } },
+        },
+      ],
+    };
+    const [change] = planChanges(desired, live, { adopt: false }).changes;
+    expect(change).toMatchObject({ action: 'update-trust-policy', drift: true });
+    expect(change.reason).toContain('IAM shows it by its unique ID AROAYBACKENDEXAMPLE01');
+    expect(change.reason).toContain(
+      'The trust policy was also changed outside this action: it has the condition StringEquals sts:ExternalId = zzz, which the inputs do not',
     );
   });
 });

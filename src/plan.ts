@@ -41,16 +41,32 @@ function missingTags(want: Record<string, string>, have: Record<string, string>)
 // ARN no longer names it, and recreating the principal does not bring the ARN back. IAM User Guide, "IAM identifiers" (unique IDs).
 const UNIQUE_ID = /^(AROA|AIDA)[A-Z0-9]{8,}$/;
 
-/** Why the trust policy changes when IAM shows a deleted principal by its unique ID; undefined when none is. */
-function deletedPrincipalReason(live: PolicyDocument, want: PolicyDocument): string | undefined {
-  const livePrincipals = documentFacts(live).principals;
-  const ids = livePrincipals.filter((p) => UNIQUE_ID.test(p));
+/**
+ * Why the trust policy changes when IAM shows a deleted principal by its unique ID; undefined when none is.
+ * Any other difference (a principal, condition or action) is listed too, as a change outside the action when
+ * `drifted`, else as a difference from the inputs.
+ */
+function deletedPrincipalReason(live: PolicyDocument, want: PolicyDocument, drifted: boolean): string | undefined {
+  const had = documentFacts(live);
+  const wants = documentFacts(want);
+  const ids = had.principals.filter((p) => UNIQUE_ID.test(p));
   if (!ids.length) return undefined;
-  const back = documentFacts(want).principals.filter((p) => !livePrincipals.includes(p));
+  const back = wants.principals.filter((p) => !had.principals.includes(p));
   const deleted = `a trusted principal was deleted: IAM shows it by its unique ID ${ids.join(', ')}`;
-  return back.length
+  const first = back.length
     ? `${deleted}. Apply puts the ARN ${back.join(', ')} back; IAM accepts it only once that principal exists again`
-    : `${deleted}. The inputs no longer name it, so apply removes the ID`;
+    : `${deleted}. Apply removes the ID`;
+  const others = [
+    ...had.principals
+      .filter((p) => !ids.includes(p) && !wants.principals.includes(p))
+      .map((p) => `it trusts ${p}, which the inputs do not name`),
+    ...had.conditions.filter((c) => !wants.conditions.includes(c)).map((c) => `it has the condition ${c}, which the inputs do not`),
+    ...wants.conditions.filter((c) => !had.conditions.includes(c)).map((c) => `it lacks the condition ${c}`),
+    ...had.actions.filter((a) => !wants.actions.includes(a)).map((a) => `it allows ${a}, which the inputs do not`),
+    ...wants.actions.filter((a) => !had.actions.includes(a)).map((a) => `it lacks the action ${a}`),
+  ];
+  if (!others.length) return first;
+  return `${first}. The trust policy was also ${drifted ? 'changed outside this action' : 'otherwise different from the inputs'}: ${others.join('; ')}`;
 }
 
 function describeTags(tags: Record<string, string>): string {
@@ -233,7 +249,7 @@ function planRole(
       document: want.trustPolicy,
       previous: role.trustPolicy,
       widens: trustWidening(role.trustPolicy, want.trustPolicy),
-      reason: deletedPrincipalReason(role.trustPolicy, want.trustPolicy) ?? why('the trust policy', 'trust'),
+      reason: deletedPrincipalReason(role.trustPolicy, want.trustPolicy, isDrift('trust')) ?? why('the trust policy', 'trust'),
       drift: isDrift('trust'),
     });
   }
