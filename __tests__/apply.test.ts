@@ -40,8 +40,15 @@ describe('applyChanges', () => {
   it('creates the policy, then the role (waiting until it reads back), then attaches', async () => {
     const plan = planChanges(desiredFor(), { policies: [] }, { adopt: false });
     const done = await applyChanges(targets, plan.changes, options);
-    expect(done).toHaveLength(3);
-    expect(commandNames()).toEqual(['CreatePolicyCommand', 'CreateRoleCommand', 'GetRoleCommand', 'AttachRolePolicyCommand']);
+    expect(done).toHaveLength(5);
+    expect(commandNames()).toEqual([
+      'CreatePolicyCommand',
+      'CreateRoleCommand',
+      'GetRoleCommand',
+      'AttachRolePolicyCommand',
+      'TagPolicyCommand',
+      'TagRoleCommand',
+    ]);
     const createRole = iamMock.commandCalls(CreateRoleCommand)[0].args[0].input;
     expect(createRole.Tags).toContainEqual({ Key: 'managed-by', Value: 'activeloop-role-action' });
     expect(JSON.parse(createRole.AssumeRolePolicyDocument!).Statement[0].Principal.AWS).toBe(
@@ -155,7 +162,7 @@ describe('applyChanges', () => {
     iamMock.on(AttachRolePolicyCommand).rejectsOnce(awsError('NoSuchEntity', 404)).rejectsOnce(awsError('NoSuchEntity', 404)).resolves({});
     const waits: number[] = [];
     const done = await applyChanges(targets, plan.changes, { ...options, sleep: async (ms) => void waits.push(ms) });
-    expect(done.map((c) => c.action)).toEqual(['create-policy', 'create-role', 'attach-policy']);
+    expect(done.map((c) => c.action)).toEqual(['create-policy', 'create-role', 'attach-policy', 'tag-policy', 'tag-role']);
     expect(iamMock.commandCalls(AttachRolePolicyCommand)).toHaveLength(3);
     expect(waits).toEqual([500, 1000]);
   });

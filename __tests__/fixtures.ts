@@ -4,6 +4,7 @@ import { type Inputs, readInputs } from '../src/inputs.js';
 import { DIGEST_TAG_KEY } from '../src/ownership.js';
 import { desiredRecord } from '../src/plan.js';
 import type { CallerIdentity, LivePolicy, LiveState } from '../src/read.js';
+import { attachmentHashes } from '../src/record.js';
 
 export const identity: CallerIdentity = { account: '123456789012', partition: 'aws', arn: 'arn:aws:iam::123456789012:user/ci' };
 
@@ -39,7 +40,10 @@ export function liveAfterApply(desired: DesiredState, versions = 1, corsBuckets?
       maxSessionDuration: desired.role.maxSessionDuration,
       permissionsBoundary: desired.role.permissionsBoundary,
       trustPolicy: structuredClone(desired.role.trustPolicy),
-      tags: { ...desired.role.tags, [DIGEST_TAG_KEY]: desiredRecord(desired, undefined, corsBuckets) },
+      tags: {
+        ...desired.role.tags,
+        [DIGEST_TAG_KEY]: desiredRecord(desired, undefined, corsBuckets, attachmentHashes(desired.policies.map((p) => p.arn))),
+      },
       attachedPolicyArns: desired.policies.map((p) => p.arn),
     },
     policies,

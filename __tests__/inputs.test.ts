@@ -217,6 +217,13 @@ describe('regions and partitions', () => {
 });
 
 describe('tag keys, which IAM compares case-insensitively', () => {
+  it('says tags are one key=value per line when they are separated by commas', () => {
+    const error = errorOf({ buckets: 'ml-datasets', tags: 'a=1,A=2' });
+    expect(error.input).toBe('tags');
+    expect(error.message).toContain('tags are one key=value per line; a comma does not separate tags');
+    expect(error.message).not.toContain('may contain only');
+  });
+
   it('refuses keys that differ only in case, naming both, before any AWS call', () => {
     const error = errorOf({ buckets: 'ml-datasets', tags: 'Environment=prod\nenvironment=dev' });
     expect(error.input).toBe('tags');

@@ -84,6 +84,8 @@ describe('run', () => {
       'create-policy',
       'create-role',
       'attach-policy',
+      'tag-policy',
+      'tag-role',
     ]);
     expect(core.outputs['role-arn']).toBe('arn:aws:iam::123456789012:role/activeloop-deeplake-access');
     expect(core.summaryText).toContain('Nothing was changed');
@@ -153,6 +155,7 @@ describe('run', () => {
       'tag-policy',
       'tag-role',
       'attach-policy',
+      'tag-role',
     ]);
   });
 

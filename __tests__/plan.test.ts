@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { type DesiredState, type GrantUnit, permissionsDocument } from '../src/desired.js';
 import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError } from '../src/ownership.js';
-import { planChanges } from '../src/plan.js';
+import { desiredRecord, planChanges } from '../src/plan.js';
 import type { LiveState } from '../src/read.js';
 import { desiredFor, liveAfterApply } from './fixtures.js';
 
@@ -11,7 +11,7 @@ const actions = (plan: { changes: { action: string }[] }) => plan.changes.map((c
 describe('planChanges', () => {
   it('creates policy, role and attachment, in that order, on an empty account', () => {
     const plan = planChanges(desiredFor(), empty, { adopt: false });
-    expect(actions(plan)).toEqual(['create-policy', 'create-role', 'attach-policy']);
+    expect(actions(plan)).toEqual(['create-policy', 'create-role', 'attach-policy', 'tag-policy', 'tag-role']);
     expect(plan.changes.every((c) => !c.drift)).toBe(true);
     expect(plan.roleArn).toBe('arn:aws:iam::123456789012:role/activeloop-deeplake-access');
   });
@@ -75,11 +75,12 @@ describe('planChanges', () => {
     expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
       ['create-policy', true],
       ['attach-policy', false],
+      ['tag-policy', false],
     ]);
     expect(plan.changes[0].reason).toBe('the permissions policy does not exist');
   });
 
-  it('recreates a deleted role as drift when its policy still exists', () => {
+  it('recreates a deleted role as drift when its policy, once attached, still exists', () => {
     const desired = desiredFor();
     const live = liveAfterApply(desired);
     delete live.role;
@@ -87,6 +88,59 @@ describe('planChanges', () => {
     expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
       ['create-role', true],
       ['attach-policy', false],
+      ['tag-role', false],
+    ]);
+  });
+
+  it('creates the role of a policy never attached (a run stopped before the role) as an input change', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    delete live.role;
+    live.policies[0].tags['activeloop-role-action:attached'] = 'false';
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
+      ['create-role', false],
+      ['attach-policy', false],
+      ['tag-policy', false],
+      ['tag-role', false],
+    ]);
+  });
+
+  it('records the attachments only after them: a new role gets its record with none, then a tag write once attached', () => {
+    const desired = desiredFor();
+    const plan = planChanges(desired, { policies: [] }, { adopt: false });
+    const created = plan.changes.find((c) => c.action === 'create-role');
+    expect(created?.action === 'create-role' && created.tags[DIGEST_TAG_KEY]).toMatch(/ a=( |$)/);
+    expect(plan.changes.at(-1)).toMatchObject({ action: 'tag-role', completes: true, drift: false });
+    const last = plan.changes.at(-1);
+    expect(last?.action === 'tag-role' && last.tags[DIGEST_TAG_KEY]).toMatch(/ a=[0-9a-f]{6}( |$)/);
+  });
+
+  it('finishes a role whose attachment a failed run never made as an input change, not drift', () => {
+    const desired = desiredFor();
+    const first = planChanges(desired, { policies: [] }, { adopt: false });
+    const live = liveAfterApply(desired);
+    const created = first.changes.find((c) => c.action === 'create-role');
+    live.role!.tags = created?.action === 'create-role' ? { ...created.tags } : {};
+    live.role!.attachedPolicyArns = [];
+    const plan = planChanges(desired, live, { adopt: false });
+    expect(plan.changes.map((c) => [c.action, c.drift])).toEqual([
+      ['attach-policy', false],
+      ['tag-role', false],
+    ]);
+    expect(plan.changes[0].reason).toBe('the policy is not attached to the role yet');
+    expect(plan.changes[1]).toMatchObject({ completes: true });
+  });
+
+  it('keeps a record of an earlier version (no attachments in it) as it is while every policy is attached', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.tags[DIGEST_TAG_KEY] = desiredRecord(desired, undefined);
+    expect(planChanges(desired, live, { adopt: false }).changes).toEqual([]);
+    live.role!.attachedPolicyArns = [];
+    expect(planChanges(desired, live, { adopt: false }).changes.map((c) => [c.action, c.drift])).toEqual([
+      ['attach-policy', true],
+      ['tag-role', false],
     ]);
   });
 
@@ -95,10 +149,20 @@ describe('planChanges', () => {
     const live = liveAfterApply(desired);
     live.role!.tags = { owner: 'someone' };
     expect(() => planChanges(desired, live, { adopt: false })).toThrow(OwnershipError);
+    expect(() => planChanges(desired, live, { adopt: false })).toThrow('it has no tag managed-by=activeloop-role-action');
     expect(() => planChanges(desired, live, { adopt: false })).toThrow(/adopt: true/);
     const plan = planChanges(desired, live, { adopt: true });
     expect(plan.changes).toMatchObject([{ action: 'tag-role', tags: { [OWNER_TAG_KEY]: 'activeloop-role-action' } }]);
     expect(plan.changes[0].action === 'tag-role' && plan.changes[0].tags).not.toHaveProperty('owner');
+  });
+
+  it('refuses a role whose ownership tag has another value, naming that value (values compare exactly)', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.tags = { 'managed-by': 'Activeloop-Role-Action' };
+    expect(() => planChanges(desired, live, { adopt: false })).toThrow(
+      'its tag managed-by=Activeloop-Role-Action is not managed-by=activeloop-role-action: the value must be exactly activeloop-role-action, in lower case',
+    );
   });
 
   it('refuses a same-named policy it does not own', () => {
@@ -257,7 +321,43 @@ describe('a trusted principal IAM shows by its unique ID', () => {
     live.role!.trustPolicy = JSON.parse(JSON.stringify(live.role!.trustPolicy).replace(ops, 'AIDAOPSUSEREXAMPLE01'));
     const plan = planChanges(desiredFor({ 'trusted-principals': backend }), live, { adopt: false });
     expect(plan.changes[0].reason).toBe(
-      'a trusted principal was deleted: IAM shows it by its unique ID AIDAOPSUSEREXAMPLE01. The inputs no longer name it, so apply removes the ID',
+      'a trusted principal was deleted: IAM shows it by its unique ID AIDAOPSUSEREXAMPLE01. Apply removes the ID',
+    );
+  });
+
+  it('does not claim the inputs once named an ID added by hand next to the right ARN', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.trustPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: backend }, Action: 'sts:AssumeRole' },
+        { Effect: 'Allow', Principal: { AWS: 'AROAYSTRANGEREXAMPLE1' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    const reason = planChanges(desired, live, { adopt: false }).changes[0].reason;
+    expect(reason).toBe('a trusted principal was deleted: IAM shows it by its unique ID AROAYSTRANGEREXAMPLE1. Apply removes the ID');
+  });
+
+  it('also names a condition added by hand to a trust policy that shows a deleted principal by its ID', () => {
+    const desired = desiredFor();
+    const live = liveAfterApply(desired);
+    live.role!.trustPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: 'AROAYBACKENDEXAMPLE01' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': 'zzz' } },
+        },
+      ],
+    };
+    const [change] = planChanges(desired, live, { adopt: false }).changes;
+    expect(change).toMatchObject({ action: 'update-trust-policy', drift: true });
+    expect(change.reason).toContain('IAM shows it by its unique ID AROAYBACKENDEXAMPLE01');
+    expect(change.reason).toContain(
+      'The trust policy was also changed outside this action: it has the condition StringEquals sts:ExternalId = zzz, which the inputs do not',
     );
   });
 });

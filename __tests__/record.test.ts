@@ -21,9 +21,17 @@ function handEdit(live: LiveState, edit: Partial<NonNullable<LiveState['role']>>
 describe('the record in the digest tag', () => {
   it('round-trips and fits in an IAM tag value (256 characters)', () => {
     const value = applied().role?.tags[DIGEST_TAG_KEY] as string;
-    expect(value).toMatch(/^2 t=[0-9a-f]{8} e=1 d=[0-9a-f]{8} s=3600 b=[0-9a-f]{8} g\.[0-9a-f]{6}=[0-9a-f]{8}$/);
+    expect(value).toMatch(/^2 t=[0-9a-f]{8} e=1 d=[0-9a-f]{8} s=3600 b=[0-9a-f]{8} a=[0-9a-f]{6} g\.[0-9a-f]{6}=[0-9a-f]{8}$/);
     const state = readRecord(value);
     expect(state.kind === 'settings' && writeRecord(state.record)).toBe(value);
+  });
+
+  it('tells a record that attached nothing yet (a=) from one of an earlier version that does not say', () => {
+    const none = readRecord('2 t=00000000 d=00000000 s=3600 b=00000000 a=');
+    expect(none.kind === 'settings' && none.record.attached).toEqual([]);
+    expect(none.kind === 'settings' && writeRecord(none.record)).toBe('2 t=00000000 d=00000000 s=3600 b=00000000 a=');
+    const earlier = readRecord('2 t=00000000 d=00000000 s=3600 b=00000000');
+    expect(earlier.kind === 'settings' && earlier.record.attached).toBeUndefined();
   });
 
   it('drops the tag hashes rather than exceed 256 characters', () => {

@@ -52,7 +52,7 @@ describe('renderReport', () => {
 
   it('says what a plan would do, and that nothing was changed', () => {
     const text = report('plan');
-    expect(text).toContain('📝 Plan: 3 changes');
+    expect(text).toContain('📝 Plan: 5 changes');
     expect(text).toContain('Nothing was changed');
     expect(text).toContain('| ➕ | create-role | `arn:aws:iam::123456789012:role/activeloop-deeplake-access` |');
     expect(text).toContain('- ⚠️ a warning');
@@ -240,7 +240,8 @@ describe('the remaining manual step', () => {
       desired,
       buckets: [],
       warnings: [],
-      externalId: values['external-id'],
+      // As the inputs read it: `none` removes the external ID on purpose.
+      externalId: values['external-id'] === 'none' ? undefined : values['external-id'],
     });
   };
 
@@ -274,6 +275,14 @@ describe('the remaining manual step', () => {
     expect(text).toContain('The external ID changes: update it in the AWS credentials Activeloop keeps');
     expect(text).toContain('- External ID: `new-id`');
     expect(text).not.toMatch(/paste the role ARN/i);
+  });
+
+  it('asks to remove the external ID in Activeloop when external-id: none removes it', () => {
+    const live = liveAfterApply(desiredFor({ 'external-id': 'old-id' }));
+    const text = render('apply', { 'external-id': 'none' }, live);
+    expect(text).toContain('The external ID is removed: remove it from the AWS credentials Activeloop keeps');
+    expect(text).not.toContain('External ID: none');
+    expect(text).not.toContain('The external ID changes');
   });
 });
 

@@ -4,6 +4,7 @@
 import { UpdateAssumeRolePolicyCommand, UpdateRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, readRole } from '../test-support/aws-fixtures.mjs';
+import { iamError } from '../test-support/aws-rules.mjs';
 import { startGitHubApi } from '../test-support/github-api.mjs';
 import { type Stack, startStack } from './stack.js';
 
@@ -219,5 +220,55 @@ describe('the drift issue of scheduled runs (spec behaviour 12)', () => {
     await describeInConsole(ROLE, 'edited once more');
     expect((await stack.run(settings(ROLE), on('push'))).code).toBe(0);
     expect(github.state.requests.slice(before).filter((r) => r.includes('/issues'))).toEqual([]);
+  });
+});
+
+describe('a run that stopped half-way', () => {
+  const deny = (operation: string) => ({
+    name: `${operation} is denied once`,
+    docs: 'IAM API Reference: common errors (AccessDenied)',
+    match: (c: { operation: string }) => c.operation === operation,
+    respond: () => iamError('AccessDenied', `User is not authorized to perform: ${operation}`, 403),
+    times: 1,
+  });
+
+  it('is finished by the next run as its own work, not drift, which then gives the paste step', async () => {
+    stack.proxy.rules.push(deny('iam:AttachRolePolicy'));
+    const failed = await stack.run({ buckets: 'drift-data', 'role-name': 'half-attached', 'fail-on-drift': 'true' });
+    expect(failed.code).toBe(1);
+    expect(failed.summary).not.toMatch(/paste the role ARN into Activeloop, step 4/i);
+    expect(failed.summary).not.toContain('wait about a minute before verifying');
+    expect(failed.summary).toContain('It will be ready after a run that succeeds');
+
+    const next = await stack.run({ buckets: 'drift-data', 'role-name': 'half-attached', 'fail-on-drift': 'true' });
+    expect(next.errors).toEqual([]);
+    expect(next.code).toBe(0);
+    expect(JSON.parse(next.outputs.plan).filter((c: { drift: boolean }) => c.drift)).toEqual([]);
+    expect(next.summary).toMatch(/Paste the role ARN into Activeloop/);
+    expect((await readRole(stack.motoEndpoint, 'half-attached'))?.attached).toHaveLength(1);
+
+    const after = await stack.run({ buckets: 'drift-data', 'role-name': 'half-attached', 'fail-on-drift': 'true' });
+    expect(JSON.parse(after.outputs.plan)).toEqual([]);
+  });
+
+  it('is finished as its own work when the role was never created after its policy', async () => {
+    stack.proxy.rules.push(deny('iam:CreateRole'));
+    const failed = await stack.run({ buckets: 'drift-data', 'role-name': 'half-created', 'fail-on-drift': 'true' });
+    expect(failed.code).toBe(1);
+    const next = await stack.run({ buckets: 'drift-data', 'role-name': 'half-created', 'fail-on-drift': 'true' });
+    expect(next.code).toBe(0);
+    expect(JSON.parse(next.outputs.plan).filter((c: { drift: boolean }) => c.drift)).toEqual([]);
+    expect(next.summary).toMatch(/Paste the role ARN into Activeloop/);
+  });
+
+  it('is finished as its own work when a policy update stopped before its digest tag', async () => {
+    expect((await stack.run({ buckets: 'drift-data', 'role-name': 'half-updated' })).code).toBe(0);
+    await createBucket(stack.motoEndpoint, 'drift-more');
+    stack.proxy.rules.push(deny('iam:TagPolicy'));
+    const inputs = { buckets: 'drift-data\ndrift-more', 'role-name': 'half-updated', 'fail-on-drift': 'true' };
+    expect((await stack.run(inputs)).code).toBe(1);
+    const next = await stack.run(inputs);
+    expect(next.code).toBe(0);
+    expect(JSON.parse(next.outputs.plan).filter((c: { drift: boolean }) => c.drift)).toEqual([]);
   });
 });

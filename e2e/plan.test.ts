@@ -38,10 +38,12 @@ describe('plan on an empty account', () => {
       { action: 'create-policy', resource: policyArn(), reason: 'the permissions policy does not exist', drift: false },
       { action: 'create-role', resource: roleArn(), reason: 'the role does not exist', drift: false },
       { action: 'attach-policy', resource: policyArn(), reason: 'the new role needs it', drift: false },
+      { action: 'tag-policy', resource: policyArn(), reason: 'records that the policy is attached', drift: false },
+      { action: 'tag-role', resource: roleArn(), reason: 'records that the policies are attached', drift: false },
     ]);
     expect(stack.proxy.mutating()).toEqual([]);
     expect(await readRole(stack.motoEndpoint, 'activeloop-deeplake-access')).toBeUndefined();
-    expect(result.summary).toContain('📝 Plan: 3 changes');
+    expect(result.summary).toContain('📝 Plan: 5 changes');
     expect(result.summary).toContain('Nothing was changed');
     expect(result.summary).toContain('**added** 1 bucket: `team-a-data`');
   });

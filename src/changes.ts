@@ -53,7 +53,13 @@ export type Change = Base &
         previous: { description?: string; maxSessionDuration: number };
       }
     | { action: 'set-permissions-boundary'; roleName: string; boundaryArn: string; previous?: string }
-    | { action: 'tag-role'; roleName: string; tags: Record<string, string> }
+    | {
+        action: 'tag-role';
+        roleName: string;
+        tags: Record<string, string>;
+        /** The write after a role's first attachments: the role is usable from then on, so Activeloop can be given it. */
+        completes?: boolean;
+      }
     | { action: 'attach-policy'; roleName: string }
     | { action: 'detach-policy'; roleName: string }
     | { action: 'delete-policy'; name: string; versionIds: string[] }

@@ -2,7 +2,7 @@
 // Pure: it takes a getter, so it is tested without a runner.
 import { readFileSync } from 'node:fs';
 import type { Env } from './aws.js';
-import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, sameTagKey } from './ownership.js';
+import { ATTACHED_TAG_KEY, CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, sameTagKey } from './ownership.js';
 
 export const DEFAULT_TRUSTED_PRINCIPAL = 'arn:aws:iam::597713067985:role/activeloop_backend';
 export const DEFAULT_ROLE_NAME = 'activeloop-deeplake-access';
@@ -307,11 +307,14 @@ function parseTags(raw: string): Record<string, string> {
     const value = entry.slice(eq + 1).trim();
     if (key.length > 128) throw new InputError('tags', entry, 'a tag key must be at most 128 characters');
     if (value.length > 256) throw new InputError('tags', entry, 'a tag value must be at most 256 characters');
+    if (entry.includes(',')) {
+      throw new InputError('tags', entry, 'tags are one key=value per line; a comma does not separate tags (IAM allows no comma in a tag)');
+    }
     if (!TAG_CHARS.test(key) || !TAG_CHARS.test(value)) {
       throw new InputError('tags', entry, 'tags may contain only letters, digits, spaces and _ . : / = + - @');
     }
     if (key.toLowerCase().startsWith('aws:')) throw new InputError('tags', entry, "tag keys starting with 'aws:' are reserved by AWS");
-    const reserved = [OWNER_TAG_KEY, DIGEST_TAG_KEY, CORS_TAG_KEY].find((k) => sameTagKey(k, key));
+    const reserved = [OWNER_TAG_KEY, DIGEST_TAG_KEY, CORS_TAG_KEY, ATTACHED_TAG_KEY].find((k) => sameTagKey(k, key));
     if (reserved) throw new InputError('tags', entry, `the tag key '${key}' is reserved for this action's marker '${reserved}'`);
     const given = Object.keys(tags).find((k) => sameTagKey(k, key));
     if (given === key) throw new InputError('tags', entry, `the tag key '${key}' is given twice`);

@@ -9,6 +9,8 @@ export const DIGEST_TAG_KEY = 'activeloop-role-action:digest';
 export const CORS_RULE_ID = 'activeloop-role-action';
 /** On the role when the action keeps its CORS rule on the buckets (cors: true): a missing rule is then drift. */
 export const CORS_TAG_KEY = 'activeloop-role-action:cors';
+/** On a policy: `false` from its creation until the action has attached it, then `true`; absent on earlier versions' policies. */
+export const ATTACHED_TAG_KEY = 'activeloop-role-action:attached';
 
 /** Whether two tag keys are the same key to IAM, which refuses keys on one resource that differ only in case. */
 export function sameTagKey(a: string, b: string): boolean {
@@ -34,9 +36,15 @@ export function owned(tags: Record<string, string>): boolean {
 
 /** An existing role or policy this action does not own; refused unless `adopt: true` (spec behaviour 7). */
 export class OwnershipError extends ActionError {
-  constructor(kind: 'role' | 'policy', arn: string) {
+  /** `tags`: the resource's tags, to name a near-miss ownership tag (the value is compared exactly). */
+  constructor(kind: 'role' | 'policy', arn: string, tags: Record<string, string> = {}) {
+    const value = tagValue(tags, OWNER_TAG_KEY);
+    const has =
+      value === undefined
+        ? `it has no tag ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}`
+        : `its tag ${tagKeyOn(tags, OWNER_TAG_KEY)}=${value} is not ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}: the value must be exactly ${OWNER_TAG_VALUE}, in lower case`;
     super(
-      `The ${kind} ${arn} already exists and is not managed by this action (it has no tag ${OWNER_TAG_KEY}=${OWNER_TAG_VALUE}). ` +
+      `The ${kind} ${arn} already exists and is not managed by this action (${has}). ` +
         `Nothing was changed. To let the action take it over, set adopt: true; to leave it alone, choose another ${kind === 'role' ? 'role-name' : 'policy-name'}.`,
     );
     this.name = 'OwnershipError';

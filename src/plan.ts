@@ -5,11 +5,21 @@
 import type { Change } from './changes.js';
 import { kindOf } from './changes.js';
 import { type DesiredState, policyDigest, roleDigest } from './desired.js';
-import { CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tagKeyOn, tagValue } from './ownership.js';
+import { ATTACHED_TAG_KEY, CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tagKeyOn, tagValue } from './ownership.js';
 import { documentFacts, equivalent, type PolicyDocument, policySize } from './policy.js';
 import { MAX_POLICY_VERSIONS, type QuotaUse } from './quotas.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
-import { drifted, readRecord, recordOf, type Setting, shortHash, writeRecord } from './record.js';
+import {
+  attachmentHashes,
+  drifted,
+  type RecordState,
+  readRecord,
+  recordedAttached,
+  recordOf,
+  type Setting,
+  shortHash,
+  writeRecord,
+} from './record.js';
 
 /** What a plan holds: the changes in the order apply runs them, and what the role ends with. */
 export interface ChangeSet {
@@ -31,16 +41,32 @@ function missingTags(want: Record<string, string>, have: Record<string, string>)
 // ARN no longer names it, and recreating the principal does not bring the ARN back. IAM User Guide, "IAM identifiers" (unique IDs).
 const UNIQUE_ID = /^(AROA|AIDA)[A-Z0-9]{8,}$/;
 
-/** Why the trust policy changes when IAM shows a deleted principal by its unique ID; undefined when none is. */
-function deletedPrincipalReason(live: PolicyDocument, want: PolicyDocument): string | undefined {
-  const livePrincipals = documentFacts(live).principals;
-  const ids = livePrincipals.filter((p) => UNIQUE_ID.test(p));
+/**
+ * Why the trust policy changes when IAM shows a deleted principal by its unique ID; undefined when none is.
+ * Any other difference (a principal, condition or action) is listed too, as a change outside the action when
+ * `drifted`, else as a difference from the inputs.
+ */
+function deletedPrincipalReason(live: PolicyDocument, want: PolicyDocument, drifted: boolean): string | undefined {
+  const had = documentFacts(live);
+  const wants = documentFacts(want);
+  const ids = had.principals.filter((p) => UNIQUE_ID.test(p));
   if (!ids.length) return undefined;
-  const back = documentFacts(want).principals.filter((p) => !livePrincipals.includes(p));
+  const back = wants.principals.filter((p) => !had.principals.includes(p));
   const deleted = `a trusted principal was deleted: IAM shows it by its unique ID ${ids.join(', ')}`;
-  return back.length
+  const first = back.length
     ? `${deleted}. Apply puts the ARN ${back.join(', ')} back; IAM accepts it only once that principal exists again`
-    : `${deleted}. The inputs no longer name it, so apply removes the ID`;
+    : `${deleted}. Apply removes the ID`;
+  const others = [
+    ...had.principals
+      .filter((p) => !ids.includes(p) && !wants.principals.includes(p))
+      .map((p) => `it trusts ${p}, which the inputs do not name`),
+    ...had.conditions.filter((c) => !wants.conditions.includes(c)).map((c) => `it has the condition ${c}, which the inputs do not`),
+    ...wants.conditions.filter((c) => !had.conditions.includes(c)).map((c) => `it lacks the condition ${c}`),
+    ...had.actions.filter((a) => !wants.actions.includes(a)).map((a) => `it allows ${a}, which the inputs do not`),
+    ...wants.actions.filter((a) => !had.actions.includes(a)).map((a) => `it lacks the action ${a}`),
+  ];
+  if (!others.length) return first;
+  return `${first}. The trust policy was also ${drifted ? 'changed outside this action' : 'otherwise different from the inputs'}: ${others.join('; ')}`;
 }
 
 function describeTags(tags: Record<string, string>): string {
@@ -57,7 +83,7 @@ function oldestNonDefault(policy: LivePolicy, count: number): string[] {
     .map((v) => v.id);
 }
 
-function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, roleOwned: boolean): Change[] {
+function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, roleOwned: boolean, state: RecordState): Change[] {
   const changes: Change[] = [];
   for (const want of desired.policies) {
     const have = live.policies.find((p) => p.name === want.name);
@@ -69,14 +95,15 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
         name: want.name,
         path: desired.role.path,
         document: want.document,
-        tags,
+        tags: { ...tags, [ATTACHED_TAG_KEY]: 'false' },
         reason: want.index === 0 ? 'the permissions policy does not exist' : `the grants need policy ${want.index + 1} (IAM's size quota)`,
-        // The role is ours and exists, so this policy was there before and was deleted.
-        drift: roleOwned && want.index === 0,
+        // The role is ours and its record says the policy was attached (records of earlier versions: the first
+        // policy always was), so it was deleted.
+        drift: roleOwned && (recordedAttached(state, want.arn) ?? want.index === 0),
       });
       continue;
     }
-    if (!owned(have.tags) && !adopt) throw new OwnershipError('policy', have.arn);
+    if (!owned(have.tags) && !adopt) throw new OwnershipError('policy', have.arn, have.tags);
     const lastWritten = tagValue(have.tags, DIGEST_TAG_KEY);
     const driftedDoc = lastWritten !== undefined && lastWritten !== policyDigest(have.document);
     if (!equivalent(have.document, want.document, desired.identity.partition)) {
@@ -135,13 +162,16 @@ export function corsKept(role: LiveRole | undefined, buckets: string[]): boolean
   return state.record.cors === shortHash([...buckets].sort().join(','));
 }
 
-/** The record the role gets with this plan: its settings as desired, a boundary left in place as it is. */
-export function desiredRecord(desired: DesiredState, role: LiveRole | undefined, corsBuckets?: string[]): string {
+/**
+ * The record the role gets with this plan: its settings as desired, a boundary left in place as it is, and
+ * `attached` (hashes, see attachmentHashes) as the policies the action has attached by the time it is written.
+ */
+export function desiredRecord(desired: DesiredState, role: LiveRole | undefined, corsBuckets?: string[], attached?: string[]): string {
   const want = desired.role;
   return writeRecord(
     recordOf(
       { ...want, permissionsBoundary: want.permissionsBoundary ?? role?.permissionsBoundary },
-      { tagKeys: Object.keys(desired.inputTags), partition: desired.identity.partition, corsBuckets },
+      { tagKeys: Object.keys(desired.inputTags), partition: desired.identity.partition, corsBuckets, attached },
     ),
   );
 }
@@ -152,9 +182,10 @@ function planRole(
   adopt: boolean,
   policiesExisted: boolean,
   corsBuckets: string[] | undefined,
+  attached: string[] | undefined,
 ): { changes: Change[]; warnings: string[] } {
   const want = desired.role;
-  const record = desiredRecord(desired, role, corsBuckets);
+  const record = desiredRecord(desired, role, corsBuckets, attached);
   if (!role) {
     return {
       changes: [
@@ -168,6 +199,7 @@ function planRole(
           maxSessionDuration: want.maxSessionDuration,
           permissionsBoundary: want.permissionsBoundary,
           tags: { ...want.tags, [DIGEST_TAG_KEY]: record },
+          // Our policies without the role: deleted by hand once a policy was attached, else a run stopped before creating it.
           reason: policiesExisted ? 'the role was deleted outside this action' : 'the role does not exist',
           drift: policiesExisted,
         },
@@ -175,7 +207,7 @@ function planRole(
       warnings: [],
     };
   }
-  if (!owned(role.tags) && !adopt) throw new OwnershipError('role', role.arn);
+  if (!owned(role.tags) && !adopt) throw new OwnershipError('role', role.arn, role.tags);
   const changes: Change[] = [];
   const warnings: string[] = [];
   const tagKeys = Object.keys(desired.inputTags);
@@ -217,7 +249,7 @@ function planRole(
       document: want.trustPolicy,
       previous: role.trustPolicy,
       widens: trustWidening(role.trustPolicy, want.trustPolicy),
-      reason: deletedPrincipalReason(role.trustPolicy, want.trustPolicy) ?? why('the trust policy', 'trust'),
+      reason: deletedPrincipalReason(role.trustPolicy, want.trustPolicy, isDrift('trust')) ?? why('the trust policy', 'trust'),
       drift: isDrift('trust'),
     });
   }
@@ -273,16 +305,18 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
   const role = live.role;
   const roleOwned = role !== undefined && owned(role.tags);
   const ourPolicies = live.policies.filter((p) => owned(p.tags));
-  const policyChanges = planPolicies(desired, live, options.adopt, roleOwned);
-  const { changes: roleChanges, warnings } = planRole(desired, role, options.adopt, ourPolicies.length > 0 && !role, options.corsBuckets);
+  const state: RecordState = role ? readRecord(tagValue(role.tags, DIGEST_TAG_KEY)) : { kind: 'none' };
+  const policyChanges = planPolicies(desired, live, options.adopt, roleOwned, state);
+  const policyArns = desired.policies.map((want) => live.policies.find((p) => p.name === want.name)?.arn ?? want.arn);
 
   const attachments: Change[] = [];
   const roleName = role?.name ?? desired.role.name;
-  for (const want of desired.policies) {
-    const have = live.policies.find((p) => p.name === want.name);
-    const arn = have?.arn ?? want.arn;
+  for (const arn of policyArns) {
     if (role?.attachedPolicyArns.includes(arn)) continue;
-    const detached = role !== undefined && have !== undefined && roleOwned && owned(have.tags);
+    const have = live.policies.find((p) => p.arn === arn);
+    // The record names the policies the action has attached; a record of an earlier version does not, so then any
+    // of our policies missing from our role counts as detached.
+    const detached = roleOwned && have !== undefined && (recordedAttached(state, arn) ?? owned(have.tags));
     attachments.push({
       action: 'attach-policy',
       resource: arn,
@@ -290,9 +324,51 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
       reason: detached
         ? 'the policy was detached outside this action'
         : role
-          ? 'the policy is not attached to the role'
+          ? 'the policy is not attached to the role yet'
           : 'the new role needs it',
       drift: detached,
+    });
+  }
+
+  // The record says which policies are attached only once they are: the role phase keeps what it said so far (a new
+  // role: none), and a tag write after the attachments records them. A run that stops between is then finished
+  // by the next as an input change, not repaired as drift.
+  const finalAttached = attachmentHashes(policyArns);
+  const sofar = !role ? [] : state.kind === 'settings' ? state.record.attached : undefined;
+  // A record of an earlier version, on a role with every policy attached, stays without them: no write just for that.
+  const roleAttached = attachments.length || (role && sofar === undefined) ? sofar : finalAttached;
+  const { changes: roleChanges, warnings } = planRole(
+    desired,
+    role,
+    options.adopt,
+    !role && ourPolicies.some((p) => tagValue(p.tags, ATTACHED_TAG_KEY) !== 'false'),
+    options.corsBuckets,
+    roleAttached,
+  );
+  // A policy tells it was attached (so that a role missing later was deleted, not never made): tagged after attaching.
+  for (const arn of policyArns) {
+    const have = live.policies.find((p) => p.arn === arn);
+    if (have ? tagValue(have.tags, ATTACHED_TAG_KEY) !== 'false' : false) continue;
+    if (!have && !policyChanges.some((c) => c.action === 'create-policy' && c.resource === arn)) continue;
+    attachments.push({
+      action: 'tag-policy',
+      resource: arn,
+      tags: { [ATTACHED_TAG_KEY]: 'true' },
+      reason: 'records that the policy is attached',
+      drift: false,
+    });
+  }
+  const finalRecord = desiredRecord(desired, role, options.corsBuckets, finalAttached);
+  if (attachments.length && finalRecord !== desiredRecord(desired, role, options.corsBuckets, roleAttached)) {
+    attachments.push({
+      action: 'tag-role',
+      resource: role?.arn ?? desired.role.arn,
+      roleName,
+      tags: { [DIGEST_TAG_KEY]: finalRecord },
+      reason: 'records that the policies are attached',
+      drift: false,
+      // Nothing was attached before: this run makes the role usable for the first time.
+      completes: sofar !== undefined && sofar.length === 0,
     });
   }
 
@@ -324,7 +400,7 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
     // Policy writes that add grants go before those that only remove, so a grant moving between policies is never absent.
     changes: [...orderPolicyWrites(policyChanges), ...roleChanges, ...attachments, ...removals, ...deletions],
     warnings,
-    policyArns: desired.policies.map((want) => live.policies.find((p) => p.name === want.name)?.arn ?? want.arn),
+    policyArns,
     roleArn: role?.arn ?? desired.role.arn,
   };
 }

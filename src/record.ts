@@ -17,6 +17,12 @@ export interface RoleRecord {
   cors?: string;
   /** Input tags: the hash of the lower-cased key → the hash of the value. */
   tags: Record<string, string>;
+  /**
+   * The action's own policies it has attached to the role (a short hash per ARN, sorted), written only once they
+   * are: a policy the record names that is not attached was detached outside the action. Undefined in records
+   * of earlier versions, which did not keep it.
+   */
+  attached?: string[];
 }
 
 /** The digest tag as read: none, the single digest of earlier versions, or a record per setting. */
@@ -35,6 +41,17 @@ export function shortHash(value: string): string {
 
 const tagKeyHash = (key: string) => shortHash(key.toLowerCase()).slice(0, 6);
 
+/** The record's hashes of attached policy ARNs: 6 hex characters each, sorted. */
+export function attachmentHashes(policyArns: string[]): string[] {
+  return policyArns.map((arn) => shortHash(arn).slice(0, 6)).sort();
+}
+
+/** Whether the record says the action attached this policy to the role; undefined when the record does not tell. */
+export function recordedAttached(state: RecordState, policyArn: string): boolean | undefined {
+  if (state.kind !== 'settings' || state.record.attached === undefined) return undefined;
+  return state.record.attached.includes(attachmentHashes([policyArn])[0]);
+}
+
 /** The settings of a role (live or desired) as a record. `tagKeys` are the input tags' keys. */
 export function recordOf(
   role: {
@@ -44,7 +61,7 @@ export function recordOf(
     permissionsBoundary?: string;
     tags: Record<string, string>;
   },
-  options: { tagKeys: string[]; partition: string; corsBuckets?: string[] },
+  options: { tagKeys: string[]; partition: string; corsBuckets?: string[]; attached?: string[] },
 ): RoleRecord {
   const tags: Record<string, string> = {};
   const byLowerKey = new Map(Object.entries(role.tags).map(([k, v]) => [k.toLowerCase(), v]));
@@ -60,6 +77,7 @@ export function recordOf(
     boundary: shortHash(role.permissionsBoundary ?? ''),
     cors: options.corsBuckets ? shortHash([...options.corsBuckets].sort().join(',')) : undefined,
     tags,
+    attached: options.attached,
   };
 }
 
@@ -70,7 +88,7 @@ export function requiresExternalId(trust: PolicyDocument): boolean {
   );
 }
 
-/** The tag value: `2 t=… e=1 d=… s=… b=… c=… g.<key>=<value> …` (characters IAM allows in tag values). */
+/** The tag value: `2 t=… e=1 d=… s=… b=… c=… a=<hash>.<hash> g.<key>=<value> …` (characters IAM allows in tag values). */
 export function writeRecord(record: RoleRecord): string {
   const parts = [
     VERSION,
@@ -80,6 +98,7 @@ export function writeRecord(record: RoleRecord): string {
     `s=${record.session}`,
     `b=${record.boundary}`,
     ...(record.cors ? [`c=${record.cors}`] : []),
+    ...(record.attached ? [`a=${[...record.attached].sort().join('.')}`] : []),
   ];
   const tags = Object.entries(record.tags)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -103,6 +122,7 @@ export function readRecord(value: string | undefined): RecordState {
     else if (key === 's') record.session = v;
     else if (key === 'b') record.boundary = v;
     else if (key === 'c') record.cors = v;
+    else if (key === 'a') record.attached = v === '' ? [] : v.split('.');
     else if (key.startsWith('g.')) record.tags[key.slice(2)] = v;
   }
   return { kind: 'settings', record };

@@ -346,21 +346,35 @@ function manualStep(input: ReportInput): string[] {
       `- Role ARN: ${code(input.roleArn)}`,
     ];
   }
-  const creates = input.changes.some((c) => c.action === 'create-role');
+  // A role is announced once it is usable: the run that creates it, or that finishes one a failed run began
+  // (its first attachments recorded), gives the paste step; a run stopped before that does not.
+  const makesUsable = (c: Change) => c.action === 'create-role' || (c.action === 'tag-role' && c.completes === true);
+  const creates = input.changes.some(makesUsable);
   const externalId = input.externalId ? [`- External ID: ${code(input.externalId)}`] : [];
-  if (input.failure?.notMade.some((c) => c.action === 'create-role')) {
-    return ['#### Remaining manual step', '', 'Once a run has created the role, paste its ARN into Activeloop.'];
+  if (input.failure?.notMade.some(makesUsable)) {
+    return [
+      '#### Remaining manual step',
+      '',
+      'Nothing to paste into Activeloop yet: the role is not ready, as this run stopped before it was complete. It will be ready after a run that succeeds, which then gives the role ARN to paste into Activeloop.',
+    ];
   }
   if (!creates) {
     // The role existed before this run: Activeloop already has its ARN, so there is nothing to paste again.
+    const once = input.mode === 'plan' ? 'once this plan is applied, ' : '';
     return externalIdChanges(input.changes)
-      ? [
-          '#### Remaining manual step',
-          '',
-          `The external ID changes: ${input.mode === 'plan' ? 'once this plan is applied, update' : 'update'} it in the AWS credentials Activeloop keeps for ${code(input.roleArn)}.`,
-          '',
-          ...(externalId.length ? externalId : ['- External ID: none']),
-        ]
+      ? externalId.length
+        ? [
+            '#### Remaining manual step',
+            '',
+            `The external ID changes: ${once}update it in the AWS credentials Activeloop keeps for ${code(input.roleArn)}.`,
+            '',
+            ...externalId,
+          ]
+        : [
+            '#### Remaining manual step',
+            '',
+            `The external ID is removed: ${once}remove it from the AWS credentials Activeloop keeps for ${code(input.roleArn)} (leave the external ID empty there).`,
+          ]
       : [
           '#### Remaining manual step',
           '',
