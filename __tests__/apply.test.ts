@@ -69,6 +69,18 @@ describe('applyChanges', () => {
     expect(iamMock.commandCalls(TagPolicyCommand)[0].args[0].input.Tags?.map((t) => t.Key)).toEqual(['activeloop-role-action:digest']);
   });
 
+  it('counts a new default version as made when only its tag write fails, and still fails the run', async () => {
+    const live = liveAfterApply(desiredFor({ buckets: 'ml-datasets' }));
+    const plan = planChanges(desiredFor({ buckets: 'ml-datasets\nsecond-bucket' }), live, { adopt: false });
+    iamMock.on(TagPolicyCommand).rejects(awsError('AccessDenied', 403));
+    const done: { action: string }[] = [];
+    const error = await applyChanges(targets, plan.changes, options, done as never).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^The new version of activeloop-deeplake-access-s3 was made the default, but then: iam:TagPolicy/,
+    );
+    expect(done.map((c) => c.action)).toEqual(['update-policy']);
+  });
+
   it('treats a version or policy already gone as done (a concurrent run deleted it)', async () => {
     const big = desiredFor({ buckets: Array.from({ length: 300 }, (_, i) => `bucket-${i}`).join('\n') });
     const plan = planChanges(desiredFor({ buckets: 'bucket-1' }), liveAfterApply(big, 2), { adopt: false });

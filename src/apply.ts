@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { DeleteBucketCorsCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Change, type ChangeAction, type ChangeOf, phaseOf } from './changes.js';
-import { ActionError, awsCall, errorName, isNoSuchEntity } from './errors.js';
+import { ActionError, awsCall, errorName, isNoSuchEntity, isRace, PartlyAppliedError } from './errors.js';
 import { serialize } from './policy.js';
 
 function tagList(tags: Record<string, string>) {
@@ -98,9 +98,15 @@ const STEPS: { [K in ChangeAction]: Step<K> } = {
       ),
     );
     if (Object.keys(change.tags).length) {
-      await awsCall(`iam:TagPolicy ${change.name}`, () =>
-        iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })),
-      );
+      try {
+        await awsCall(`iam:TagPolicy ${change.name}`, () =>
+          iam.send(new TagPolicyCommand({ PolicyArn: change.resource, Tags: tagList(change.tags) })),
+        );
+      } catch (error) {
+        if (isRace(error)) throw error;
+        // The new document is already the default version: the change was made, only its record was not.
+        throw new PartlyAppliedError(`The new version of ${change.name} was made the default`, error);
+      }
     }
   },
   'tag-policy': async ({ iam }, change) => {
@@ -244,7 +250,7 @@ export async function applyChanges(
     const createdThisRun = created(done);
     const results = await Promise.allSettled(group.map((change) => applyChange(clients, change, options, createdThisRun)));
     results.forEach((r, j) => {
-      if (r.status === 'fulfilled') done.push(group[j]);
+      if (r.status === 'fulfilled' || r.reason instanceof PartlyAppliedError) done.push(group[j]);
     });
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -84,6 +84,17 @@ export class ActionError extends Error {
   }
 }
 
+/**
+ * A write whose change was made although a later call of the same step failed (a policy's new version is
+ * the default, but its tags were not written): apply counts the change as made, and the run still fails.
+ */
+export class PartlyAppliedError extends ActionError {
+  constructor(made: string, error: unknown) {
+    super(`${made}, but then: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    this.name = 'PartlyAppliedError';
+  }
+}
+
 /** Wraps an AWS call so that its failure names the operation. Race errors pass through unchanged, for the caller to converge. */
 export async function awsCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
   try {
