@@ -44,6 +44,16 @@ describe('the record in the digest tag', () => {
     expect(writeRecord(record)).not.toContain('g.');
   });
 
+  it('says so in the plan when the record cannot keep a hash of each input tag, and not when it can', () => {
+    const many = Array.from({ length: 20 }, (_, i) => `k${i}=v${i}`).join('\n');
+    const warned = (tags: string) =>
+      planChanges(desiredFor({ ...BASE, tags }), { policies: [] }, { adopt: false }).warnings.filter((w) =>
+        w.includes('not reported as drift'),
+      );
+    expect(warned(many)).toEqual([expect.stringContaining('With 20 input tags')]);
+    expect(warned('team=ml\nowner=me')).toEqual([]);
+  });
+
   it('reads an older single digest as legacy and no tag as none', () => {
     expect(readRecord('0123456789abcdef0123456789abcdef')).toEqual({ kind: 'legacy', digest: '0123456789abcdef0123456789abcdef' });
     expect(readRecord(undefined)).toEqual({ kind: 'none' });

@@ -186,6 +186,14 @@ function planRole(
 ): { changes: Change[]; warnings: string[] } {
   const want = desired.role;
   const record = desiredRecord(desired, role, corsBuckets, attached);
+  const tagCount = Object.keys(desired.inputTags).length;
+  // The record is one tag value of at most 256 characters: past that it keeps no per-tag hashes.
+  const untracked =
+    tagCount > 0 && !record.includes(' g.')
+      ? [
+          `With ${tagCount} input tags the action's record (one IAM tag value, 256 characters at most) cannot keep a hash of each: a tag edited outside the action is still put back, but not reported as drift.`,
+        ]
+      : [];
   if (!role) {
     return {
       changes: [
@@ -204,12 +212,12 @@ function planRole(
           drift: policiesExisted,
         },
       ],
-      warnings: [],
+      warnings: untracked,
     };
   }
   if (!owned(role.tags) && !adopt) throw new OwnershipError('role', role.arn, role.tags);
   const changes: Change[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = [...untracked];
   const tagKeys = Object.keys(desired.inputTags);
   const state = readRecord(tagValue(role.tags, DIGEST_TAG_KEY));
   const live = recordOf(role, { tagKeys, partition: desired.identity.partition, corsBuckets });
