@@ -223,21 +223,21 @@ export function packUnits(
   return bins.map((bin) => [...bin].sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0)));
 }
 
+/** The role settings the action writes, as IAM shows them (live) or the inputs ask for them (desired). */
+export interface RoleSettings {
+  trustPolicy: PolicyDocument;
+  description?: string;
+  maxSessionDuration?: number;
+  permissionsBoundary?: string;
+  tags: Record<string, string>;
+}
+
 /**
  * The digest of the role settings this action writes, stored in a tag to tell drift from input changes.
  * Tags count only for the keys the inputs name that the role has: adding a tag to the inputs is not drift;
  * changing or removing one by hand is.
  */
-export function roleDigest(
-  role: {
-    trustPolicy: PolicyDocument;
-    description?: string;
-    maxSessionDuration?: number;
-    permissionsBoundary?: string;
-    tags: Record<string, string>;
-  },
-  tagKeys: string[],
-): string {
+export function roleDigest(role: RoleSettings, tagKeys: string[]): string {
   const tags = tagKeys
     .filter((k) => !sameTagKey(k, OWNER_TAG_KEY) && !sameTagKey(k, DIGEST_TAG_KEY) && tagValue(role.tags, k) !== undefined)
     .sort()

@@ -2,6 +2,7 @@
 // digest tag. A setting has drifted when its live value differs from what was recorded for it, so a change
 // of the inputs is never drift, and one hand edit does not make every later input change look like drift. Pure.
 import { createHash } from 'node:crypto';
+import type { RoleSettings } from './desired.js';
 import { canonical, type PolicyDocument, statements } from './policy.js';
 
 /** Short hashes (8 hex characters) of the role settings the action writes, each set when known. */
@@ -54,13 +55,7 @@ export function recordedAttached(state: RecordState, policyArn: string): boolean
 
 /** The settings of a role (live or desired) as a record. `tagKeys` are the input tags' keys. */
 export function recordOf(
-  role: {
-    trustPolicy: PolicyDocument;
-    description?: string;
-    maxSessionDuration?: number;
-    permissionsBoundary?: string;
-    tags: Record<string, string>;
-  },
+  role: RoleSettings,
   options: { tagKeys: string[]; partition: string; corsBuckets?: string[]; attached?: string[] },
 ): RoleRecord {
   const tags: Record<string, string> = {};
