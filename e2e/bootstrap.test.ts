@@ -45,6 +45,8 @@ let admin: { accessKeyId: string; secretAccessKey: string };
 /** A second stack: the Activeloop role at a nested RolePath, with another name (its policy name follows it). */
 const NESTED = { role: 'team-lake', path: '/activeloop/team/' };
 const nested = {} as { outputs: Outputs; plan: Document; apply: Document; sessions: Record<'plan' | 'apply', Record<string, string>> };
+/** A third stack whose ActiveloopPolicyName is a prefix of the stack names. */
+const hostile = { policyArns: [] } as unknown as { outputs: Outputs; apply: Document; policyArns: string[] };
 const readRole = (name: string) => readRoleAs(stack.motoEndpoint, name, admin);
 
 /** A CloudFormation Query API call to moto (the SDK's CloudFormation client is not a dependency). */
@@ -80,11 +82,20 @@ async function deploy(stackName: string, parameters: Record<string, string>): Pr
   return { PlanRoleArn: output('PlanRoleArn'), ApplyRoleArn: output('ApplyRoleArn'), BoundaryArn: output('BoundaryArn') };
 }
 
-async function attachedDocument(roleArn: string): Promise<{ arn: string; document: Document }> {
+/** The role's permissions: every attached managed policy's ARN and document, and all their statements as one document. */
+async function attachedDocument(roleArn: string): Promise<{ policies: { arn: string; document: Document }[]; document: Document }> {
   const { iam } = clients(stack.motoEndpoint);
   const roleName = roleArn.split('/').pop() as string;
-  const [attached] = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
-  return { arn: attached.PolicyArn as string, document: await policyDocument(attached.PolicyArn as string) };
+  const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
+  const policies = await Promise.all(
+    attached.map(async (a) => ({ arn: a.PolicyArn as string, document: await policyDocument(a.PolicyArn as string) })),
+  );
+  // IAM evaluates a role's policies together: an Allow in any, unless a Deny in any.
+  return { policies, document: { Statement: policies.flatMap((p) => p.document.Statement) } };
+}
+
+async function widenAllForMoto(role: { policies: { arn: string; document: Document }[] }): Promise<void> {
+  for (const p of role.policies) await widenForMoto(p.arn, p.document);
 }
 
 async function policyDocument(arn: string): Promise<Document> {
@@ -241,8 +252,8 @@ beforeAll(async () => {
   admin = { accessKeyId: adminKeys.AWS_ACCESS_KEY_ID, secretAccessKey: adminKeys.AWS_SECRET_ACCESS_KEY };
   sessions.plan = await exchange(outputs.PlanRoleArn);
   sessions.apply = await exchange(outputs.ApplyRoleArn);
-  await widenForMoto(plan.arn, plan.document);
-  await widenForMoto(apply.arn, apply.document);
+  await widenAllForMoto(plan);
+  await widenAllForMoto(apply);
 
   nested.outputs = await deploy('team-deployer', {
     GitHubRepository: REPOSITORY,
@@ -256,8 +267,18 @@ beforeAll(async () => {
   nested.plan = nestedPlan.document;
   nested.apply = nestedApply.document;
   nested.sessions = { plan: await exchange(nested.outputs.PlanRoleArn), apply: await exchange(nested.outputs.ApplyRoleArn) };
-  await widenForMoto(nestedPlan.arn, nestedPlan.document);
-  await widenForMoto(nestedApply.arn, nestedApply.document);
+  await widenAllForMoto(nestedPlan);
+  await widenAllForMoto(nestedApply);
+  // Hostile but valid: a policy name that is a prefix of both stacks' names (their own policies start with it).
+  hostile.outputs = await deploy('activeloop-deployer-2', {
+    GitHubRepository: REPOSITORY,
+    Buckets: 'plain-lake',
+    CreateOidcProvider: 'false',
+    ActiveloopPolicyName: 'activeloop-deployer',
+  });
+  hostile.apply = (await attachedDocument(hostile.outputs.ApplyRoleArn)).document;
+  for (const role of [outputs, hostile.outputs].flatMap((o) => [o.PlanRoleArn, o.ApplyRoleArn]))
+    hostile.policyArns.push(...(await attachedDocument(role)).policies.map((p) => p.arn));
   await stack.moto.enforcePermissions();
 });
 
@@ -507,7 +528,7 @@ describe('what the apply role can never do, by its deployed policy', () => {
     expect(can('iam:DeleteRolePermissionsBoundary', ROLE_ARN, { 'iam:PermissionsBoundary': outputs.BoundaryArn })).toBe('deny');
     expect(can('iam:CreatePolicyVersion', outputs.BoundaryArn)).toBe('deny');
     expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3-2`)).toBe('allow');
-    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3-x/team/Admin`)).toBe('deny');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3-x/team/Admin`)).toBe('implicit-deny');
     expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/other/${ROLE}-s3`)).toBe('implicit-deny');
   });
 
@@ -581,5 +602,41 @@ describe('the deployer roles name their boundary', () => {
     expect(evaluate(deployed.apply as Document, { action: 'iam:GetRole', resource: outputs.ApplyRoleArn })).toBe('allow');
     expect(evaluate(deployed.apply as Document, { action: 'iam:GetRole', resource: outputs.PlanRoleArn })).toBe('implicit-deny');
     expect(evaluate(deployed.plan as Document, { action: 'iam:GetRole', resource: outputs.PlanRoleArn })).toBe('allow');
+  });
+});
+
+describe("the apply role cannot write the stacks' own roles and policies, whatever the parameters", () => {
+  const WRITES = ['iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicyVersion', 'iam:DeletePolicy', 'iam:TagPolicy'];
+
+  it('lives at its own IAM path: both roles, their policies and the boundary', () => {
+    for (const arn of [outputs.PlanRoleArn, outputs.ApplyRoleArn]) expect(arn).toContain(':role/activeloop-role-action-deployer/');
+    expect(outputs.BoundaryArn).toContain(':policy/activeloop-role-action-deployer/');
+    expect(hostile.policyArns.length).toBeGreaterThan(4);
+    for (const arn of hostile.policyArns) expect(arn).toContain(':policy/activeloop-role-action-deployer/');
+  });
+
+  it('with ActiveloopPolicyName a prefix of the stack names: no write on any deployed policy of either stack, by the deployed documents', () => {
+    const policies = [outputs, hostile.outputs].flatMap((o) => [o.PlanRoleArn, o.ApplyRoleArn]);
+    const arns = [outputs.BoundaryArn, hostile.outputs.BoundaryArn, ...hostile.policyArns];
+    for (const document of [hostile.apply, deployed.apply as Document]) {
+      const allowed = arns.flatMap((resource) => WRITES.filter((action) => evaluate(document, { action, resource }) === 'allow'));
+      expect(allowed).toEqual([]);
+    }
+    const roleWrites = policies.filter(
+      (arn) =>
+        evaluate(hostile.apply, {
+          action: 'iam:UpdateAssumeRolePolicy',
+          resource: arn,
+          context: { 'iam:PermissionsBoundary': hostile.outputs.BoundaryArn },
+        }) === 'allow',
+    );
+    expect(roleWrites).toEqual([]);
+    // Its own policy and numbered ones stay writable; a customer's <policy-name>-readonly does not.
+    const at = (name: string) => `arn:aws:iam::${ACCOUNT}:policy/${name}`;
+    expect(evaluate(hostile.apply, { action: 'iam:CreatePolicyVersion', resource: at('activeloop-deployer') })).toBe('allow');
+    expect(evaluate(hostile.apply, { action: 'iam:CreatePolicyVersion', resource: at('activeloop-deployer-10') })).toBe('allow');
+    expect(evaluate(hostile.apply, { action: 'iam:CreatePolicyVersion', resource: at('activeloop-deployer-readonly') })).toBe(
+      'implicit-deny',
+    );
   });
 });
