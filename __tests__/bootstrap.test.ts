@@ -20,7 +20,8 @@ import {
   PARTITIONS,
 } from '../scripts/bootstrap-template.mjs';
 import { forkOfPullRequest } from '../src/credentials.js';
-import { checkDeployerBoundary, confusedDeputyWarnings } from '../src/decisions.js';
+import { checkDeployerBoundary, confusedDeputyWarnings, withDeployerHint } from '../src/decisions.js';
+import { ActionError, describeAwsError, PERMISSIONS_HINT } from '../src/errors.js';
 import {
   MANAGED_POLICY_MAX_CHARS as MANAGED_POLICY_MAX_CHARS_OF_THE_ACTION,
   MAX_MANAGED_POLICIES as MAX_MANAGED_POLICIES_OF_THE_ACTION,
@@ -498,5 +499,34 @@ describe('the boundary allows what Deep Lake requests, and no other object or KM
     for (const action of ['kms:Encrypt', 'kms:ReEncryptFrom', 'kms:CreateGrant', 'kms:PutKeyPolicy'])
       expect([action, can(action, '*')]).toEqual([action, 'implicit-deny']);
     expect(BOUNDARY_ACTIONS.kms).not.toContain('kms:Encrypt');
+  });
+});
+
+describe('withDeployerHint', () => {
+  const denied = Object.assign(new Error('User is not authorized to perform: iam:TagPolicy'), { name: 'AccessDenied' });
+  const failure = new ActionError(describeAwsError('iam:TagPolicy activeloop-deeplake-access-s3', denied), { cause: denied });
+
+  it('tells a denied apply with a deployer role to use the apply role and match the stack parameters, instead of the README', () => {
+    const hinted = withDeployerHint(failure, BOUNDARY, 'apply') as ActionError;
+    expect(hinted.message).toContain('iam:TagPolicy activeloop-deeplake-access-s3 was denied');
+    expect(hinted.message).toContain("mode apply needs the stack's apply role (role-to-assume: its ApplyRoleArn output");
+    expect(hinted.message).toContain(
+      "role-name, policy-name, role-path and every bucket must match the stack's ActiveloopRoleName, ActiveloopPolicyName, RolePath and Buckets",
+    );
+    expect(hinted.message).toContain('update the stack');
+    expect(hinted.message).not.toContain(PERMISSIONS_HINT);
+    expect(hinted.cause).toBe(denied);
+  });
+
+  it('tells a denied plan to check the stack parameters too', () => {
+    expect((withDeployerHint(failure, BOUNDARY, 'plan') as ActionError).message).toContain(
+      "mode plan needs the stack's plan or apply role",
+    );
+  });
+
+  it('leaves other credentials, and errors that are not a denial, unchanged', () => {
+    expect(withDeployerHint(failure, undefined, 'apply')).toBe(failure);
+    const throttled = new ActionError('throttled', { cause: Object.assign(new Error('x'), { name: 'Throttling' }) });
+    expect(withDeployerHint(throttled, BOUNDARY, 'apply')).toBe(throttled);
   });
 });

@@ -15,6 +15,7 @@ import {
   crossAccountKeyWarnings,
   kmsGrants,
   rolePathFor,
+  withDeployerHint,
 } from './decisions.js';
 import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { planDestroy } from './destroy.js';
@@ -127,6 +128,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
       writes(inputs.mode) && first.changeSet.changes.length
         ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
         : { last: first, applied: [] };
+    if (outcome.error) outcome.error = withDeployerHint(outcome.error, read.deployerBoundary, inputs.mode);
     await publish(runResult(ctx, first, outcome, read.discovery, access), env, log);
     await debugStack(outcome.error, log);
   } catch (error) {
@@ -202,6 +204,8 @@ interface Reads {
   /** For the access check: the boundary's document, the bucket policies and the key policies. */
   boundaryDocument?: PolicyDocument;
   bucketPolicies: BucketPolicyRead[];
+  /** The boundary the caller's role names in its tag, when it is a deployer template role. */
+  deployerBoundary?: string;
   warnings: string[];
 }
 
@@ -242,7 +246,10 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     boundaryP,
     bucketPoliciesP,
     deployerBoundaryP,
-  ]);
+  ]).catch(async (error) => {
+    // A read denied to a deployer template role: say what to check in the stack.
+    throw withDeployerHint(error, await deployerBoundaryP.catch(() => undefined), inputs.mode);
+  });
   checkDeployerBoundary(boundary, deployerBoundary, identity.arn);
   if (boundary && !destroying && !boundaryDocument) {
     throw new ActionError(
@@ -272,6 +279,7 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     quotas,
     boundaryDocument,
     bucketPolicies,
+    deployerBoundary,
     warnings,
   };
 }
