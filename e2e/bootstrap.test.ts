@@ -385,6 +385,15 @@ describe('runs with the stack roles, moto checking every call', () => {
     const calls = [...stack.proxy.calls];
     expect(calls.map((c) => c.operation)).toEqual(expect.arrayContaining(['iam:CreatePolicy', 'iam:CreateRole', 'iam:AttachRolePolicy']));
     expect(denied(deployed.apply as Document)).toEqual([]);
+    // The narrowed boundary still allows every request Deep Lake makes: the access check, which evaluates it,
+    // blocks no data capability (web-app is the buckets' CORS rule, which cors: true would set).
+    const access = JSON.parse(result.outputs.access) as Record<string, Record<string, { state: string }>>;
+    expect(Object.keys(access).sort()).toEqual(BUCKETS);
+    const states = Object.entries(access).flatMap(([bucket, verdicts]) =>
+      ['list', 'read', 'write', 'kms'].map((capability) => `${bucket} ${capability} ${verdicts[capability]?.state}`),
+    );
+    expect(states.filter((s) => !/ (allowed|not-applicable)$/.test(s))).toEqual([]);
+    expect(states).toContain('kms-lake kms allowed');
   });
 
   it('the plan role cannot write: moto refuses the first write, and the deployed plan policy allows none of an apply', async () => {
