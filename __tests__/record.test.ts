@@ -80,9 +80,10 @@ describe('drift per setting', () => {
       },
       applied(),
     );
+    // The boundary goes on before any other change, policy writes included (docs/bootstrap.md).
     expect(changes.map((c) => c.action)).toEqual([
-      'tag-policy',
       'set-permissions-boundary',
+      'tag-policy',
       'update-trust-policy',
       'update-role',
       'tag-role',

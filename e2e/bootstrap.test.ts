@@ -45,6 +45,8 @@ let admin: { accessKeyId: string; secretAccessKey: string };
 /** A second stack: the Activeloop role at a nested RolePath, with another name (its policy name follows it). */
 const NESTED = { role: 'team-lake', path: '/activeloop/team/' };
 const nested = {} as { outputs: Outputs; plan: Document; apply: Document; sessions: Record<'plan' | 'apply', Record<string, string>> };
+/** A third stack whose ActiveloopPolicyName is a prefix of the stack names. */
+const hostile = { policyArns: [] } as unknown as { outputs: Outputs; apply: Document; policyArns: string[] };
 const readRole = (name: string) => readRoleAs(stack.motoEndpoint, name, admin);
 
 /** A CloudFormation Query API call to moto (the SDK's CloudFormation client is not a dependency). */
@@ -80,11 +82,20 @@ async function deploy(stackName: string, parameters: Record<string, string>): Pr
   return { PlanRoleArn: output('PlanRoleArn'), ApplyRoleArn: output('ApplyRoleArn'), BoundaryArn: output('BoundaryArn') };
 }
 
-async function attachedDocument(roleArn: string): Promise<{ arn: string; document: Document }> {
+/** The role's permissions: every attached managed policy's ARN and document, and all their statements as one document. */
+async function attachedDocument(roleArn: string): Promise<{ policies: { arn: string; document: Document }[]; document: Document }> {
   const { iam } = clients(stack.motoEndpoint);
   const roleName = roleArn.split('/').pop() as string;
-  const [attached] = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
-  return { arn: attached.PolicyArn as string, document: await policyDocument(attached.PolicyArn as string) };
+  const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
+  const policies = await Promise.all(
+    attached.map(async (a) => ({ arn: a.PolicyArn as string, document: await policyDocument(a.PolicyArn as string) })),
+  );
+  // IAM evaluates a role's policies together: an Allow in any, unless a Deny in any.
+  return { policies, document: { Statement: policies.flatMap((p) => p.document.Statement) } };
+}
+
+async function widenAllForMoto(role: { policies: { arn: string; document: Document }[] }): Promise<void> {
+  for (const p of role.policies) await widenForMoto(p.arn, p.document);
 }
 
 async function policyDocument(arn: string): Promise<Document> {
@@ -241,8 +252,8 @@ beforeAll(async () => {
   admin = { accessKeyId: adminKeys.AWS_ACCESS_KEY_ID, secretAccessKey: adminKeys.AWS_SECRET_ACCESS_KEY };
   sessions.plan = await exchange(outputs.PlanRoleArn);
   sessions.apply = await exchange(outputs.ApplyRoleArn);
-  await widenForMoto(plan.arn, plan.document);
-  await widenForMoto(apply.arn, apply.document);
+  await widenAllForMoto(plan);
+  await widenAllForMoto(apply);
 
   nested.outputs = await deploy('team-deployer', {
     GitHubRepository: REPOSITORY,
@@ -256,8 +267,18 @@ beforeAll(async () => {
   nested.plan = nestedPlan.document;
   nested.apply = nestedApply.document;
   nested.sessions = { plan: await exchange(nested.outputs.PlanRoleArn), apply: await exchange(nested.outputs.ApplyRoleArn) };
-  await widenForMoto(nestedPlan.arn, nestedPlan.document);
-  await widenForMoto(nestedApply.arn, nestedApply.document);
+  await widenAllForMoto(nestedPlan);
+  await widenAllForMoto(nestedApply);
+  // Hostile but valid: a policy name that is a prefix of both stacks' names (their own policies start with it).
+  hostile.outputs = await deploy('activeloop-deployer-2', {
+    GitHubRepository: REPOSITORY,
+    Buckets: 'plain-lake',
+    CreateOidcProvider: 'false',
+    ActiveloopPolicyName: 'activeloop-deployer',
+  });
+  hostile.apply = (await attachedDocument(hostile.outputs.ApplyRoleArn)).document;
+  for (const role of [outputs, hostile.outputs].flatMap((o) => [o.PlanRoleArn, o.ApplyRoleArn]))
+    hostile.policyArns.push(...(await attachedDocument(role)).policies.map((p) => p.arn));
   await stack.moto.enforcePermissions();
 });
 
@@ -364,6 +385,15 @@ describe('runs with the stack roles, moto checking every call', () => {
     const calls = [...stack.proxy.calls];
     expect(calls.map((c) => c.operation)).toEqual(expect.arrayContaining(['iam:CreatePolicy', 'iam:CreateRole', 'iam:AttachRolePolicy']));
     expect(denied(deployed.apply as Document)).toEqual([]);
+    // The narrowed boundary still allows every request Deep Lake makes: the access check, which evaluates it,
+    // blocks no data capability (web-app is the buckets' CORS rule, which cors: true would set).
+    const access = JSON.parse(result.outputs.access) as Record<string, Record<string, { state: string }>>;
+    expect(Object.keys(access).sort()).toEqual(BUCKETS);
+    const states = Object.entries(access).flatMap(([bucket, verdicts]) =>
+      ['list', 'read', 'write', 'kms'].map((capability) => `${bucket} ${capability} ${verdicts[capability]?.state}`),
+    );
+    expect(states.filter((s) => !/ (allowed|not-applicable)$/.test(s))).toEqual([]);
+    expect(states).toContain('kms-lake kms allowed');
   });
 
   it('the plan role cannot write: moto refuses the first write, and the deployed plan policy allows none of an apply', async () => {
@@ -378,6 +408,9 @@ describe('runs with the stack roles, moto checking every call', () => {
     // The first write (tagging the policy) is refused, and nothing after it is tried.
     expect(stack.proxy.calls.filter((c) => c.mutating).map((c) => c.operation)).toEqual(['iam:TagPolicy']);
     expect(result.errors[0]).toMatch(/denied|AccessDenied/);
+    // It says what to check in the stack, not the README's generic list.
+    expect(result.errors[0]).toContain("mode apply needs the stack's apply role (role-to-assume: its ApplyRoleArn output");
+    expect(result.errors[0]).not.toContain('permissions listed in the README');
     expect((await readRole(ROLE)).tags.team).toBeUndefined();
   });
 
@@ -435,7 +468,8 @@ describe('runs with the stack roles, moto checking every call', () => {
     const result = await run('apply', { 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123' });
     expect(result.errors).toEqual([]);
     const actions = JSON.parse(result.outputs.plan).map((c: { action: string }) => c.action);
-    expect(actions.indexOf('set-permissions-boundary')).toBeLessThan(actions.indexOf('update-trust-policy'));
+    expect(actions[0]).toBe('set-permissions-boundary');
+    expect(stack.proxy.mutating()[0]).toBe('iam:PutRolePermissionsBoundary');
     expect((await readRole(ROLE)).PermissionsBoundary?.PermissionsBoundaryArn).toBe(outputs.BoundaryArn);
     expect(denied(deployed.apply as Document, { boundary: undefined })).toEqual([]);
   });
@@ -507,7 +541,7 @@ describe('what the apply role can never do, by its deployed policy', () => {
     expect(can('iam:DeleteRolePermissionsBoundary', ROLE_ARN, { 'iam:PermissionsBoundary': outputs.BoundaryArn })).toBe('deny');
     expect(can('iam:CreatePolicyVersion', outputs.BoundaryArn)).toBe('deny');
     expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3-2`)).toBe('allow');
-    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3-x/team/Admin`)).toBe('deny');
+    expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/${ROLE}-s3-x/team/Admin`)).toBe('implicit-deny');
     expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/other/${ROLE}-s3`)).toBe('implicit-deny');
   });
 
@@ -581,5 +615,41 @@ describe('the deployer roles name their boundary', () => {
     expect(evaluate(deployed.apply as Document, { action: 'iam:GetRole', resource: outputs.ApplyRoleArn })).toBe('allow');
     expect(evaluate(deployed.apply as Document, { action: 'iam:GetRole', resource: outputs.PlanRoleArn })).toBe('implicit-deny');
     expect(evaluate(deployed.plan as Document, { action: 'iam:GetRole', resource: outputs.PlanRoleArn })).toBe('allow');
+  });
+});
+
+describe("the apply role cannot write the stacks' own roles and policies, whatever the parameters", () => {
+  const WRITES = ['iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicyVersion', 'iam:DeletePolicy', 'iam:TagPolicy'];
+
+  it('lives at its own IAM path: both roles, their policies and the boundary', () => {
+    for (const arn of [outputs.PlanRoleArn, outputs.ApplyRoleArn]) expect(arn).toContain(':role/activeloop-role-action-deployer/');
+    expect(outputs.BoundaryArn).toContain(':policy/activeloop-role-action-deployer/');
+    expect(hostile.policyArns.length).toBeGreaterThan(4);
+    for (const arn of hostile.policyArns) expect(arn).toContain(':policy/activeloop-role-action-deployer/');
+  });
+
+  it('with ActiveloopPolicyName a prefix of the stack names: no write on any deployed policy of either stack, by the deployed documents', () => {
+    const policies = [outputs, hostile.outputs].flatMap((o) => [o.PlanRoleArn, o.ApplyRoleArn]);
+    const arns = [outputs.BoundaryArn, hostile.outputs.BoundaryArn, ...hostile.policyArns];
+    for (const document of [hostile.apply, deployed.apply as Document]) {
+      const allowed = arns.flatMap((resource) => WRITES.filter((action) => evaluate(document, { action, resource }) === 'allow'));
+      expect(allowed).toEqual([]);
+    }
+    const roleWrites = policies.filter(
+      (arn) =>
+        evaluate(hostile.apply, {
+          action: 'iam:UpdateAssumeRolePolicy',
+          resource: arn,
+          context: { 'iam:PermissionsBoundary': hostile.outputs.BoundaryArn },
+        }) === 'allow',
+    );
+    expect(roleWrites).toEqual([]);
+    // Its own policy and numbered ones stay writable; a customer's <policy-name>-readonly does not.
+    const at = (name: string) => `arn:aws:iam::${ACCOUNT}:policy/${name}`;
+    expect(evaluate(hostile.apply, { action: 'iam:CreatePolicyVersion', resource: at('activeloop-deployer') })).toBe('allow');
+    expect(evaluate(hostile.apply, { action: 'iam:CreatePolicyVersion', resource: at('activeloop-deployer-10') })).toBe('allow');
+    expect(evaluate(hostile.apply, { action: 'iam:CreatePolicyVersion', resource: at('activeloop-deployer-readonly') })).toBe(
+      'implicit-deny',
+    );
   });
 });

@@ -38,6 +38,24 @@ export const BOUNDED_ACTIONS = [
   'iam:AttachRolePolicy',
 ];
 
+/**
+ * What the permissions boundary lets an Activeloop role do: the requests Deep Lake makes (src/access.ts checks
+ * the same) and no more. Not s3:*Object*, which would include PutObjectAcl, PutObjectRetention,
+ * PutObjectLegalHold, DeleteObjectVersion and the like; KMS only for the data keys S3 asks for.
+ */
+export const BOUNDARY_ACTIONS = {
+  bucket: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+  object: [
+    's3:GetObject',
+    's3:GetObjectVersion',
+    's3:PutObject',
+    's3:DeleteObject',
+    's3:AbortMultipartUpload',
+    's3:ListMultipartUploadParts',
+  ],
+  kms: ['kms:Decrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+};
+
 // Partitions whose ARNs CloudFormation can build here: Fn::Join's delimiter must be a literal string, so a
 // list of bucket ARNs needs one branch per partition (Fn::If on AWS::Partition). The isolated partitions
 // are left out: their STS cannot reach GitHub's OIDC issuer.
@@ -49,6 +67,20 @@ const partitionCondition = (p) =>
     .map((/** @type {string} */ w) => w[0].toUpperCase() + w.slice(1))
     .join('')}`;
 
+/** Managed policies the action attaches to its role: <policy-name>, then -2 .. -10 (src/quotas.ts). */
+export const MAX_MANAGED_POLICIES = 10;
+/**
+ * The IAM path of this stack's own roles and policies. The apply role is denied every write under it, so no
+ * parameter value (a policy name that is a prefix of the stack name, RolePath set to this path) lets it
+ * rewrite its own permissions, the plan role's or the boundary.
+ */
+export const DEPLOYER_PATH = '/activeloop-role-action-deployer/';
+/** Most buckets the Buckets parameter accepts: the boundary lists each twice and must stay within 6,144 characters. */
+export const MAX_BUCKETS = 30;
+/** Longest RolePath: the ten policy ARNs at it must fit one managed policy. */
+export const MAX_ROLE_PATH = 128;
+/** IAM's quota on a managed policy's size, whitespace not counted (IAM User Guide, "IAM and AWS STS quotas"). */
+export const MANAGED_POLICY_MAX_CHARS = 6144;
 // Every parameter is written into policy and trust documents (some as JSON text): each pattern admits no
 // quote, backslash, wildcard, `$` or whitespace, so no value can add a statement, a principal or a wildcard.
 export const PARAMETERS = {
@@ -93,14 +125,15 @@ export const PARAMETERS = {
     Default: '/',
     Description: "The action's role-path: where the Activeloop role and its policies live.",
     AllowedPattern: '^/(?:[A-Za-z0-9_+=,.@-]+/){0,20}$',
-    ConstraintDescription: 'An IAM path: / or /a/b/ (letters, digits and _+=,.@- between slashes).',
+    MaxLength: MAX_ROLE_PATH,
+    ConstraintDescription: `An IAM path: / or /a/b/ (letters, digits and _+=,.@- between slashes), at most ${MAX_ROLE_PATH} characters.`,
   },
   Buckets: {
     Type: 'String',
     Description:
       "The buckets the Activeloop role may ever reach, comma-separated (the permissions boundary). * allows every bucket in the account (and others' buckets that allow it): then a compromised workflow could open any of them to Activeloop.",
-    AllowedPattern: '^(?:\\*|[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:,[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]){0,99})$',
-    ConstraintDescription: '* or bucket names separated by commas, without spaces.',
+    AllowedPattern: `^(?:\\*|[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:,[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]){0,${MAX_BUCKETS - 1}})$`,
+    ConstraintDescription: `* or 1 to ${MAX_BUCKETS} bucket names separated by commas, without spaces (more would not fit the permissions boundary, a managed policy of at most 6,144 characters).`,
   },
   CreateOidcProvider: {
     Type: 'String',
@@ -118,6 +151,7 @@ export const PARAMETERS = {
 };
 
 const ARN_IAM = 'arn:${AWS::Partition}:iam::${AWS::AccountId}';
+const DEPLOYER = (/** @type {string} */ type) => `${ARN_IAM}:${type}${DEPLOYER_PATH}*`;
 // The names of the Activeloop role and policies, exact, at RolePath.
 const ROLE = `${ARN_IAM}:role\${RolePath}\${ActiveloopRoleName}`;
 const POLICY = `${ARN_IAM}:policy\${RolePath}\${PolicyName}`;
@@ -158,7 +192,10 @@ function resourcesOf(resource) {
   if (resource.includes('BUCKET_NAME')) return [{ bucketList: resource.split('BUCKET_NAME')[1] }];
   if (resource === 'BOUNDARY_ARN') return [{ 'Fn::Sub': ['${Boundary}', SUB_VARIABLES] }];
   if (/:role\/(\*\/)?ROLE_NAME$/.test(resource)) return [ROLE];
-  if (/:policy\/(\*\/)?POLICY_NAME\*$/.test(resource)) return [POLICY, `${POLICY}-*`];
+  // The action's policy and its numbered ones, exactly: a wildcard would also match a customer's own
+  // <name>-readonly, or this stack's policies when the policy name is a prefix of the stack name.
+  if (/:policy\/(\*\/)?POLICY_NAME\*$/.test(resource))
+    return Array.from({ length: MAX_MANAGED_POLICIES }, (_, i) => (i === 0 ? POLICY : `${POLICY}-${i + 1}`));
   throw new Error(`bootstrap-template: no translation for the resource ${resource}`);
 }
 
@@ -241,6 +278,13 @@ function merged(files, options) {
   for (const file of files) {
     for (const s of readPolicy(file).Statement) {
       for (const t of statementsOf(s, options)) {
+        // One statement per resource list and condition: each repetition of a list costs policy size.
+        const key = (/** @type {any} */ x) => JSON.stringify([x.Effect, x.Resource, x.Condition ?? null]);
+        const sameTarget = out.find((o) => key(o) === key(t));
+        if (sameTarget) {
+          sameTarget.Action = [...new Set([...list(sameTarget.Action), ...list(t.Action)])];
+          continue;
+        }
         const same = out.find((o) => o.Sid === t.Sid);
         if (same && JSON.stringify(same) === JSON.stringify(t)) continue;
         if (same) t.Sid = `${t.Sid}${file.startsWith('destroy') ? 'ToDestroy' : ''}`;
@@ -267,24 +311,23 @@ const DENIES = [
     Resource: '*',
   },
   {
-    Sid: 'NeverChangeTheBoundaryPolicy',
+    // This stack's roles, its permission policies and the boundary: never writable by the apply role. (With
+    // RolePath set to this path, the Activeloop role and its policies would be here too: then the apply fails.)
+    Sid: 'NeverChangeThisStacksRolesOrPolicies',
     Effect: 'Deny',
     Action: [
-      'iam:CreatePolicyVersion',
-      'iam:DeletePolicy',
-      'iam:DeletePolicyVersion',
+      'iam:Create*',
+      'iam:Update*',
+      'iam:Put*',
+      'iam:Delete*',
+      'iam:Attach*',
+      'iam:Detach*',
+      'iam:Tag*',
+      'iam:Untag*',
       'iam:SetDefaultPolicyVersion',
-      'iam:TagPolicy',
-      'iam:UntagPolicy',
+      'iam:PassRole',
     ],
-    Resource: { Ref: 'PermissionsBoundary' },
-  },
-  {
-    // <name>-* also matches a policy at a deeper path (<RolePath><name>-x/Admin): never one of those.
-    Sid: 'NeverAPolicyBelowThePolicyName',
-    Effect: 'Deny',
-    Action: 'iam:*',
-    Resource: { 'Fn::Sub': [`${POLICY}-*/*`, SUB_VARIABLES] },
+    Resource: [{ 'Fn::Sub': DEPLOYER('policy') }, { 'Fn::Sub': DEPLOYER('role') }],
   },
 ];
 
@@ -305,6 +348,34 @@ function trustPolicy(subjects, { offboarding }) {
 const OFFBOARDING = {
   'Fn::If': ['HasOffboardingEnvironment', { 'Fn::Sub': ', "repo:${GitHubRepository}:environment:${OffboardingEnvironment}"' }, ''],
 };
+
+/**
+ * A role's statements as managed policies attached to it: a statement that lists the buckets or the numbered
+ * policies gets a policy of its own (each such list can take up most of IAM's 6,144 characters), the others
+ * share the first. A role may have 10 managed policies attached by default.
+ * @param {string} id @param {string} role @param {string} description @param {any[]} statements
+ */
+function permissionPolicies(id, role, description, statements) {
+  const large = (/** @type {any} */ s) => {
+    const text = JSON.stringify(s);
+    return text.includes('"Ref":"Buckets"') || text.includes(`\${PolicyName}-${MAX_MANAGED_POLICIES}`);
+  };
+  const parts = [statements.filter((s) => !large(s)), ...statements.filter(large).map((s) => [s])];
+  return Object.fromEntries(
+    parts.map((part, i) => [
+      i === 0 ? id : `${id}${i + 1}`,
+      {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: {
+          Description: `${description} (${i + 1} of ${parts.length})`,
+          Path: DEPLOYER_PATH,
+          Roles: [{ Ref: role }],
+          PolicyDocument: { Version: '2012-10-17', Statement: part },
+        },
+      },
+    ]),
+  );
+}
 
 const boundaryTag = [{ Key: BOUNDARY_TAG_KEY, Value: { Ref: 'PermissionsBoundary' } }];
 
@@ -351,25 +422,16 @@ export function buildTemplate() {
         Properties: {
           Description:
             'The most any Activeloop role made by the apply role can do: S3 data and KMS data keys on the Buckets, nothing in IAM.',
+          Path: DEPLOYER_PATH,
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
+              { Sid: 'ListAndLocateTheBuckets', Effect: 'Allow', Action: BOUNDARY_ACTIONS.bucket, Resource: bucketArns('') },
+              { Sid: 'ReadAndWriteTheObjects', Effect: 'Allow', Action: BOUNDARY_ACTIONS.object, Resource: bucketArns('/*') },
               {
-                Sid: 'ListAndLocateTheBuckets',
+                Sid: 'UseKmsDataKeysThroughS3',
                 Effect: 'Allow',
-                Action: ['s3:ListBucket', 's3:GetBucketLocation'],
-                Resource: bucketArns(''),
-              },
-              {
-                Sid: 'UseTheObjects',
-                Effect: 'Allow',
-                Action: ['s3:*Object*', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-                Resource: bucketArns('/*'),
-              },
-              {
-                Sid: 'UseKmsKeysThroughS3',
-                Effect: 'Allow',
-                Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+                Action: BOUNDARY_ACTIONS.kms,
                 Resource: '*',
                 Condition: { StringLike: { 'kms:ViaService': 's3.*' } },
               },
@@ -382,45 +444,30 @@ export function buildTemplate() {
         Properties: {
           Description: 'activeloop-role-action, mode plan and plan-destroy: read-only.',
           AssumeRolePolicyDocument: trustPolicy(['pull_request', 'ref:refs/heads/${DefaultBranch}'], { offboarding: false }),
+          Path: DEPLOYER_PATH,
           Tags: boundaryTag,
           ...roleDefaults,
         },
       },
-      PlanPermissions: {
-        Type: 'AWS::IAM::ManagedPolicy',
-        Properties: {
-          Description: 'policies/plan-permissions.json',
-          Roles: [{ Ref: 'PlanRole' }],
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [...merged(['plan-permissions.json'], { bounded: false }), readOwnTags('PlanRole')],
-          },
-        },
-      },
+      ...permissionPolicies('PlanPermissions', 'PlanRole', 'policies/plan-permissions.json', [
+        ...merged(['plan-permissions.json'], { bounded: false }),
+        readOwnTags('PlanRole'),
+      ]),
       ApplyRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
           Description: 'activeloop-role-action, mode apply and destroy: the Activeloop role only, only with the permissions boundary.',
           AssumeRolePolicyDocument: trustPolicy(['ref:refs/heads/${DefaultBranch}'], { offboarding: true }),
+          Path: DEPLOYER_PATH,
           Tags: boundaryTag,
           ...roleDefaults,
         },
       },
-      ApplyPermissions: {
-        Type: 'AWS::IAM::ManagedPolicy',
-        Properties: {
-          Description: 'policies/apply-permissions.json and policies/destroy-permissions.json, bounded',
-          Roles: [{ Ref: 'ApplyRole' }],
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              ...merged(['apply-permissions.json', 'destroy-permissions.json'], { bounded: true }),
-              readOwnTags('ApplyRole'),
-              ...DENIES,
-            ],
-          },
-        },
-      },
+      ...permissionPolicies('ApplyPermissions', 'ApplyRole', 'policies/apply-permissions.json and destroy-permissions.json, bounded', [
+        ...merged(['apply-permissions.json', 'destroy-permissions.json'], { bounded: true }),
+        readOwnTags('ApplyRole'),
+        ...DENIES,
+      ]),
     },
     Outputs: {
       PlanRoleArn: { Description: 'role-to-assume for mode plan and plan-destroy', Value: { 'Fn::GetAtt': ['PlanRole', 'Arn'] } },

@@ -1,8 +1,8 @@
 // The run's rules that are not about documents: pure deciders that main.ts applies in order.
 
 import type { KmsGrant } from './desired.js';
-import { ActionError } from './errors.js';
-import { type Access, DEFAULT_TRUSTED_PRINCIPAL, type Inputs } from './inputs.js';
+import { ActionError, isAccessDenied, PERMISSIONS_HINT } from './errors.js';
+import { type Access, DEFAULT_TRUSTED_PRINCIPAL, type Inputs, type Mode, writes } from './inputs.js';
 import { DIGEST_TAG_KEY, tagValue } from './ownership.js';
 import type { PolicyDocument } from './policy.js';
 import type { CallerIdentity, KmsDiscovery } from './read.js';
@@ -63,6 +63,22 @@ export function checkDeployerBoundary(
       `${permissionsBoundary ? `, not ${permissionsBoundary}` : ', and permissions-boundary is empty'}. Nothing was changed. ` +
       `Set permissions-boundary: ${deployerBoundary} (the stack's BoundaryArn output).`,
   );
+}
+
+/**
+ * A denied call made with a deployer template role (the caller's role names a boundary in its tag): what to
+ * check there instead of the README's generic list. Other errors, and other credentials, pass unchanged.
+ */
+export function withDeployerHint<E>(error: E, deployerBoundary: string | undefined, mode: Mode): E | ActionError {
+  if (!deployerBoundary || !(error instanceof ActionError) || !isAccessDenied(error.cause)) return error;
+  const role = writes(mode)
+    ? `mode ${mode} needs the stack's apply role (role-to-assume: its ApplyRoleArn output; the plan role only reads)`
+    : `mode ${mode} needs the stack's plan or apply role (its PlanRoleArn or ApplyRoleArn output)`;
+  const hint =
+    `The credentials come from the deployer template's role (bootstrap/activeloop-deployer.yml): ${role}, and ` +
+    "role-name, policy-name, role-path and every bucket must match the stack's ActiveloopRoleName, ActiveloopPolicyName, RolePath and Buckets parameters (update the stack to change them).";
+  const message = error.message.includes(PERMISSIONS_HINT) ? error.message.replace(PERMISSIONS_HINT, hint) : `${error.message} ${hint}`;
+  return new ActionError(message, { cause: error.cause });
 }
 
 /**

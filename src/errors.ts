@@ -47,10 +47,14 @@ export function isRace(error: unknown): boolean {
   );
 }
 
-function isAccessDenied(error: unknown): boolean {
+export function isAccessDenied(error: unknown): boolean {
   const name = errorName(error);
   return /AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(name) || httpStatus(error) === 403;
 }
+
+/** What a denied call's message tells to do, when nothing more precise is known. */
+export const PERMISSIONS_HINT =
+  'The credentials running the action need the permissions listed in the README ("Permissions the action needs").';
 
 /** One line that says which call failed, why, and what to do. */
 export function describeAwsError(operation: string, error: unknown): string {
@@ -61,7 +65,7 @@ export function describeAwsError(operation: string, error: unknown): string {
     return `${operation} failed: the AWS credentials are invalid or expired (${name}${message ? `: ${message}` : ''}).`;
   }
   if (isAccessDenied(error)) {
-    return `${operation} was denied (${name}${message ? `: ${message}` : ''}). The credentials running the action need the permissions listed in the README ("Permissions the action needs").`;
+    return `${operation} was denied (${name}${message ? `: ${message}` : ''}). ${PERMISSIONS_HINT}`;
   }
   if (/CredentialsProviderError/.test(name) || /Could not load credentials/.test(message)) {
     return `${operation} failed: no AWS credentials were found. Set role-to-assume (with permissions: id-token: write) or configure credentials in an earlier step, for example with aws-actions/configure-aws-credentials.`;

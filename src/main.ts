@@ -15,6 +15,7 @@ import {
   crossAccountKeyWarnings,
   kmsGrants,
   rolePathFor,
+  withDeployerHint,
 } from './decisions.js';
 import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { planDestroy } from './destroy.js';
@@ -128,6 +129,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
       writes(inputs.mode) && first.changeSet.changes.length
         ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
         : { last: first, applied: [] };
+    if (outcome.error) outcome.error = withDeployerHint(outcome.error, read.deployerBoundary, inputs.mode);
     await publish(runResult(ctx, first, outcome, read.discovery, access), env, log);
     await debugStack(outcome.error, log);
   } catch (error) {
@@ -207,6 +209,8 @@ interface Reads {
   /** Key policies of the keys in kms-key-arns that are no bucket's default (undefined: unreadable). */
   listedKeyPolicies: Map<string, PolicyDocument | undefined>;
   bucketPolicies: BucketPolicyRead[];
+  /** The boundary the caller's role names in its tag, when it is a deployer template role. */
+  deployerBoundary?: string;
   warnings: string[];
 }
 
@@ -247,7 +251,10 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     boundaryP,
     bucketPoliciesP,
     deployerBoundaryP,
-  ]);
+  ]).catch(async (error) => {
+    // A read denied to a deployer template role: say what to check in the stack.
+    throw withDeployerHint(error, await deployerBoundaryP.catch(() => undefined), inputs.mode);
+  });
   checkDeployerBoundary(boundary, deployerBoundary, identity.arn);
   if (boundary && !destroying && !boundaryDocument) {
     throw new ActionError(
@@ -286,6 +293,7 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     boundaryArn: boundary || keptBoundary,
     listedKeyPolicies,
     bucketPolicies,
+    deployerBoundary,
     warnings,
   };
 }

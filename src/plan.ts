@@ -406,7 +406,9 @@ export function planChanges(desired: DesiredState, live: LiveState, options: { a
 
   return {
     // Policy writes that add grants go before those that only remove, so a grant moving between policies is never absent.
-    changes: [...orderPolicyWrites(policyChanges), ...roleChanges, ...attachments, ...removals, ...deletions],
+    // A role that gets a boundary (taken over from before the deployer template) gets it before any policy
+    // write: a new policy version must never reach a role the boundary does not cap yet.
+    changes: [...boundaryFirst(roleChanges, orderPolicyWrites(policyChanges)), ...attachments, ...removals, ...deletions],
     warnings,
     policyArns,
     roleArn: role?.arn ?? desired.role.arn,
@@ -422,6 +424,11 @@ function grantKeys(doc: PolicyDocument): string[] {
 function addsGrants(before: PolicyDocument, after: PolicyDocument): boolean {
   const had = new Set(grantKeys(before));
   return grantKeys(after).some((k) => !had.has(k));
+}
+
+function boundaryFirst(roleChanges: Change[], policyWrites: Change[]): Change[] {
+  const boundary = roleChanges.filter((c) => c.action === 'set-permissions-boundary');
+  return [...boundary, ...policyWrites, ...roleChanges.filter((c) => c.action !== 'set-permissions-boundary')];
 }
 
 function orderPolicyWrites(changes: Change[]): Change[] {
