@@ -111,8 +111,13 @@ describe('capBody', () => {
 });
 
 describe('commentMarker', () => {
-  it('is hidden and names the role, so each role keeps its own comment', () => {
-    expect(commentMarker('my-role')).toBe('<!-- activeloop-role-action:role=my-role -->');
+  it('is hidden and names the role and its ARN, so each role in each account keeps its own comment', () => {
+    expect(commentMarker('my-role', 'arn:aws:iam::111111111111:role/my-role')).toMatch(
+      /^<!-- activeloop-role-action:role=my-role:[0-9a-f]{8} -->$/,
+    );
+    expect(commentMarker('my-role', 'arn:aws:iam::111111111111:role/my-role')).not.toBe(
+      commentMarker('my-role', 'arn:aws:iam::222222222222:role/my-role'),
+    );
   });
 });
 

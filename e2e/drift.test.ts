@@ -214,6 +214,31 @@ describe('the drift issue of scheduled runs (spec behaviour 12)', () => {
     expect(issues[0].body).toContain("Input 'external-id' is empty");
   });
 
+  it("renovate[bot]'s issue quoting the marker is left alone; the action opens its own, titled with the account", async () => {
+    const ROBOT = 'robot-role';
+    const robotMarker = `<!-- activeloop-role-action:drift-issue:role=${ROBOT}:`;
+    expect((await stack.run(settings(ROBOT), on('push'))).code).toBe(0);
+    await describeInConsole(ROBOT, 'edited in the console');
+    const first = await stack.run(settings(ROBOT), on('schedule'));
+    expect(first.errors).toEqual([]);
+    const [own] = github.issues().filter((i) => i.body.includes(robotMarker));
+    expect(own.title).toBe(`Activeloop role ${ROBOT} in account 123456789012 was changed outside activeloop-role-action (drift)`);
+    // The action's issue closed by hand; a bot's issue quotes its body, marker and all.
+    own.state = 'closed';
+    const quoted = github.seedIssue('Dependency dashboard', own.body, { login: 'renovate[bot]', type: 'Bot' });
+    const before = quoted.body;
+    await describeInConsole(ROBOT, 'edited again');
+    const second = await stack.run(settings(ROBOT, { 'mask-account-id': 'true' }), on('schedule'));
+    expect(second.errors).toEqual([]);
+    expect(quoted.body).toBe(before);
+    expect(github.comments(quoted.number)).toEqual([]);
+    const open = github
+      .issues()
+      .filter((i) => i.body.includes(robotMarker) && i.user.login === 'github-actions[bot]' && i.state === 'open');
+    expect(open).toHaveLength(1);
+    expect(open[0].title).toMatch(new RegExp(`^Activeloop role ${ROBOT} in account \\*{12} \\([0-9a-f]{8}\\) was changed`));
+  });
+
   it('a push that repairs drift leaves the issue alone: only scheduled runs keep it', async () => {
     const before = github.state.requests.length;
     await describeInConsole(ROLE, 'edited once more');

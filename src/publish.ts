@@ -166,10 +166,11 @@ export async function publish(result: RunResult, env: Env, log: Log): Promise<vo
   await writeSummary(env, log, body);
   const eventName = env.GITHUB_EVENT_NAME ?? '';
   if (commentsOnPullRequest(eventName, inputs.mode, inputs.prComment))
-    await commentOnPullRequest(inputs.githubToken, inputs.roleName, body, log);
+    await commentOnPullRequest(inputs.githubToken, { name: inputs.roleName, arn: result.roleArn }, body, log);
   const driftFound = result.planned.some((c) => c.drift);
   const step = driftIssueStep({ name: eventName, mode: inputs.mode, driftFound, failed: result.error !== undefined });
-  if (step !== 'none') await keepDriftIssue(step, inputs.githubToken, { name: inputs.roleName, arn: result.roleArn }, body, env, log);
+  if (step !== 'none')
+    await keepDriftIssue(step, inputs.githubToken, { name: inputs.roleName, arn: result.roleArn, redact: log.redact }, body, env, log);
 
   if (result.error) log.fail(result.error.message);
   for (const f of failures) log.fail(f);
@@ -197,11 +198,13 @@ export async function publishFailure(error: unknown, inputs: Inputs | undefined,
       core.getInput('pr-comment').trim() !== 'false' &&
       commentsOnPullRequest(eventName, 'plan', true);
   const token = inputs?.githubToken ?? core.getInput('github-token').trim();
-  if (comments) await commentOnPullRequest(token, roleName, body, log);
+  // The guard knows the role ARN; an earlier failure may not know the account yet.
+  const roleArn = error instanceof ExternalIdGuardError ? error.roleArn : undefined;
+  if (comments) await commentOnPullRequest(token, { name: roleName, arn: roleArn }, body, log);
   // The guard that stops a run whose trust policy lost its external ID outside the action has found drift.
   if (inputs && error instanceof ExternalIdGuardError && error.drift) {
     const step = driftIssueStep({ name: eventName, mode: inputs.mode, driftFound: true, failed: true });
-    if (step !== 'none') await keepDriftIssue(step, token, { name: roleName, arn: error.roleArn }, body, env, log);
+    if (step !== 'none') await keepDriftIssue(step, token, { name: roleName, arn: error.roleArn, redact: log.redact }, body, env, log);
   }
 }
 
@@ -225,7 +228,7 @@ async function writeSummary(env: Env, log: Log, body: string): Promise<void> {
   else log.info(`No job summary file (GITHUB_STEP_SUMMARY); the report:\n${body}`);
 }
 
-async function commentOnPullRequest(token: string, roleName: string, body: string, log: Log): Promise<void> {
+async function commentOnPullRequest(token: string, role: { name: string; arn?: string }, body: string, log: Log): Promise<void> {
   // Loaded only here: the GitHub client is a fair part of the bundle, and most runs never comment.
   const { pullRequestTarget, upsertPlanComment } = await import('./pr-comment.js');
   const target = pullRequestTarget(token);
@@ -235,7 +238,7 @@ async function commentOnPullRequest(token: string, roleName: string, body: strin
     return;
   }
   try {
-    const result = await upsertPlanComment(target, roleName, body);
+    const result = await upsertPlanComment(target, role, body);
     log.info(`PR comment ${result} on #${target.issueNumber}.`);
   } catch (error) {
     const status = (error as { status?: number }).status;
@@ -251,7 +254,7 @@ async function commentOnPullRequest(token: string, roleName: string, body: strin
 async function keepDriftIssue(
   step: Exclude<DriftIssueStep, 'none'>,
   token: string,
-  role: { name: string; arn: string },
+  role: { name: string; arn: string; redact: (text: string) => string },
   body: string,
   env: Env,
   log: Log,
