@@ -246,6 +246,17 @@ describe('destroy summaries', () => {
     expect(text).not.toContain('KMS keys granted');
   });
 
+  it.each(['destroy', 'plan-destroy'] as const)(
+    '%s says the workflow will create the role again unless its file (or its push and schedule triggers) goes too',
+    (mode) => {
+      const text = render(mode, destroyPlan.changes);
+      expect(text).toContain(
+        'The workflow that runs this action on push and on a schedule will create the role again, trusting Activeloop, on its next run',
+      );
+      expect(text).toContain('the workflow file (or remove its push and schedule triggers) in the same change');
+    },
+  );
+
   it('says "Nothing to remove" in the one sentence the log gives too, when there is nothing', () => {
     const text = render('destroy', []);
     expect(text).toContain(`✅ ${nothingToDo('destroy', `\`${desired.role.name}\``)}`);

@@ -9,7 +9,7 @@ import type { DesiredState } from './desired.js';
 import { ActionError, errorName } from './errors.js';
 import { DEFAULT_ROLE_NAME, InputError, type Inputs, type Mode, type ModeChoice, writes } from './inputs.js';
 import type { BucketEncryption } from './read.js';
-import { accessWarnings, nothingToDo, planEntries, renderReport } from './report.js';
+import { accessWarnings, nothingToDo, planEntries, recreateWarning, renderReport } from './report.js';
 
 /** The run's log. With mask-account-id, every line hides the account IDs it has been told about. */
 export class Log {
@@ -161,6 +161,7 @@ export async function publish(result: RunResult, env: Env, log: Log): Promise<vo
       );
   }
   if (made.length === 0 && !result.error) log.info(nothingToDo(inputs.mode, inputs.roleName));
+  if (inputs.mode === 'destroy' && !result.error) log.warning(recreateWarning('destroy'));
   log.info(`Role ARN: ${result.roleArn}`);
 
   await writeSummary(env, log, body);
