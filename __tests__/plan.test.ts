@@ -153,6 +153,20 @@ describe('planChanges', () => {
   });
 });
 
+describe('update-role names every setting it changes', () => {
+  it.each([
+    [{ 'role-description': 'Datasets for ML' }, 'the description differs from the inputs'],
+    [{ 'max-session-duration': '7200' }, 'the maximum session duration differs from the inputs'],
+    [
+      { 'role-description': 'Datasets for ML', 'max-session-duration': '7200' },
+      'the description differs from the inputs; the maximum session duration differs from the inputs',
+    ],
+  ])('%j → %s', (inputs, reason) => {
+    const plan = planChanges(desiredFor(inputs), liveAfterApply(desiredFor()), { adopt: false });
+    expect(plan.changes.find((c) => c.action === 'update-role')?.reason).toBe(reason);
+  });
+});
+
 describe('tag drift', () => {
   it('calls a tag value changed by hand drift', () => {
     const desired = desiredFor({ tags: 'team=ml' });

@@ -254,7 +254,10 @@ function planRole(
       description: want.description,
       maxSessionDuration: want.maxSessionDuration,
       previous: { description: role.description, maxSessionDuration: role.maxSessionDuration },
-      reason: sessionChanged ? why('the maximum session duration', 'session') : why('the description', 'description'),
+      reason: [
+        ...(descriptionChanged ? [why('the description', 'description')] : []),
+        ...(sessionChanged ? [why('the maximum session duration', 'session')] : []),
+      ].join('; '),
       drift: (sessionChanged && isDrift('session')) || (descriptionChanged && isDrift('description')),
     });
   }
