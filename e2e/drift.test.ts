@@ -188,6 +188,21 @@ describe('the drift issue of scheduled runs (spec behaviour 12)', () => {
     }
   });
 
+  it('without any issues permission, an in-sync scheduled run does not warn, and says once how to grant it', async () => {
+    github.state.issuesUnreadable = true;
+    try {
+      const inSync = await stack.run(settings('quiet-role'), on('push'));
+      expect(inSync.code).toBe(0);
+      const result = await stack.run(settings('quiet-role'), on('schedule'));
+      expect(result.errors).toEqual([]);
+      expect(result.outputs.changed).toBe('false');
+      expect(result.warnings.filter((w) => /issue/i.test(w))).toEqual([]);
+      expect(result.stdout.match(/permissions: issues: write/g)).toHaveLength(1);
+    } finally {
+      github.state.issuesUnreadable = false;
+    }
+  });
+
   it('a scheduled run stopped by the external-ID guard after a hand removal still opens the issue', async () => {
     const GUARDED = 'guarded-role';
     const guardMarker = `<!-- activeloop-role-action:drift-issue:role=${GUARDED}:`;

@@ -84,10 +84,28 @@ export async function upsertDriftIssue(
   return { result: 'updated', number: open.number };
 }
 
-/** Closes the role's drift issue with a comment, when one is open. Returns its number, or undefined. */
+/** The token may not read the repository's issues (HTTP 403 or 404): no issue can be found to close. */
+export class IssuesUnreadableError extends Error {
+  constructor(readonly status: number) {
+    super(`the token cannot read issues (HTTP ${status})`);
+    this.name = 'IssuesUnreadableError';
+  }
+}
+
+/**
+ * Closes the role's drift issue with a comment, when one is open. Returns its number, or undefined. Throws
+ * IssuesUnreadableError when the issues cannot be listed, so a run with nothing to close need not warn.
+ */
 export async function closeDriftIssue(target: IssueTarget, role: IssueRole, runUrl: string | undefined): Promise<number | undefined> {
   const octokit = github.getOctokit(target.token);
-  const open = await findIssue(octokit, target, role);
+  let open: Awaited<ReturnType<typeof findIssue>>;
+  try {
+    open = await findIssue(octokit, target, role);
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 403 || status === 404) throw new IssuesUnreadableError(status);
+    throw error;
+  }
   if (!open) return undefined;
   await octokit.rest.issues.createComment({
     owner: target.owner,

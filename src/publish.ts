@@ -270,7 +270,7 @@ async function keepDriftIssue(
     return;
   }
   // Loaded only here, like the PR comment: only scheduled runs keep an issue.
-  const { closeDriftIssue, upsertDriftIssue } = await import('./drift-issue.js');
+  const { closeDriftIssue, IssuesUnreadableError, upsertDriftIssue } = await import('./drift-issue.js');
   const target = { token, owner, repo };
   const url = runUrl(env);
   try {
@@ -282,6 +282,13 @@ async function keepDriftIssue(
       if (closed) log.info(`Drift issue #${closed} closed: the role is in sync.`);
     }
   } catch (error) {
+    // In sync, and no issue could be looked up: nothing to report or close, so no warning; the how-to, once.
+    if (error instanceof IssuesUnreadableError) {
+      log.info(
+        `No drift issue was looked up (HTTP ${error.status}): the token cannot read issues. To have scheduled runs keep drift in an issue, add "permissions: issues: write" to the workflow.`,
+      );
+      return;
+    }
     const status = (error as { status?: number }).status;
     log.warning(
       status === 403 || status === 404

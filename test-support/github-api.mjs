@@ -22,6 +22,8 @@ export async function startGitHubApi(options = {}) {
   const state = {
     readOnly: options.readOnly ?? false,
     issuesReadOnly: options.issuesReadOnly ?? false,
+    // A token without any issues permission: even listing issues answers 403.
+    issuesUnreadable: false,
     nextId: 1000,
     nextNumber: 100,
     requests: /** @type {string[]} */ ([]),
@@ -93,6 +95,7 @@ export async function startGitHubApi(options = {}) {
         return send(404, { message: 'Not Found' });
       }
       if (issuesMatch && req.method === 'GET') {
+        if (state.issuesUnreadable) return denied();
         const wanted = url.searchParams.get('state') ?? 'open';
         return page(issues.filter((i) => wanted === 'all' || i.state === wanted));
       }
