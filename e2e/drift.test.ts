@@ -99,6 +99,9 @@ describe('fail-on-drift: a hand edit against an input change', () => {
     // Plan mode did not put it back; the hand edit stays drift, the input change beside it does not.
     const next = await stack.run(settings(ROLE, { tags: 'team=ml\ncost=43', 'external-id': 'ext-456', mode, 'fail-on-drift': 'true' }));
     const plan = JSON.parse(next.outputs.plan).map((c: { action: string; drift: boolean }) => [c.action, c.drift]);
+    // ext-123 → ext-456 is a rotation: the same condition with a new value lets no one more in.
+    expect(next.stdout).not.toMatch(/widen/);
+    expect(next.summary).not.toContain('widens the trust policy');
     if (mode === 'plan') {
       expect(next.code).toBe(1);
       expect(plan).toEqual([

@@ -152,6 +152,27 @@ describe("another bot's comment or issue that quotes the marker", () => {
   });
 });
 
+describe('a personal access token (GET /user answers its login)', () => {
+  it("takes that login's comment for its own, and leaves github-actions[bot]'s alone", async () => {
+    const pat = await startGitHubApi({ user: { login: 'octo-deployer', type: 'User' } });
+    try {
+      const withPat = { ...pullRequest(51), env: { GITHUB_API_URL: pat.url, 'INPUT_GITHUB-TOKEN': 'ghp_test_token' } };
+      const workflowBots = pat.seed(51, `${commentMarker(ROLE, roleArn(ROLE))}\nwritten by the workflow token`, {
+        login: 'github-actions[bot]',
+        type: 'Bot',
+      });
+      expect((await stack.run(SETTINGS, withPat)).errors).toEqual([]);
+      expect(workflowBots.body).toBe(`${commentMarker(ROLE, roleArn(ROLE))}\nwritten by the workflow token`);
+      const own = pat.comments(51).filter((c) => c.user.login === 'octo-deployer');
+      expect(own).toHaveLength(1);
+      expect((await stack.run(SETTINGS, withPat)).stdout).toContain('PR comment unchanged on #51.');
+      expect(pat.comments(51)).toHaveLength(2);
+    } finally {
+      await pat.stop();
+    }
+  });
+});
+
 describe('a failing PR check still reports', () => {
   it('a mistyped bucket: the sticky comment and the summary say the check failed and name NoSuchBucket, not KMS', async () => {
     const green = await stack.run(SETTINGS, pullRequest(23));
