@@ -1,6 +1,7 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are written as ${...} on purpose
 // The access check against real-world bucket policies, key policies and boundaries, each with its verdict.
 import { describe, expect, it } from '@jest/globals';
-import { type AccessInput, type BucketFacts, blockedBuckets, checkAccess, webAppCanRead } from '../src/access.js';
+import { type AccessInput, type BucketFacts, blockedBuckets, checkAccess, unusableBuckets, webAppCanRead } from '../src/access.js';
 import type { PolicyDocument, Statement } from '../src/policy.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/activeloop-deeplake-access';
@@ -214,5 +215,130 @@ describe('checkAccess: permissions boundary and CORS', () => {
   it('lists the blocked buckets', () => {
     const result = checkAccess([bucket({ bucket: 'a' }), bucket({ bucket: 'b', cors: [] })], input);
     expect(blockedBuckets(result)).toEqual(['b']);
+  });
+});
+
+describe('checkAccess: what people read', () => {
+  it('web-app: false leaves the CORS readiness out: not applicable, and no bucket is blocked for it', () => {
+    const result = checkAccess([bucket({ cors: [] })], { ...input, webApp: false });
+    expect(result[0].verdicts['web-app']).toEqual({ state: 'not-applicable', reason: 'the web app is not used (web-app: false)' });
+    expect(blockedBuckets(result)).toEqual([]);
+  });
+
+  it('the web app still counts as blocked for access-check: fail when the team uses it, but the bucket stays usable', () => {
+    const result = checkAccess([bucket({ cors: [] })], input);
+    expect(blockedBuckets(result)).toEqual(['lake']);
+    expect(unusableBuckets(result)).toEqual([]);
+  });
+
+  it('an unknown names the condition key that decides it and the value that lets Deep Lake through', () => {
+    const [r] = checkAccess([bucket({ policy: orgOnly })], input);
+    expect(r.verdicts.read).toMatchObject({
+      state: 'unknown',
+      statement: '"OrgOnly"',
+      decidingKey: 'aws:PrincipalOrgID',
+      passesWhen: 'aws:PrincipalOrgID matches o-abc123 (StringNotEquals)',
+    });
+    const tls13 = doc({
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: 'arn:aws:s3:::lake/*',
+      Condition: { NumericLessThan: { 's3:TlsVersion': '1.3' } },
+    });
+    expect(checkAccess([bucket({ policy: tls13 })], input)[0].verdicts.read).toMatchObject({
+      decidingKey: 's3:TlsVersion',
+      passesWhen: 's3:TlsVersion is 1.3',
+    });
+  });
+
+  it('checks each prefix: one denied prefix blocks the bucket', () => {
+    const denyRaw = doc({ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::lake/raw/*' });
+    expect(states(bucket({ policy: denyRaw, prefixes: ['datasets'] })).read).toBe('allowed');
+    expect(states(bucket({ policy: denyRaw, prefixes: ['datasets', 'raw'] })).read).toBe('blocked');
+    expect(checkAccess([bucket({ prefixes: ['datasets', 'raw'] })], input)[0].prefixes).toEqual(['datasets', 'raw']);
+  });
+
+  it('a bucket policy that could not be read makes S3 unknown, unless something it knows already blocks', () => {
+    expect(states(bucket({ policyError: 'AccessDenied' }))).toEqual({ ...ALL, list: 'unknown', read: 'unknown', write: 'unknown' });
+    const blocked = states(bucket({ policyError: 'AccessDenied' }), {
+      boundary: { arn: 'arn:aws:iam::123456789012:policy/b', document: noS3Boundary },
+    });
+    expect(blocked.read).toBe('blocked');
+  });
+
+  it('the key policy sees the bucket ARN as encryption context with an S3 Bucket Key, the object ARN without', () => {
+    const bucketContextOnly = doc({
+      ...(defaultKeyPolicy.Statement as Statement[])[0],
+      Condition: { StringEquals: { 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::lake' } },
+    });
+    expect(states(bucket({ key: { arn: KEY, policy: bucketContextOnly, bucketKeyEnabled: true } })).kms).toBe('allowed');
+    expect(states(bucket({ key: { arn: KEY, policy: bucketContextOnly, bucketKeyEnabled: false } })).kms).toBe('blocked');
+  });
+});
+
+describe('checkAccess: facts that must not turn into a false "allowed"', () => {
+  const denyPrivate = doc({ Sid: 'NoPrivate', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::lake/private/*' });
+
+  it('a Deny on part of a whole bucket makes its reads and writes unknown, naming the part', () => {
+    const [r] = checkAccess([bucket({ policy: denyPrivate })], input);
+    expect(r.verdicts.read).toMatchObject({ state: 'unknown', statement: '"NoPrivate"' });
+    expect(r.verdicts.read.reason).toContain('under private/');
+    expect(r.verdicts.write.state).toBe('unknown');
+    expect(r.verdicts.list.state).toBe('allowed');
+  });
+
+  it('the same Deny leaves a bucket listed with another prefix allowed', () => {
+    expect(states(bucket({ policy: denyPrivate, prefixes: ['datasets'] }))).toEqual(ALL);
+  });
+
+  it('a permissions boundary that could not be read makes S3 and KMS unknown', () => {
+    const unreadable = { boundary: { arn: 'arn:aws:iam::123456789012:policy/kept' } };
+    expect(states(bucket({ key: { arn: KEY, policy: defaultKeyPolicy } }), unreadable)).toEqual({
+      ...ALL,
+      list: 'unknown',
+      read: 'unknown',
+      write: 'unknown',
+      kms: 'unknown',
+    });
+  });
+});
+
+describe('checkAccess: keys listed in kms-key-arns', () => {
+  const OTHER = 'arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222';
+
+  it('a listed key the role may use leaves KMS allowed; one it may not makes KMS unknown, naming the key', () => {
+    expect(states(bucket(), { listedKeys: [{ arn: OTHER, policy: defaultKeyPolicy }] }).kms).toBe('allowed');
+    const [r] = checkAccess([bucket()], { ...input, listedKeys: [{ arn: OTHER, policy: adminOnlyKeyPolicy }] });
+    expect(r.verdicts.kms.state).toBe('unknown');
+    expect(r.verdicts.kms.reason).toContain(`objects written with the listed key ${OTHER}`);
+  });
+
+  it("the bucket's own key still decides first, and an unreadable listed key policy is unknown", () => {
+    expect(
+      states(bucket({ key: { arn: KEY, policy: adminOnlyKeyPolicy } }), { listedKeys: [{ arn: OTHER, policy: defaultKeyPolicy }] }).kms,
+    ).toBe('blocked');
+    expect(states(bucket(), { listedKeys: [{ arn: OTHER }] }).kms).toBe('unknown');
+  });
+});
+
+describe('checkAccess: the value that lets Deep Lake through', () => {
+  const denyWhen = (Condition: Statement['Condition']) =>
+    doc({ Sid: 'D', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::lake/*', Condition });
+
+  it.each([
+    ['a Null test of a key it cannot see', { Null: { 'aws:PrincipalOrgID': 'true' } }, 'aws:PrincipalOrgID is present'],
+    ['a Null false test', { Null: { 'aws:PrincipalOrgID': 'false' } }, 'aws:PrincipalOrgID is absent'],
+    ['a positive operator', { StringEquals: { 'aws:PrincipalOrgID': 'o-1' } }, 'aws:PrincipalOrgID does not match o-1 (StringEquals)'],
+  ])('%s', (_what, condition, passesWhen) => {
+    expect(checkAccess([bucket({ policy: denyWhen(condition) })], input)[0].verdicts.read).toMatchObject({ state: 'unknown', passesWhen });
+  });
+
+  it('a key policy whose Allow depends on a key it cannot see says when it would allow', () => {
+    const maybe = doc({ ...(defaultKeyPolicy.Statement as Statement[])[0], Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-1' } } });
+    expect(checkAccess([bucket({ key: { arn: KEY, policy: maybe } })], input)[0].verdicts.kms).toMatchObject({
+      state: 'unknown',
+      passesWhen: 'aws:PrincipalOrgID matches o-1 (StringEquals)',
+    });
   });
 });

@@ -146,10 +146,70 @@ describe('the access check in the report', () => {
     },
   ];
 
-  it('warns once per blocked bucket, naming each blocked capability with its policy, statement and fix', () => {
+  it('warns once per unusable bucket with its fix once, and once for every bucket the web app cannot read', () => {
     expect(accessWarnings(access)).toEqual([
-      'Activeloop cannot use bucket lake fully: write is blocked by the bucket policy, statement "DenyUploads". Fix: Exempt the role. web-app is blocked by the CORS configuration. Fix: Set cors: true.',
+      'Activeloop cannot use bucket lake (write): denied by the bucket policy (statement "DenyUploads"). Fix: Exempt the role.',
+      "Activeloop's web app cannot read 1 bucket (no CORS rule for https://*.activeloop.ai): lake. Fix: set cors: true, or web-app: false if you do not use the web app.",
     ]);
+  });
+
+  const bucketWith = (bucket: string, cell: Partial<Record<string, ReturnType<typeof verdict>>>, prefixes: string[] = []) => ({
+    bucket,
+    prefixes,
+    verdicts: {
+      list: verdict('allowed'),
+      read: verdict('allowed'),
+      write: verdict('allowed'),
+      kms: verdict('not-applicable'),
+      'web-app': verdict('allowed'),
+      ...cell,
+    },
+  });
+
+  it('shows at most 10 warnings, the unusable buckets first, and counts the rest', () => {
+    const many = [
+      ...Array.from({ length: 12 }, (_, i) =>
+        bucketWith(`org-${i}`, {
+          read: {
+            state: 'unknown',
+            reason: 'r',
+            policy: 'bucket policy',
+            decidingKey: 'aws:PrincipalOrgID',
+            passesWhen: 'aws:PrincipalOrgID is o-1',
+          } as never,
+        }),
+      ),
+      bucketWith('vpc-only', { read: verdict('blocked', { policy: 'bucket policy', statement: '"VpcOnly"', fix: 'Exempt the role.' }) }),
+    ];
+    const warnings = accessWarnings(many);
+    expect(warnings).toHaveLength(10);
+    expect(warnings[0]).toBe(
+      'Activeloop cannot use bucket vpc-only (read): denied by the bucket policy (statement "VpcOnly"). Fix: Exempt the role.',
+    );
+    expect(warnings[1]).toBe(
+      'Activeloop may not be able to use bucket org-0 (read): the bucket policy depends on what the action cannot see: aws:PrincipalOrgID decides; it passes when aws:PrincipalOrgID is o-1.',
+    );
+    expect(warnings[9]).toBe('4 more access warnings are in the job summary.');
+  });
+
+  it('names the buckets Activeloop cannot use in the headline, with their prefixes, and puts their table first', () => {
+    const desired = desiredFor();
+    const body = renderReport({
+      mode: 'plan',
+      roleName: 'r',
+      roleArn: desired.role.arn,
+      policyArns: [],
+      changes: [],
+      desired,
+      buckets: [],
+      warnings: [],
+      access: [bucketWith('fine', {}), bucketWith('lake', { write: verdict('blocked', { policy: 'bucket policy' }) }, ['teams/vision'])],
+    });
+    const lines = body.split('\n');
+    expect(lines[4]).toBe('⛔ Activeloop cannot use 1 bucket: `lake/teams/vision` (see "Can Activeloop use the buckets?").');
+    expect(body.indexOf('#### Can Activeloop use the buckets?')).toBeLessThan(body.indexOf('#### Remaining manual step'));
+    expect(body.indexOf('#### Remaining manual step')).toBeGreaterThan(-1);
+    expect(body).toContain('| `lake/teams/vision` | ✅ allowed | ✅ allowed | ⛔ blocked | — | ✅ allowed |');
   });
 
   it('renders a row per bucket and the fix under the table', () => {

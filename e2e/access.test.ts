@@ -1,7 +1,14 @@
 // Can Activeloop really use each bucket? The access check and cors: true end to end on moto.
 
+import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { type CORSRule, GetBucketCorsCommand, PutBucketCorsCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import {
+  type CORSRule,
+  GetBucketCorsCommand,
+  PutBucketCorsCommand,
+  PutBucketEncryptionCommand,
+  PutBucketPolicyCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, readPolicy } from '../test-support/aws-fixtures.mjs';
 import { ACCOUNT, policyArn, type Stack, startStack } from './stack.js';
@@ -100,11 +107,20 @@ describe('access-check: warn (the default)', () => {
     expect(states(access, 'upload-rule-lake')).toMatchObject({ list: 'allowed', read: 'allowed', write: 'blocked' });
     expect(states(access, 'locked-key-lake')).toMatchObject({ list: 'allowed', kms: 'blocked' });
     const warnings = result.warnings.filter((w) => w.includes('Activeloop cannot use bucket'));
-    expect(warnings).toHaveLength(4);
+    expect(warnings).toHaveLength(3);
     expect(warnings.find((w) => w.includes('upload-rule-lake'))).toContain(
-      'write is blocked by the bucket policy, statement "DenyUnencryptedObjectUploads"',
+      'upload-rule-lake (write): denied by the bucket policy (statement "DenyUnencryptedObjectUploads"). Fix: Exempt the role',
     );
-    expect(warnings.find((w) => w.includes('locked-key-lake'))).toContain('kms is blocked by the key policy of arn:aws:kms');
+    expect(warnings.find((w) => w.includes('locked-key-lake'))).toContain(
+      'locked-key-lake (KMS): not allowed by the key policy of arn:aws:kms',
+    );
+    // The web app's readiness is one line for every bucket without its CORS rule.
+    expect(result.warnings.filter((w) => w.includes("Activeloop's web app cannot read"))).toEqual([
+      expect.stringContaining(
+        '4 buckets (no CORS rule for https://*.activeloop.ai): locked-key-lake, open-lake, upload-rule-lake, vpc-lake',
+      ),
+    ]);
+    expect(result.summary).toContain('⛔ Activeloop cannot use 3 buckets: `locked-key-lake`, `upload-rule-lake`, `vpc-lake`');
     expect(result.summary).toContain('#### Can Activeloop use the buckets?');
     expect(result.summary).toContain('| `vpc-lake` | ⛔ blocked | ⛔ blocked | ⛔ blocked | — |');
     expect(result.summary).toContain('**Fix:** Set cors: true');
@@ -119,6 +135,133 @@ describe('access-check: warn (the default)', () => {
     expect(result.code).toBe(0);
     expect(result.outputs.access).toBe('{}');
     expect(stack.proxy.calls.filter((c) => /s3:GET (policy|cors)|kms:GetKeyPolicy/.test(c.operation))).toEqual([]);
+  });
+});
+
+describe('where people look', () => {
+  it('12 buckets without CORS and one denied outside its VPC endpoint: the denied one is the first warning', async () => {
+    const plain = Array.from({ length: 12 }, (_, i) => `plain-lake-${i}`);
+    for (const b of plain) await createBucket(stack.motoEndpoint, b);
+    const result = await stack.run({ buckets: [...plain, 'vpc-lake'].join('\n'), 'role-name': 'many', mode: 'plan' });
+    expect(result.code).toBe(0);
+    expect(result.warnings.length).toBeLessThanOrEqual(10);
+    expect(result.warnings[0]).toMatch(
+      /^::warning::Activeloop cannot use bucket vpc-lake \(list, read, write\): denied by the bucket policy \(statement "OnlyThroughOurVpcEndpoint"\)\. Fix: /,
+    );
+    expect(result.warnings[0].length).toBeLessThan(300);
+    expect(result.warnings[1]).toContain("Activeloop's web app cannot read 13 buckets");
+    expect(result.summary.split('\n').slice(0, 6).join('\n')).toContain('⛔ Activeloop cannot use 1 bucket: `vpc-lake`');
+  });
+
+  it('web-app: false: no CORS warning, and access-check: fail does not fail on it', async () => {
+    const result = await stack.run({
+      buckets: 'open-lake',
+      'role-name': 'no-web-app',
+      mode: 'plan',
+      'access-check': 'fail',
+      'web-app': 'false',
+    });
+    expect(result.code).toBe(0);
+    expect(result.errors).toEqual([]);
+    expect(result.warnings.filter((w) => /CORS|web app/.test(w))).toEqual([]);
+    expect(states(result.outputs.access, 'open-lake')['web-app']).toBe('not-applicable');
+  });
+
+  it('a bucket limited to a prefix is shown with it', async () => {
+    const result = await stack.run({ buckets: 'open-lake/teams/vision', 'role-name': 'prefixed', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(result.summary).toContain('| `open-lake/teams/vision` | ✅ allowed | ✅ allowed | ✅ allowed | — | ✅ allowed |');
+  });
+});
+
+describe('the facts the check is given', () => {
+  it('a boundary kept on the role but not in the inputs is checked too', async () => {
+    const { iam } = clients(stack.motoEndpoint);
+    const boundary = (
+      await iam.send(
+        new CreatePolicyCommand({
+          PolicyName: 'no-s3-boundary',
+          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] }),
+        }),
+      )
+    ).Policy?.Arn as string;
+    const first = await stack.run({ buckets: 'open-lake', 'role-name': 'bounded', 'permissions-boundary': boundary, cors: 'true' });
+    expect(first.code).toBe(0);
+    const result = await stack.run({ buckets: 'open-lake', 'role-name': 'bounded', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'open-lake')).toMatchObject({ list: 'blocked', read: 'blocked', write: 'blocked' });
+    // The blocked bucket comes before the run's other warnings (here: the boundary left in place).
+    expect(result.warnings[0]).toContain(
+      `Activeloop cannot use bucket open-lake (list, read, write): not allowed by the permissions boundary ${boundary}`,
+    );
+    expect(result.warnings[1]).toContain('which is not in the inputs. It was left in place');
+  });
+
+  it('checks the key policy of a key granted through kms-key-arns', async () => {
+    const { kms } = clients(stack.motoEndpoint);
+    const adminOnly = (
+      await kms.send(
+        new CreateKeyCommand({
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/key-admin` }, Action: 'kms:*', Resource: '*' }],
+          }),
+        }),
+      )
+    ).KeyMetadata?.Arn as string;
+    const result = await stack.run({
+      buckets: 'open-lake',
+      'role-name': 'listed-key',
+      mode: 'plan',
+      cors: 'true',
+      'kms-key-arns': adminOnly,
+    });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'open-lake').kms).toBe('unknown');
+    expect(result.summary).toContain(`objects written with the listed key ${adminOnly}`);
+  });
+
+  it("reads BucketKeyEnabled: a key policy that allows only the bucket's ARN as encryption context works with an S3 Bucket Key only", async () => {
+    const { s3, kms } = clients(stack.motoEndpoint);
+    const key = (
+      await kms.send(
+        new CreateKeyCommand({
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+                Action: 'kms:*',
+                Resource: '*',
+                Condition: {
+                  StringEquals: { 'kms:EncryptionContext:aws:s3:arn': ['arn:aws:s3:::bucket-key-on', 'arn:aws:s3:::bucket-key-off'] },
+                },
+              },
+            ],
+          }),
+        }),
+      )
+    ).KeyMetadata?.Arn as string;
+    for (const [bucket, bucketKey] of [
+      ['bucket-key-on', true],
+      ['bucket-key-off', false],
+    ] as const) {
+      await createBucket(stack.motoEndpoint, bucket);
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: bucket,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key }, BucketKeyEnabled: bucketKey }],
+          },
+        }),
+      );
+    }
+    const result = await stack.run({ buckets: 'bucket-key-on\nbucket-key-off', 'role-name': 'bucket-keys', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'bucket-key-on').kms).toBe('allowed');
+    // Without a Bucket Key, S3 passes the object's ARN, which the pattern does not match.
+    expect(states(result.outputs.access, 'bucket-key-off').kms).toBe('blocked');
   });
 });
 

@@ -98,6 +98,8 @@ export interface Inputs {
   accessCheck: AccessCheck;
   /** Keep the action's CORS rule for Activeloop's web app on every listed bucket. */
   cors: boolean;
+  /** The team uses Activeloop's web app: the access check tells whether each bucket's CORS rule lets it read. */
+  webApp: boolean;
   trustedPrincipals: string[];
   externalId?: string;
   /** `external-id: none`: the run may remove a live sts:ExternalId condition (spec behaviour 13). */
@@ -449,6 +451,7 @@ export function readInputs(get: InputGetter, env: Env = process.env, event: Work
     access,
     accessCheck,
     cors: bool('cors', get('cors'), false),
+    webApp: bool('web-app', get('web-app'), true),
     trustedPrincipals,
     externalId: rawExternalId || undefined,
     removeExternalId,

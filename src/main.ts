@@ -38,6 +38,7 @@ import {
   readBucketPolicies,
   readCallerIdentity,
   readDeployerBoundary,
+  readKeyPolicies,
   readLiveState,
   readManagedPolicyDocument,
   readRoleDependents,
@@ -201,6 +202,10 @@ interface Reads {
   quotas: AccountQuotas;
   /** For the access check: the boundary's document, the bucket policies and the key policies. */
   boundaryDocument?: PolicyDocument;
+  /** The boundary the role will have: the input's, else the live one the action leaves in place. */
+  boundaryArn?: string;
+  /** Key policies of the keys in kms-key-arns that are no bucket's default (undefined: unreadable). */
+  listedKeyPolicies: Map<string, PolicyDocument | undefined>;
   bucketPolicies: BucketPolicyRead[];
   warnings: string[];
 }
@@ -255,6 +260,13 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   const { rolePath, warning } = rolePathFor(inputs.rolePath, liveAtInputPath.role?.path);
   const at = { ...inputs, rolePath };
   const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
+  // Keys listed in kms-key-arns (objects written with other keys): their key policies decide too.
+  const listed = checking ? inputs.kmsKeyArns.filter((arn) => !discovery.keyPolicies.has(arn)) : [];
+  const listedKeyPolicies = listed.length ? await readKeyPolicies(clients.kmsIn, listed) : new Map<string, PolicyDocument | undefined>();
+  // A boundary on the role but not in the inputs stays (plan never removes one), so the access check needs it too.
+  const keptBoundary = checking && !boundary ? live.role?.permissionsBoundary : undefined;
+  // Unreadable or gone: the access check then says unknown for what the boundary decides, never allowed.
+  const keptBoundaryDocument = keptBoundary ? await readManagedPolicyDocument(clients.iam, keptBoundary).catch(() => undefined) : undefined;
   const grants = destroying ? [] : kmsGrants(inputs.kmsKeyArns, identity, discovery);
   const warnings = [
     ...(warning ? [warning] : []),
@@ -270,7 +282,9 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     kmsGrants: grants,
     cors,
     quotas,
-    boundaryDocument,
+    boundaryDocument: boundaryDocument ?? keptBoundaryDocument,
+    boundaryArn: boundary || keptBoundary,
+    listedKeyPolicies,
     bucketPolicies,
     warnings,
   };
@@ -292,18 +306,23 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
       policyError: policies.get(bucket)?.error,
       cors: cors.get(bucket)?.rules ?? [],
       corsError: cors.get(bucket)?.error,
-      key: key ? { arn: key, policy: read.discovery.keyPolicies.get(key) } : undefined,
+      key: key ? { arn: key, policy: read.discovery.keyPolicies.get(key), bucketKeyEnabled: enc?.bucketKeyEnabled } : undefined,
     };
   });
-  const boundary = ctx.inputs.permissionsBoundary;
+  const boundary = read.boundaryArn;
   return checkAccess(facts, {
     access: ctx.inputs.access,
     roleArn: desired.role.arn,
     account: ctx.identity.account,
     partition: ctx.identity.partition,
     roleTags: desired.role.tags,
-    boundary: boundary && read.boundaryDocument ? { arn: boundary, document: read.boundaryDocument } : undefined,
+    boundary: boundary ? { arn: boundary, document: read.boundaryDocument } : undefined,
     corsManaged: ctx.inputs.cors,
+    webApp: ctx.inputs.webApp,
+    listedKeys: ctx.inputs.kmsKeyArns.map((arn) => ({
+      arn,
+      policy: read.listedKeyPolicies.get(arn) ?? read.discovery.keyPolicies.get(arn),
+    })),
   });
 }
 

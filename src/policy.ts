@@ -75,16 +75,16 @@ function normalizeCondition(condition: ConditionBlock | undefined): unknown {
   // An empty block, or an operator with no keys, conditions nothing.
   const operators = Object.keys(condition ?? {}).filter((op) => Object.keys(condition?.[op] ?? {}).length > 0);
   if (!condition || operators.length === 0) return undefined;
-  const out: Record<string, Record<string, string[]>> = {};
+  const out: Record<string, [string, string[]][]> = {};
   for (const operator of operators.sort()) {
-    const block: Record<string, string[]> = {};
-    // Condition keys are case-insensitive; operators and values are not.
-    const entries = Object.entries(condition[operator]).map(([k, v]) => [k.toLowerCase(), v] as const);
-    for (const [key, value] of entries.sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const values = Array.isArray(value) ? value : [value];
-      block[key] = sortedUnique(values.map(String));
-    }
-    out[operator] = block;
+    // Condition keys are case-insensitive; operators and values are not. Keys that differ only in case are
+    // still separate entries of the block (ANDed), so each stays its own entry rather than replacing another.
+    const entries = Object.entries(condition[operator]).map(([k, v]): [string, string[]] => [
+      k.toLowerCase(),
+      sortedUnique((Array.isArray(v) ? v : [v]).map(String)),
+    ]);
+    // The same entry twice is one condition (A and A).
+    out[operator] = sortedUnique(entries.map((e) => JSON.stringify(e))).map((e) => JSON.parse(e) as [string, string[]]);
   }
   return out;
 }

@@ -9,7 +9,7 @@ import type { DesiredState } from './desired.js';
 import { ActionError, errorName } from './errors.js';
 import { DEFAULT_ROLE_NAME, InputError, type Inputs, type Mode, type ModeChoice, writes } from './inputs.js';
 import type { BucketEncryption } from './read.js';
-import { accessWarnings, nothingToDo, planEntries, recreateWarning, renderReport } from './report.js';
+import { accessWarnings, nothingToDo, planEntries, recreateWarning, renderReport, WARNING_LIMIT } from './report.js';
 
 /** The run's log. With mask-account-id, every line hides the account IDs it has been told about. */
 export class Log {
@@ -151,8 +151,9 @@ export async function publish(result: RunResult, env: Env, log: Log): Promise<vo
   core.setOutput('kms-key-arns', JSON.stringify(result.desired.kmsGrants.map((g) => g.keyArn)));
   core.setOutput('access', JSON.stringify(Object.fromEntries((result.access ?? []).map((a) => [a.bucket, a.verdicts]))));
 
+  // Buckets Activeloop cannot use come first: GitHub shows 10 warning annotations per step.
+  for (const w of accessWarnings(result.access ?? [], WARNING_LIMIT - result.warnings.length)) log.warning(w);
   for (const w of result.warnings) log.warning(w);
-  for (const w of accessWarnings(result.access ?? [])) log.warning(w);
   for (const c of made) {
     log.info(`${writes(inputs.mode) ? 'applied' : 'planned'}: ${c.action} ${c.resource} (${c.reason})${c.drift ? ' [drift]' : ''}`);
     if (c.action === 'update-trust-policy' && c.widens.length)

@@ -97,6 +97,8 @@ export interface BucketEncryption {
   configuredKey?: string;
   /** The key ARN granted, when the key is customer-managed. */
   grantedKeyArn?: string;
+  /** The bucket uses an S3 Bucket Key: S3 then asks KMS with the bucket's ARN as encryption context, not the object's. */
+  bucketKeyEnabled?: boolean;
   note: string;
 }
 
@@ -218,6 +220,7 @@ export async function discoverKmsKeys(
   const warnings: string[] = [];
   const results = await mapBounded(buckets, BUCKET_CONCURRENCY, async ({ bucket }): Promise<BucketEncryption> => {
     let rule: ServerSideEncryptionByDefault | undefined;
+    let bucketKeyEnabled: boolean | undefined;
     // The region is read at the same time as the encryption; only a KMS bucket needs it.
     const regionP = s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
       (out) => bucketRegion(out.LocationConstraint),
@@ -226,6 +229,7 @@ export async function discoverKmsKeys(
     try {
       const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
       rule = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+      bucketKeyEnabled = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.BucketKeyEnabled;
     } catch (error) {
       const name = errorName(error);
       if (name === 'ServerSideEncryptionConfigurationNotFoundError') {
@@ -266,6 +270,7 @@ export async function discoverKmsKeys(
           algorithm,
           configuredKey,
           grantedKeyArn: configuredKey,
+          bucketKeyEnabled,
           note: 'key could not be described; granted as configured',
         };
       }
@@ -276,7 +281,7 @@ export async function discoverKmsKeys(
     }
     if (!key.customerManaged) return { bucket, algorithm, configuredKey, note: 'AWS-managed key: no grant needed' };
     if (keyPolicies && !keyPolicyOf.has(key.arn)) keyPolicyOf.set(key.arn, early ?? readKeyPolicy(key.arn, arnRegion(key.arn) ?? region));
-    return { bucket, region, algorithm, configuredKey, grantedKeyArn: key.arn, note: 'customer-managed key: granted' };
+    return { bucket, region, algorithm, configuredKey, grantedKeyArn: key.arn, bucketKeyEnabled, note: 'customer-managed key: granted' };
   });
 
   if (failures.length) {
@@ -451,6 +456,25 @@ export async function findPolicyByName(iam: IAMClient, name: string): Promise<st
     marker = out.IsTruncated ? out.Marker : undefined;
   } while (marker);
   return undefined;
+}
+
+/**
+ * The key policies of the keys listed in kms-key-arns (for the access check), each read in its own region;
+ * undefined for a key whose policy could not be read (the check then says unknown).
+ */
+export async function readKeyPolicies(
+  kmsIn: (region: string) => KMSClient,
+  keyArns: string[],
+): Promise<Map<string, PolicyDocument | undefined>> {
+  const read = await mapBounded(keyArns, BUCKET_CONCURRENCY, async (arn) => {
+    try {
+      const out = await kmsIn(arnRegion(arn) ?? 'us-east-1').send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }));
+      return [arn, out.Policy ? parseDocument(out.Policy) : undefined] as const;
+    } catch {
+      return [arn, undefined] as const;
+    }
+  });
+  return new Map(read);
 }
 
 /** A bucket's policy: the document, none, or why it could not be read (the access check then says unknown). */

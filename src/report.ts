@@ -1,6 +1,6 @@
 // What the run tells people: the plan as JSON, and Markdown for the job summary and the PR comment. Pure.
 
-import { type BucketAccess, CAPABILITIES, type Capability } from './access.js';
+import { type BucketAccess, CAPABILITIES, type Capability, DATA_CAPABILITIES } from './access.js';
 import { type Change, kindOf } from './changes.js';
 import type { DesiredState } from './desired.js';
 import { type Mode, removes } from './inputs.js';
@@ -176,9 +176,31 @@ const CAPABILITY_TITLES: Record<Capability, string> = {
   'web-app': 'web app (CORS)',
 };
 
-/** One row per bucket, then each blocked or unknown cell with its policy, statement and fix. */
+/** A bucket as the inputs name it: with its prefixes, when the role is limited to some. */
+function bucketLabel(a: BucketAccess): string {
+  return a.prefixes?.length ? a.prefixes.map((p) => `${a.bucket}/${p}`).join(', ') : a.bucket;
+}
+
+const hasState = (a: BucketAccess, state: 'blocked' | 'unknown', capabilities: Capability[] = DATA_CAPABILITIES) =>
+  capabilities.filter((c) => a.verdicts[c].state === state);
+
+/** The headline's access line: the buckets Deep Lake cannot use, and those it may not; none when all is well. */
+export function accessHeadline(access: BucketAccess[] | undefined): string | undefined {
+  const unusable = (access ?? []).filter((a) => hasState(a, 'blocked').length);
+  const unknown = (access ?? []).filter((a) => !hasState(a, 'blocked').length && hasState(a, 'unknown').length);
+  const names = (list: BucketAccess[]) => list.map((a) => code(bucketLabel(a))).join(', ');
+  const lines = [
+    unusable.length
+      ? `⛔ Activeloop cannot use ${plural(unusable.length, 'bucket')}: ${names(unusable)} (see "Can Activeloop use the buckets?").`
+      : '',
+    unknown.length ? `❔ Whether Activeloop can use ${names(unknown)} depends on what the action cannot see (see below).` : '',
+  ].filter(Boolean);
+  return lines.length ? lines.join('\n') : undefined;
+}
+
+/** One row per bucket (with its prefixes), then each blocked or unknown cell with its policy, statement and fix. */
 function accessSection(access: BucketAccess[]): string {
-  const rows = access.map((a) => `| ${code(a.bucket)} | ${CAPABILITIES.map((c) => STATE_ICONS[a.verdicts[c].state]).join(' | ')} |`);
+  const rows = access.map((a) => `| ${code(bucketLabel(a))} | ${CAPABILITIES.map((c) => STATE_ICONS[a.verdicts[c].state]).join(' | ')} |`);
   const table = [
     `| bucket | ${CAPABILITIES.map((c) => CAPABILITY_TITLES[c]).join(' | ')} |`,
     `|---|${CAPABILITIES.map(() => '---').join('|')}|`,
@@ -188,7 +210,7 @@ function accessSection(access: BucketAccess[]): string {
     CAPABILITIES.filter((c) => a.verdicts[c].state === 'blocked' || a.verdicts[c].state === 'unknown').map((c) => {
       const v = a.verdicts[c];
       const where = [v.policy, v.statement && `statement ${v.statement}`].filter(Boolean).join(', ');
-      return `- ${code(a.bucket)} ${CAPABILITY_TITLES[c]}: ${v.state}: ${cell(v.reason)}${where ? ` (${cell(where)})` : ''}.${v.fix ? ` **Fix:** ${cell(v.fix)}` : ''}`;
+      return `- ${code(bucketLabel(a))} ${CAPABILITY_TITLES[c]}: ${v.state}: ${cell(v.reason)}${where ? ` (${cell(where)})` : ''}.${v.fix ? ` **Fix:** ${cell(v.fix)}` : ''}`;
     }),
   );
   const body =
@@ -205,18 +227,45 @@ function accessSection(access: BucketAccess[]): string {
   ].join('\n');
 }
 
-/** One warning per bucket Activeloop cannot fully use, naming each blocked capability's policy, statement and fix. */
-export function accessWarnings(access: BucketAccess[]): string[] {
-  return access.flatMap((a) => {
-    const blocked = CAPABILITIES.filter((c) => a.verdicts[c].state === 'blocked');
-    if (!blocked.length) return [];
-    const why = blocked.map((c) => {
-      const v = a.verdicts[c];
-      // The fix is a sentence of its own: wrapped in parentheses, its own would nest.
-      return `${c} is blocked by the ${v.policy}${v.statement ? `, statement ${v.statement}` : ''}.${v.fix ? ` Fix: ${v.fix}` : ''}`;
-    });
-    return [`Activeloop cannot use bucket ${a.bucket} fully: ${why.join(' ')}`];
-  });
+// GitHub shows at most 10 warning annotations per step.
+export const WARNING_LIMIT = 10;
+
+/** The first blocked (else unknown) verdict's policy, statement and fix, said once for the bucket. */
+function bucketWarning(a: BucketAccess): string | undefined {
+  const blocked = hasState(a, 'blocked');
+  const unknown = hasState(a, 'unknown');
+  const which = blocked.length ? blocked : unknown;
+  if (!which.length) return undefined;
+  const v = a.verdicts[which[0]];
+  const where = `${v.policy ?? 'a policy'}${v.statement ? ` (statement ${v.statement})` : ''}`;
+  const caps = which.map((c) => CAPABILITY_TITLES[c]).join(', ');
+  if (blocked.length) {
+    // A statement is named only for a Deny; without one, no statement allowed the request.
+    const how = v.statement ? 'denied by' : 'not allowed by';
+    return `Activeloop cannot use bucket ${bucketLabel(a)} (${caps}): ${how} the ${where}. Fix: ${v.fix ?? 'see the job summary.'}`;
+  }
+  const decides = v.decidingKey ? `: ${v.decidingKey} decides${v.passesWhen ? `; it passes when ${v.passesWhen}` : ''}` : '';
+  return `Activeloop may not be able to use bucket ${bucketLabel(a)} (${caps}): the ${where} depends on what the action cannot see${decides}.`;
+}
+
+/**
+ * At most `limit` warnings (GitHub's 10 less the run's other warnings): first one line per bucket Deep Lake cannot use, then one per bucket whose
+ * access is unknown, then one line for every bucket the web app cannot read; what does not fit is counted
+ * and left to the job summary.
+ */
+export function accessWarnings(access: BucketAccess[], limit = WARNING_LIMIT): string[] {
+  const unusable = access.filter((a) => hasState(a, 'blocked').length);
+  const unknown = access.filter((a) => !hasState(a, 'blocked').length && hasState(a, 'unknown').length);
+  const lines = [...unusable, ...unknown].map(bucketWarning).filter((w): w is string => w !== undefined);
+  const noCors = access.filter((a) => a.verdicts['web-app'].state === 'blocked').map(bucketLabel);
+  if (noCors.length) {
+    lines.push(
+      `Activeloop's web app cannot read ${plural(noCors.length, 'bucket')} (no CORS rule for https://*.activeloop.ai): ${noCors.join(', ')}. Fix: set cors: true, or web-app: false if you do not use the web app.`,
+    );
+  }
+  if (lines.length <= limit) return lines;
+  const shown = lines.slice(0, Math.max(1, limit - 1));
+  return [...shown, `${lines.length - shown.length} more access warnings are in the job summary.`];
 }
 
 function changeTable(changes: Change[]): string {
@@ -361,6 +410,8 @@ export function renderReport(input: ReportInput): string {
     ...trustWidened(input),
     '',
   ];
+  const accessLine = accessHeadline(input.access);
+  if (accessLine) parts.push(accessLine, '');
   const keys = input.desired.kmsGrants.map((k) => code(k.keyArn)).join(', ') || 'none';
   if (removes(input.mode)) {
     // Destroy keeps no policy: name the ones it removes, not an empty list while they still exist.
@@ -373,6 +424,9 @@ export function renderReport(input: ReportInput): string {
     );
   }
 
+  // A bucket Deep Lake cannot use comes before the changes: it is what the reader must act on.
+  const accessFirst = !!accessLine;
+  if (accessFirst && input.access) parts.push(accessSection(input.access));
   if (input.changes.length) {
     parts.push(`#### ${CHANGE_TABLE_TITLES[input.mode]}\n`, changeTable(input.changes), ...documentSections(input.changes));
   }
@@ -382,7 +436,7 @@ export function renderReport(input: ReportInput): string {
   }
   if (input.warnings.length) parts.push(`#### Warnings\n\n${input.warnings.map((w) => `- ⚠️ ${w}`).join('\n')}\n`);
   if (input.buckets.length) parts.push(`#### Buckets\n\n${bucketTable(input.buckets)}\n`);
-  if (input.access?.length) parts.push(accessSection(input.access));
+  if (input.access?.length && !accessFirst) parts.push(accessSection(input.access));
   parts.push(manualStep(input).join('\n'), '');
   return redact(parts.join('\n'));
 }

@@ -1,0 +1,159 @@
+// Principal, NotPrincipal, statements and the evaluation logic (IAM User Guide, "Policy evaluation logic").
+import { describe, expect, it } from '@jest/globals';
+import {
+  actionMatches,
+  authorize,
+  evaluatePolicy,
+  type NamedPolicy,
+  principalMatches,
+  type RequestContext,
+  sessionArn,
+} from '../../src/iam/index.js';
+
+const ROLE = 'arn:aws:iam::123456789012:role/team/activeloop';
+const principal = { partition: 'aws', account: '123456789012', roleArn: ROLE };
+const SESSION = 'arn:aws:sts::123456789012:assumed-role/activeloop/s1';
+const request = (extra: Partial<RequestContext> = {}): RequestContext => ({
+  action: 's3:GetObject',
+  resource: 'arn:aws:s3:::lake/k',
+  principal,
+  keys: {},
+  ...extra,
+});
+
+describe('Principal for a role session', () => {
+  it.each([
+    ['*', '*', true],
+    ['the account ID', { AWS: '123456789012' }, true],
+    ['the account root', { AWS: 'arn:aws:iam::123456789012:root' }, true],
+    ['the role', { AWS: ROLE }, true],
+    ['another role', { AWS: 'arn:aws:iam::123456789012:role/other' }, false],
+    ['another account', { AWS: '999999999999' }, false],
+    ['a wildcard inside an ARN (not a wildcard in Principal)', { AWS: 'arn:aws:iam::123456789012:role/*' }, false],
+    ['a service', { Service: 's3.amazonaws.com' }, false],
+    ['AWS "*"', { AWS: '*' }, true],
+    ['a session of the role, name not known', { AWS: SESSION }, 'unknown'],
+    ['a session of another role', { AWS: 'arn:aws:sts::123456789012:assumed-role/other/s1' }, false],
+  ])('%s: %s', (_what, element, expected) => {
+    expect(principalMatches({ Principal: element as never }, principal).value).toBe(expected);
+  });
+
+  it('a session with a known name is matched by name', () => {
+    expect(principalMatches({ Principal: { AWS: SESSION } }, { ...principal, sessionName: 's1' }).value).toBe(true);
+    expect(principalMatches({ Principal: { AWS: SESSION } }, { ...principal, sessionName: 's2' }).value).toBe(false);
+    expect(sessionArn(principal, 's1')).toBe(SESSION);
+  });
+
+  it('a statement without Principal (an identity policy) applies; a Principal without a principal does not', () => {
+    expect(principalMatches({}, principal).value).toBe(true);
+    expect(principalMatches({ Principal: '*' }, undefined).value).toBe(false);
+    expect(principalMatches({ NotPrincipal: { AWS: ROLE } }, undefined).value).toBe(true);
+  });
+});
+
+describe('NotPrincipal with Deny for a role session', () => {
+  const ACCOUNT = 'arn:aws:iam::123456789012:root';
+  it.each([
+    ['the role and the account: the session is not named, so it is denied', [ROLE, ACCOUNT], true],
+    ['another principal', ['arn:aws:iam::123456789012:role/other'], true],
+    ['"*": nobody is denied', ['*'], false],
+    ['the session, the role and the account: spared if that is the session', [SESSION, ROLE, ACCOUNT], 'unknown'],
+    ['the session alone: the role or the account may be denied first', [SESSION], 'unknown'],
+  ])('%s', (_what, named, expected) => {
+    expect(principalMatches({ NotPrincipal: { AWS: named } }, principal).value).toBe(expected);
+  });
+
+  it('spares a session named with its role and account when its name is known', () => {
+    expect(principalMatches({ NotPrincipal: { AWS: [SESSION, ROLE, ACCOUNT] } }, { ...principal, sessionName: 's1' }).value).toBe(false);
+    expect(principalMatches({ NotPrincipal: { AWS: [SESSION, ROLE, ACCOUNT] } }, { ...principal, sessionName: 's2' }).value).toBe(true);
+  });
+});
+
+describe('statements', () => {
+  it('matches actions without case, with wildcards', () => {
+    expect(actionMatches('s3:Get*', 'S3:GETOBJECT')).toBe(true);
+    expect(actionMatches('s3:Get?bject', 's3:GetObject')).toBe(true);
+    expect(actionMatches('s3:Put*', 's3:GetObject')).toBe(false);
+  });
+
+  it.each([
+    ['Action', { Effect: 'Deny', Action: 's3:Get*', Resource: '*' }, true],
+    ['NotAction', { Effect: 'Deny', NotAction: 's3:Get*', Resource: '*' }, false],
+    ['NotAction of another', { Effect: 'Deny', NotAction: 's3:Put*', Resource: '*' }, true],
+    ['NotResource', { Effect: 'Deny', Action: '*', NotResource: 'arn:aws:s3:::lake/*' }, false],
+    ['NotResource of another', { Effect: 'Deny', Action: '*', NotResource: 'arn:aws:s3:::other/*' }, true],
+    ['neither Action nor NotAction', { Effect: 'Deny', Resource: '*' }, false],
+    ['neither Resource nor NotResource', { Effect: 'Deny', Action: '*' }, false],
+  ])('%s', (_what, statement, denies) => {
+    expect(evaluatePolicy({ Statement: statement }, request()).deny).toBe(denies);
+  });
+
+  it('names the statement that decides: its Sid, else its position', () => {
+    const doc = {
+      Statement: [
+        { Effect: 'Allow', Action: 's3:Put*', Resource: '*' },
+        { Sid: 'Read', Effect: 'Allow', Action: 's3:Get*', Resource: '*' },
+        { Effect: 'Deny', Action: '*', Resource: '*' },
+      ],
+    };
+    expect(evaluatePolicy(doc, request())).toMatchObject({
+      allow: true,
+      allowBy: { label: '"Read"' },
+      deny: true,
+      denyBy: { label: '#3' },
+    });
+  });
+
+  it('a certain statement outranks an unknown one of the same effect', () => {
+    const doc = {
+      Statement: [
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { u: 'x' } } },
+        { Effect: 'Deny', Action: '*', Resource: '*' },
+      ],
+    };
+    expect(evaluatePolicy(doc, request({ unknownKeys: ['u'] }))).toMatchObject({ deny: true, denyBy: { label: '#2' } });
+    expect(evaluatePolicy({ Statement: [doc.Statement[0]] }, request({ unknownKeys: ['u'] }))).toMatchObject({
+      deny: 'unknown',
+      denyBy: { label: '#1' },
+    });
+  });
+});
+
+describe('authorize: the evaluation logic', () => {
+  const policy = (kind: NamedPolicy['kind'], ...Statement: object[]): NamedPolicy => ({
+    kind,
+    name: kind,
+    document: { Statement: Statement as never },
+  });
+  const allowAll = { Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' };
+  const denyAll = { Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' };
+  const maybe = { Condition: { StringEquals: { u: 'x' } } };
+
+  it.each([
+    ['no policy: the identity side allows', [], 'allowed'],
+    ['an explicit deny in a resource policy', [policy('resource', allowAll, denyAll)], 'explicit-deny'],
+    ['a deny that may apply', [policy('resource', { ...denyAll, ...maybe })], 'unknown'],
+    ['a boundary must allow', [policy('boundary', { Effect: 'Allow', Action: 'kms:*', Resource: '*' })], 'implicit-deny'],
+    ['a boundary that may allow', [policy('boundary', { Effect: 'Allow', Action: '*', Resource: '*', ...maybe })], 'unknown'],
+    [
+      'a key policy must allow',
+      [policy('key', { ...allowAll, Principal: { AWS: 'arn:aws:iam::123456789012:role/admin' } })],
+      'implicit-deny',
+    ],
+    ['a key policy that delegates to the account', [policy('key', { ...allowAll, Principal: { AWS: '123456789012' } })], 'allowed'],
+    ['an identity policy without an allow', [policy('identity', { Effect: 'Allow', Action: 'kms:*', Resource: '*' })], 'implicit-deny'],
+    ['an identity policy that may allow', [policy('identity', { Effect: 'Allow', Action: '*', Resource: '*', ...maybe })], 'unknown'],
+    [
+      'a resource policy of the account that allows the role, without an identity allow',
+      [policy('identity'), policy('resource', { ...allowAll, Principal: { AWS: ROLE } })],
+      'allowed',
+    ],
+    [
+      'a deny wins over any allow',
+      [policy('identity', { Effect: 'Allow', Action: '*', Resource: '*' }), policy('boundary', denyAll)],
+      'explicit-deny',
+    ],
+  ])('%s', (_what, policies, decision) => {
+    expect(authorize(request({ unknownKeys: ['u'] }), policies as NamedPolicy[]).decision).toBe(decision);
+  });
+});

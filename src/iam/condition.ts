@@ -1,0 +1,96 @@
+// The Condition element (IAM User Guide, "IAM JSON policy elements: Condition" and "Condition operators"):
+// every operator block and every key in it must hold (AND); a key holds when any of its policy values
+// matches (OR); a negated operator holds when none matches. A key absent from the request: negated operators
+// and ...IfExists hold, the others do not; Null tests presence; ForAllValues holds and ForAnyValue does not.
+// Three-valued: a key the evaluator cannot value makes its entry unknown, naming the key.
+import { type KeyValue, lookup, type RequestContext } from './context.js';
+import { type ParsedOperator, parseOperator } from './operators/index.js';
+import { all, type Decider, FALSE, type Outcome, TRUE, tri } from './tri.js';
+import { literalPattern, type Pattern, resolve } from './variables.js';
+
+export type ConditionBlock = Record<string, Record<string, unknown>>;
+
+const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+type Patterns = { kind: 'ok'; patterns: Pattern[] } | { kind: 'unknown'; key: string };
+
+/** The policy values as patterns, with variables replaced where the operator allows them; a value whose variable has no value matches nothing. */
+function patternsOf(values: string[], parsed: ParsedOperator, context: RequestContext): Patterns {
+  const patterns: Pattern[] = [];
+  for (const v of values) {
+    if (!parsed.operator?.variables) {
+      patterns.push(literalPattern(v));
+      continue;
+    }
+    const r = resolve(v, context);
+    if (r.kind === 'unknown') return { kind: 'unknown', key: r.key };
+    if (r.kind === 'pattern') patterns.push(r.pattern);
+  }
+  return { kind: 'ok', patterns };
+}
+
+/** One entry for one possible request value of its key (undefined: absent). */
+function entryHolds(
+  parsed: ParsedOperator,
+  values: string[],
+  requestValue: KeyValue | undefined,
+  context: RequestContext,
+): Outcome | 'unknown-variable' {
+  const present = requestValue !== undefined && !(Array.isArray(requestValue) && requestValue.length === 0);
+  if (parsed.isNull) return tri(values.some((v) => v.toLowerCase() === String(!present)));
+  const operator = parsed.operator;
+  if (!operator) return FALSE;
+  if (!present) {
+    if (parsed.set === 'ForAllValues') return TRUE;
+    if (parsed.set === 'ForAnyValue') return FALSE;
+    return tri(parsed.ifExists || operator.negated);
+  }
+  const patterns = patternsOf(values, parsed, context);
+  if (patterns.kind === 'unknown') return 'unknown-variable';
+  const matchesOne = (v: string) => patterns.patterns.some((p) => operator.test(v, p));
+  const holdsFor = (v: string) => (operator.negated ? !matchesOne(v) : matchesOne(v));
+  const requestValues = Array.isArray(requestValue) ? requestValue : [requestValue];
+  if (parsed.set === 'ForAllValues') return tri(requestValues.every(holdsFor));
+  if (parsed.set === 'ForAnyValue') return tri(requestValues.some(holdsFor));
+  // Without a set qualifier a multivalued key is matched as a whole: any value for a positive operator, none for a negated one.
+  return tri(operator.negated ? requestValues.every(holdsFor) : requestValues.some(holdsFor));
+}
+
+const show = (v: KeyValue | undefined) => (v === undefined ? '(absent)' : Array.isArray(v) ? v.join(', ') : v);
+
+/** One condition entry: an operator, a key and its policy values. */
+export function conditionEntry(written: string, key: string, rawValues: unknown, context: RequestContext): Outcome {
+  const parsed = parseOperator(written);
+  const values = asList(rawValues);
+  const decider = (extra: Partial<Decider> = {}): Decider => ({ key, operator: written, values, ...extra });
+  // An operator IAM does not know, or Null with IfExists: the evaluator cannot say what AWS does with it.
+  if (!parsed.operator && !parsed.isNull) return { value: 'unknown', decider: decider() };
+  const found = lookup(context, key);
+  const candidates: (KeyValue | undefined)[] | undefined =
+    found.kind === 'present' ? [found.value] : found.kind === 'absent' ? [undefined] : found.candidates;
+  if (!candidates) return { value: 'unknown', decider: decider() };
+  const results = candidates.map((c) => entryHolds(parsed, values, c, context));
+  if (results.some((r) => r === 'unknown-variable')) return { value: 'unknown', decider: decider() };
+  const outcomes = results as Outcome[];
+  if (outcomes.every((o) => o.value === outcomes[0].value)) return outcomes[0];
+  const holds = candidates[outcomes.findIndex((o) => o.value === true)];
+  const fails = candidates[outcomes.findIndex((o) => o.value === false)];
+  return { value: 'unknown', decider: decider({ holdsWhen: show(holds), failsWhen: show(fails) }) };
+}
+
+/** A statement's whole Condition element (a statement without one holds). */
+export function conditionHolds(condition: ConditionBlock | undefined, context: RequestContext): Outcome {
+  const entries = Object.entries(condition ?? {}).flatMap(([operator, block]) =>
+    Object.entries(block ?? {}).map(
+      ([key, values]) =>
+        () =>
+          conditionEntry(operator, key, values, context),
+    ),
+  );
+  // Lazily: the first false entry decides, whatever the entries after it.
+  return all(
+    (function* () {
+      for (const e of entries) yield e();
+    })(),
+  );
+}

@@ -1,0 +1,57 @@
+// The request context (IAM User Guide, "Components of a request"): who asks (the principal), for what (the
+// action), on what (the resource), with which condition keys. Condition key names are case-insensitive
+// ("IAM JSON policy elements: Condition"). Pure.
+
+/** A condition key's value: one string, or several for a multivalued key (aws:CalledVia, say). */
+export type KeyValue = string | string[];
+
+/** A key whose value the evaluator cannot know: any value, or one of `candidates` (undefined: absent). */
+export interface UnknownValue {
+  unknown: true;
+  candidates?: (KeyValue | undefined)[];
+}
+
+/** The principal of a request: a session of an IAM role (its session name is not always known). */
+export interface RolePrincipal {
+  partition: string;
+  account: string;
+  /** The role's ARN, with its path. */
+  roleArn: string;
+  /** The session name, when known; Deep Lake's is not. */
+  sessionName?: string;
+}
+
+export interface RequestContext {
+  action: string;
+  resource: string;
+  principal?: RolePrincipal;
+  /** Keys of the request, by name. A key missing here is absent from the request, unless `unknownKeys` names it. */
+  keys: Record<string, KeyValue | UnknownValue>;
+  /** Keys the evaluator cannot value; an entry ending in `/` or `:` names every key it begins. */
+  unknownKeys?: string[];
+}
+
+export type Lookup = { kind: 'present'; value: KeyValue } | { kind: 'absent' } | { kind: 'unknown'; candidates?: (KeyValue | undefined)[] };
+
+const isUnknown = (v: KeyValue | UnknownValue): v is UnknownValue => typeof v === 'object' && !Array.isArray(v);
+
+/** What the request carries for a condition key, compared without case. */
+export function lookup(context: RequestContext, key: string): Lookup {
+  const wanted = key.toLowerCase();
+  const name = Object.keys(context.keys).find((k) => k.toLowerCase() === wanted);
+  if (name !== undefined) {
+    const value = context.keys[name];
+    return isUnknown(value) ? { kind: 'unknown', candidates: value.candidates } : { kind: 'present', value };
+  }
+  const open = (context.unknownKeys ?? []).some((u) => {
+    const prefix = u.toLowerCase();
+    return /[/:]$/.test(prefix) ? wanted.startsWith(prefix) : wanted === prefix;
+  });
+  return open ? { kind: 'unknown' } : { kind: 'absent' };
+}
+
+/** The session ARN of a role session (STS names it by the role's name, without its path). */
+export function sessionArn(principal: RolePrincipal, sessionName: string): string {
+  const roleName = principal.roleArn.split('/').pop() ?? '';
+  return `arn:${principal.partition}:sts::${principal.account}:assumed-role/${roleName}/${sessionName}`;
+}

@@ -1,0 +1,96 @@
+// Policy evaluation logic (IAM User Guide, "Policy evaluation logic"; "Key policies in AWS KMS"): an explicit
+// Deny in any policy wins; a permissions boundary must allow; the identity's policies must allow unless a
+// resource-based policy of the same account allows the role itself; a KMS key policy must allow, directly or by
+// delegating to the account (the Principal is the account, and IAM policies then decide). Three-valued: what
+// depends on an unknown is unknown, never allowed.
+import type { RequestContext } from './context.js';
+import { type Statement, statementApplies } from './statement.js';
+import type { Decider, Tri } from './tri.js';
+
+export interface PolicyDocumentLike {
+  Statement?: Statement | Statement[];
+}
+
+/** A statement that decided something: its Sid, or its position counted from 1. */
+export interface StatementRef {
+  label: string;
+  decider?: Decider;
+}
+
+export interface PolicyResult {
+  /** Whether a Deny statement applies. */
+  deny: Tri;
+  /** Whether an Allow statement applies. */
+  allow: Tri;
+  denyBy?: StatementRef;
+  allowBy?: StatementRef;
+}
+
+const statementsOf = (doc: PolicyDocumentLike): Statement[] =>
+  doc.Statement === undefined || doc.Statement === null ? [] : Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+
+/** Which of a policy's Deny and Allow statements apply to the request. */
+export function evaluatePolicy(doc: PolicyDocumentLike, context: RequestContext): PolicyResult {
+  const result: PolicyResult = { deny: false, allow: false };
+  for (const [i, s] of statementsOf(doc).entries()) {
+    const applies = statementApplies(s, context);
+    if (applies.value === false) continue;
+    const ref = { label: s.Sid ? `"${s.Sid}"` : `#${i + 1}`, decider: applies.decider };
+    const side = s.Effect === 'Deny' ? 'deny' : 'allow';
+    const by = side === 'deny' ? 'denyBy' : 'allowBy';
+    if (applies.value === true && result[side] !== true) {
+      result[side] = true;
+      result[by] = ref;
+    } else if (applies.value === 'unknown' && result[side] === false) {
+      result[side] = 'unknown';
+      result[by] = ref;
+    }
+  }
+  return result;
+}
+
+export type PolicyKind = 'resource' | 'key' | 'boundary' | 'identity';
+
+export interface NamedPolicy {
+  kind: PolicyKind;
+  /** How a reader names it: "bucket policy", "key policy of arn:...", "permissions boundary arn:...". */
+  name: string;
+  document: PolicyDocumentLike;
+}
+
+export interface Decision {
+  /** allowed, denied (explicitly, or for want of an Allow), or unknown. */
+  decision: 'allowed' | 'explicit-deny' | 'implicit-deny' | 'unknown';
+  /** The policy and statement that decide it (none for an implicit deny by a policy without a matching Allow). */
+  policy?: NamedPolicy;
+  statement?: StatementRef;
+  /** For unknown: whether a Deny may apply, or a needed Allow may not. */
+  unknownSide?: 'deny' | 'allow';
+}
+
+/**
+ * Decides one request against the policies that apply to it. The identity side is `identity` when given,
+ * else taken as allowing (the action writes it to allow exactly Deep Lake's requests).
+ */
+export function authorize(context: RequestContext, policies: NamedPolicy[]): Decision {
+  const results = policies.map((policy) => ({ policy, result: evaluatePolicy(policy.document, context) }));
+  const denied = results.find((r) => r.result.deny === true);
+  if (denied) return { decision: 'explicit-deny', policy: denied.policy, statement: denied.result.denyBy };
+  const maybeDenied = results.find((r) => r.result.deny === 'unknown');
+  if (maybeDenied) return { decision: 'unknown', policy: maybeDenied.policy, statement: maybeDenied.result.denyBy, unknownSide: 'deny' };
+  // Policies that must allow on their own: a KMS key policy, a permissions boundary.
+  for (const { policy, result } of results) {
+    if (policy.kind !== 'key' && policy.kind !== 'boundary') continue;
+    if (result.allow === false) return { decision: 'implicit-deny', policy };
+    if (result.allow === 'unknown') return { decision: 'unknown', policy, statement: result.allowBy, unknownSide: 'allow' };
+  }
+  const identity = results.find((r) => r.policy.kind === 'identity');
+  if (identity && identity.result.allow !== true) {
+    const resource = results.find((r) => r.policy.kind === 'resource' && r.result.allow === true);
+    if (resource) return { decision: 'allowed', policy: resource.policy, statement: resource.result.allowBy };
+    return identity.result.allow === 'unknown'
+      ? { decision: 'unknown', policy: identity.policy, statement: identity.result.allowBy, unknownSide: 'allow' }
+      : { decision: 'implicit-deny', policy: identity.policy };
+  }
+  return { decision: 'allowed' };
+}

@@ -1,0 +1,47 @@
+// Condition operators by family (IAM User Guide, "Condition operators"), and the qualifiers an operator name
+// may carry: ForAnyValue:/ForAllValues: for multivalued keys, ...IfExists for keys that may be absent. Null is
+// its own family (it tests presence only) and is handled by the condition evaluator.
+import { ARN_OPERATORS } from './arn.js';
+import { BINARY_OPERATORS } from './binary.js';
+import { BOOL_OPERATORS } from './bool.js';
+import { DATE_OPERATORS } from './date.js';
+import { IP_OPERATORS } from './ip.js';
+import { NUMERIC_OPERATORS } from './numeric.js';
+import { STRING_OPERATORS } from './string.js';
+import type { Operator } from './types.js';
+
+export type { Operator } from './types.js';
+
+const OPERATORS: Record<string, Operator> = {
+  ...STRING_OPERATORS,
+  ...NUMERIC_OPERATORS,
+  ...DATE_OPERATORS,
+  ...BOOL_OPERATORS,
+  ...BINARY_OPERATORS,
+  ...IP_OPERATORS,
+  ...ARN_OPERATORS,
+};
+
+export interface ParsedOperator {
+  /** The operator's name without qualifiers, as written. */
+  name: string;
+  set?: 'ForAnyValue' | 'ForAllValues';
+  ifExists: boolean;
+  /** Undefined for Null and for a name IAM does not know. */
+  operator?: Operator;
+  isNull: boolean;
+}
+
+/** Splits `ForAllValues:StringLikeIfExists` into its qualifiers and its operator. */
+export function parseOperator(written: string): ParsedOperator {
+  const m = /^(?:(ForAnyValue|ForAllValues):)?(.+?)(IfExists)?$/.exec(written) ?? [];
+  const name = m[2] ?? written;
+  const isNull = name === 'Null' && m[3] === undefined;
+  return {
+    name,
+    set: m[1] as ParsedOperator['set'],
+    ifExists: m[3] !== undefined,
+    operator: Object.hasOwn(OPERATORS, name) ? OPERATORS[name] : undefined,
+    isNull,
+  };
+}
