@@ -166,6 +166,34 @@ describe('the one workflow file', () => {
     expect(offboard['role-to-assume']).toBe(expression('vars.ACTIVELOOP_APPLY_ROLE_ARN'));
   });
 
+  it.each(readdirSync('examples'))(
+    '%s gives PR plans a concurrency group per ref, so a newly queued plan never cancels a pending apply',
+    (file) => {
+      const workflow = parse(read(`examples/${file}`)) as { concurrency?: unknown; jobs: Record<string, { concurrency?: unknown }> };
+      const groups = [workflow.concurrency, ...Object.values(workflow.jobs).map((j) => j.concurrency)].filter(Boolean) as {
+        group: string;
+        'cancel-in-progress': string;
+      }[];
+      expect(groups).toHaveLength(1);
+      const [{ group, 'cancel-in-progress': cancel }] = groups;
+      // GitHub cancels a group's pending run when another is queued: a PR's group must be its own, per ref.
+      expect(group).toMatch(
+        /^\$\{\{ github\.event_name == 'pull_request' && format\('[^']*plan-[^']*', (matrix\.account, )?github\.ref\) \|\| /,
+      );
+      // Applies never cancel a running apply; only a PR's older plan is cancelled.
+      expect(cancel).toBe(`$${'{{'} github.event_name == 'pull_request' }}`);
+    },
+  );
+
+  it('the README names for mode: auto only the events the one workflow runs on, with the role it picks', () => {
+    const table = read('README.md').split('What each event does with `mode: auto`')[1].split('\n\n')[1];
+    const events = [...table.matchAll(/^\| `(\w+)`/gm)].map((m) => m[1]);
+    expect(events).toEqual(['pull_request', 'push', 'schedule', 'workflow_dispatch']);
+    expect(Object.keys(example.on).sort()).toEqual([...events].sort());
+    // pull_request_target and merge_group would get the apply role from the workflow's expression: not in the table.
+    expect(table).not.toMatch(/pull_request_target|merge_group/);
+  });
+
   it.each(readdirSync('examples'))('%s keeps one copy of each setting: a value used by two steps is a reference', (file) => {
     const uses = usesOfThisAction(parse(read(`examples/${file}`)));
     const literal = new Map<string, number>();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { type DesiredState, type GrantUnit, permissionsDocument } from '../src/desired.js';
 import { DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError } from '../src/ownership.js';
-import { desiredRecord, planChanges } from '../src/plan.js';
+import { desiredRecord, planChanges, trustWidening } from '../src/plan.js';
 import type { LiveState } from '../src/read.js';
 import { desiredFor, liveAfterApply } from './fixtures.js';
 
@@ -226,6 +226,20 @@ describe('planChanges', () => {
   });
 });
 
+describe('update-role names every setting it changes', () => {
+  it.each([
+    [{ 'role-description': 'Datasets for ML' }, 'the description differs from the inputs'],
+    [{ 'max-session-duration': '7200' }, 'the maximum session duration differs from the inputs'],
+    [
+      { 'role-description': 'Datasets for ML', 'max-session-duration': '7200' },
+      'the description differs from the inputs; the maximum session duration differs from the inputs',
+    ],
+  ])('%j → %s', (inputs, reason) => {
+    const plan = planChanges(desiredFor(inputs), liveAfterApply(desiredFor()), { adopt: false });
+    expect(plan.changes.find((c) => c.action === 'update-role')?.reason).toBe(reason);
+  });
+});
+
 describe('tag drift', () => {
   it('calls a tag value changed by hand drift', () => {
     const desired = desiredFor({ tags: 'team=ml' });
@@ -368,5 +382,57 @@ describe('a trusted principal IAM shows by its unique ID', () => {
     expect(change.reason).toContain(
       'The trust policy was also changed outside this action: it has the condition StringEquals sts:ExternalId = zzz, which the inputs do not',
     );
+  });
+});
+
+describe('trustWidening: only what lets more in', () => {
+  const BACKEND = 'arn:aws:iam::597713067985:role/activeloop_backend';
+  const trust = (condition?: Record<string, Record<string, string | string[]>>, principals: string[] = [BACKEND]) => ({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow' as const,
+        Principal: { AWS: principals },
+        Action: 'sts:AssumeRole',
+        ...(condition ? { Condition: condition } : {}),
+      },
+    ],
+  });
+  const externalId = (value: string | string[]) => trust({ StringEquals: { 'sts:ExternalId': value } });
+
+  it('a rotated external ID (a new value for the same key and operator) is not widening', () => {
+    expect(trustWidening(externalId('ext-111'), externalId('ext-222'))).toEqual([]);
+  });
+
+  it('a removed external ID condition is widening', () => {
+    expect(trustWidening(externalId('ext-111'), trust())).toEqual(['removes the condition StringEquals sts:ExternalId']);
+  });
+
+  it('a second accepted external ID is widening', () => {
+    expect(trustWidening(externalId('ext-111'), externalId(['ext-111', 'ext-222']))).toEqual([
+      'accepts 2 values instead of 1 for the condition StringEquals sts:ExternalId',
+    ]);
+  });
+
+  it('the same key under another operator removes the old condition', () => {
+    expect(trustWidening(externalId('ext-111'), trust({ StringLike: { 'sts:ExternalId': 'ext-*' } }))).toEqual([
+      'removes the condition StringEquals sts:ExternalId',
+    ]);
+  });
+
+  it('an added principal is widening; a key spelled in another case is the same key', () => {
+    expect(
+      trustWidening(
+        externalId('ext-111'),
+        trust({ StringEquals: { 'STS:externalid': 'ext-111' } }, [BACKEND, 'arn:aws:iam::111122223333:root']),
+      ),
+    ).toEqual(['adds the trusted principal arn:aws:iam::111122223333:root']);
+  });
+
+  it('a plan that rotates the external ID names no widening in its change', () => {
+    const before = desiredFor({ 'external-id': 'ext-111' });
+    const plan = planChanges(desiredFor({ 'external-id': 'ext-222' }), liveAfterApply(before), { adopt: false });
+    const change = plan.changes.find((c) => c.action === 'update-trust-policy');
+    expect(change?.action === 'update-trust-policy' && change.widens).toEqual([]);
   });
 });

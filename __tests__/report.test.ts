@@ -111,8 +111,13 @@ describe('capBody', () => {
 });
 
 describe('commentMarker', () => {
-  it('is hidden and names the role, so each role keeps its own comment', () => {
-    expect(commentMarker('my-role')).toBe('<!-- activeloop-role-action:role=my-role -->');
+  it('is hidden and names the role and its ARN, so each role in each account keeps its own comment', () => {
+    expect(commentMarker('my-role', 'arn:aws:iam::111111111111:role/my-role')).toMatch(
+      /^<!-- activeloop-role-action:role=my-role:[0-9a-f]{8} -->$/,
+    );
+    expect(commentMarker('my-role', 'arn:aws:iam::111111111111:role/my-role')).not.toBe(
+      commentMarker('my-role', 'arn:aws:iam::222222222222:role/my-role'),
+    );
   });
 });
 
@@ -309,6 +314,17 @@ describe('destroy summaries', () => {
     expect(text).not.toContain('**Managed policies**: none');
     expect(text).not.toContain('KMS keys granted');
   });
+
+  it.each(['destroy', 'plan-destroy'] as const)(
+    '%s says the workflow will create the role again unless its file (or its push and schedule triggers) goes too',
+    (mode) => {
+      const text = render(mode, destroyPlan.changes);
+      expect(text).toContain(
+        'The workflow that runs this action on push and on a schedule will create the role again, trusting Activeloop, on its next run',
+      );
+      expect(text).toContain('the workflow file (or remove its push and schedule triggers) in the same change');
+    },
+  );
 
   it('says "Nothing to remove" in the one sentence the log gives too, when there is nothing', () => {
     const text = render('destroy', []);

@@ -101,6 +101,11 @@ describe('create, then destroy', () => {
     expect(result.summary).toContain('Removed 5 things');
     expect(result.summary).toContain(`**Managed policies removed**: \`${policyArn('offboarded-s3')}\``);
     expect(result.summary).toContain('Remove the credentials in Activeloop too');
+    // The workflow that made the role would make it again on its next push or nightly run.
+    const recreate =
+      'will create the role again, trusting Activeloop, on its next run: delete the workflow file (or remove its push and schedule triggers)';
+    expect(result.summary).toContain(recreate);
+    expect(result.warnings).toEqual([expect.stringContaining(recreate)]);
   });
 
   it('succeeds with nothing to remove on a second destroy: changed false, 0 writes', async () => {

@@ -100,6 +100,9 @@ describe('fail-on-drift: a hand edit against an input change', () => {
     // Plan mode did not put it back; the hand edit stays drift, the input change beside it does not.
     const next = await stack.run(settings(ROLE, { tags: 'team=ml\ncost=43', 'external-id': 'ext-456', mode, 'fail-on-drift': 'true' }));
     const plan = JSON.parse(next.outputs.plan).map((c: { action: string; drift: boolean }) => [c.action, c.drift]);
+    // ext-123 → ext-456 is a rotation: the same condition with a new value lets no one more in.
+    expect(next.stdout).not.toMatch(/widen/);
+    expect(next.summary).not.toContain('widens the trust policy');
     if (mode === 'plan') {
       expect(next.code).toBe(1);
       expect(plan).toEqual([
@@ -189,6 +192,21 @@ describe('the drift issue of scheduled runs (spec behaviour 12)', () => {
     }
   });
 
+  it('without any issues permission, an in-sync scheduled run does not warn, and says once how to grant it', async () => {
+    github.state.issuesUnreadable = true;
+    try {
+      const inSync = await stack.run(settings('quiet-role'), on('push'));
+      expect(inSync.code).toBe(0);
+      const result = await stack.run(settings('quiet-role'), on('schedule'));
+      expect(result.errors).toEqual([]);
+      expect(result.outputs.changed).toBe('false');
+      expect(result.warnings.filter((w) => /issue/i.test(w))).toEqual([]);
+      expect(result.stdout.match(/permissions: issues: write/g)).toHaveLength(1);
+    } finally {
+      github.state.issuesUnreadable = false;
+    }
+  });
+
   it('a scheduled run stopped by the external-ID guard after a hand removal still opens the issue', async () => {
     const GUARDED = 'guarded-role';
     const guardMarker = `<!-- activeloop-role-action:drift-issue:role=${GUARDED}:`;
@@ -213,6 +231,31 @@ describe('the drift issue of scheduled runs (spec behaviour 12)', () => {
     const issues = github.issues().filter((i) => i.body.includes(guardMarker));
     expect(issues).toHaveLength(1);
     expect(issues[0].body).toContain("Input 'external-id' is empty");
+  });
+
+  it("renovate[bot]'s issue quoting the marker is left alone; the action opens its own, titled with the account", async () => {
+    const ROBOT = 'robot-role';
+    const robotMarker = `<!-- activeloop-role-action:drift-issue:role=${ROBOT}:`;
+    expect((await stack.run(settings(ROBOT), on('push'))).code).toBe(0);
+    await describeInConsole(ROBOT, 'edited in the console');
+    const first = await stack.run(settings(ROBOT), on('schedule'));
+    expect(first.errors).toEqual([]);
+    const [own] = github.issues().filter((i) => i.body.includes(robotMarker));
+    expect(own.title).toBe(`Activeloop role ${ROBOT} in account 123456789012 was changed outside activeloop-role-action (drift)`);
+    // The action's issue closed by hand; a bot's issue quotes its body, marker and all.
+    own.state = 'closed';
+    const quoted = github.seedIssue('Dependency dashboard', own.body, { login: 'renovate[bot]', type: 'Bot' });
+    const before = quoted.body;
+    await describeInConsole(ROBOT, 'edited again');
+    const second = await stack.run(settings(ROBOT, { 'mask-account-id': 'true' }), on('schedule'));
+    expect(second.errors).toEqual([]);
+    expect(quoted.body).toBe(before);
+    expect(github.comments(quoted.number)).toEqual([]);
+    const open = github
+      .issues()
+      .filter((i) => i.body.includes(robotMarker) && i.user.login === 'github-actions[bot]' && i.state === 'open');
+    expect(open).toHaveLength(1);
+    expect(open[0].title).toMatch(new RegExp(`^Activeloop role ${ROBOT} in account \\*{12} \\([0-9a-f]{8}\\) was changed`));
   });
 
   it('a push that repairs drift leaves the issue alone: only scheduled runs keep it', async () => {

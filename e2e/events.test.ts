@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { commentMarker } from '../src/pr-comment.js';
 import { clients, createBucket, readRole } from '../test-support/aws-fixtures.mjs';
 import { startGitHubApi } from '../test-support/github-api.mjs';
 import { root } from '../test-support/run-action.mjs';
@@ -39,8 +40,9 @@ const pullRequest = (number: number) =>
     pull_request: { number, head: { ref: 'feature' } },
     repository: { name: 'data-platform', owner: { login: 'octo-org' } },
   });
-const marker = `<!-- activeloop-role-action:role=${ROLE} -->`;
-const sticky = (number: number) => github.comments(number).filter((c) => c.body.includes(marker));
+// Per role ARN; a run that failed before it knew the account writes the role name only.
+const sticky = (number: number) =>
+  github.comments(number).filter((c) => /^<!-- activeloop-role-action:role=activeloop-events[: ]/.test(c.body));
 
 describe('mode: auto by event', () => {
   it('pull_request: plans and comments, writes nothing, and the log says why', async () => {
@@ -105,6 +107,69 @@ describe('mode: auto by event', () => {
       expect.stringMatching(/^::error::Input 'mode': auto picks the mode by the workflow's event.* not issues; set mode to/),
     ]);
     expect(stack.proxy.calls).toEqual([]);
+  });
+});
+
+describe('one role name in two accounts (the multi-account matrix) on one PR', () => {
+  const BOT = { login: 'github-actions[bot]', type: 'Bot' };
+  const OTHER_ACCOUNT_ARN = `arn:aws:iam::210987654321:role/${ROLE}`;
+
+  it("the other account's comment for the same role name is left as it is, and this account gets its own", async () => {
+    // The matrix's other leg (another account) has commented on this PR already.
+    const other = github.seed(41, `${commentMarker(ROLE, OTHER_ACCOUNT_ARN)}\nthe plan of account 210987654321`, BOT);
+    const result = await stack.run(SETTINGS, pullRequest(41));
+    expect(result.errors).toEqual([]);
+    expect(other.body).toBe(`${commentMarker(ROLE, OTHER_ACCOUNT_ARN)}\nthe plan of account 210987654321`);
+    expect(sticky(41)).toHaveLength(2);
+    expect(sticky(41)[1].body).toContain(`${commentMarker(ROLE, roleArn(ROLE))}\n`);
+    // The next push to the PR finds each account's own comment again.
+    const again = await stack.run(SETTINGS, pullRequest(41));
+    expect(again.stdout).toContain('PR comment unchanged on #41.');
+    expect(sticky(41)).toHaveLength(2);
+  });
+
+  it('a comment written with the earlier marker (role name only) is taken over, not doubled', async () => {
+    const old = github.seed(42, `<!-- activeloop-role-action:role=${ROLE} -->\nan earlier plan`, BOT);
+    const result = await stack.run(SETTINGS, pullRequest(42));
+    expect(result.errors).toEqual([]);
+    expect(github.comments(42)).toHaveLength(1);
+    expect(github.comments(42)[0].id).toBe(old.id);
+    expect(github.comments(42)[0].body).toMatch(new RegExp(`^<!-- activeloop-role-action:role=${ROLE}:[0-9a-f]{8} -->`));
+  });
+});
+
+describe("another bot's comment or issue that quotes the marker", () => {
+  it('dependabot[bot] quoting the marker on a PR: its comment is left alone and the action writes its own', async () => {
+    await stack.run(SETTINGS, pullRequest(43));
+    const [own] = sticky(43);
+    const quoted = github.seed(43, `Bumps a dependency.\n${own.body}`, { login: 'dependabot[bot]', type: 'Bot' });
+    own.body = 'deleted by hand';
+    const before = quoted.body;
+    const result = await stack.run(SETTINGS, pullRequest(43));
+    expect(result.errors).toEqual([]);
+    expect(quoted.body).toBe(before);
+    expect(sticky(43).filter((c) => c.user.login === 'github-actions[bot]')).toHaveLength(1);
+  });
+});
+
+describe('a personal access token (GET /user answers its login)', () => {
+  it("takes that login's comment for its own, and leaves github-actions[bot]'s alone", async () => {
+    const pat = await startGitHubApi({ user: { login: 'octo-deployer', type: 'User' } });
+    try {
+      const withPat = { ...pullRequest(51), env: { GITHUB_API_URL: pat.url, 'INPUT_GITHUB-TOKEN': 'ghp_test_token' } };
+      const workflowBots = pat.seed(51, `${commentMarker(ROLE, roleArn(ROLE))}\nwritten by the workflow token`, {
+        login: 'github-actions[bot]',
+        type: 'Bot',
+      });
+      expect((await stack.run(SETTINGS, withPat)).errors).toEqual([]);
+      expect(workflowBots.body).toBe(`${commentMarker(ROLE, roleArn(ROLE))}\nwritten by the workflow token`);
+      const own = pat.comments(51).filter((c) => c.user.login === 'octo-deployer');
+      expect(own).toHaveLength(1);
+      expect((await stack.run(SETTINGS, withPat)).stdout).toContain('PR comment unchanged on #51.');
+      expect(pat.comments(51)).toHaveLength(2);
+    } finally {
+      await pat.stop();
+    }
   });
 });
 
@@ -184,7 +249,7 @@ describe("the README's one workflow file, copied as it stands", () => {
     const pr = await stack.run(inputs, pullRequest(31));
     expect(pr.errors).toEqual([]);
     expect(stack.proxy.mutating()).toEqual([]);
-    expect(github.comments(31).filter((c) => c.body.includes(`role=${ROLE_NAME} -->`))).toHaveLength(1);
+    expect(github.comments(31).filter((c) => c.body.includes(`role=${ROLE_NAME}:`))).toHaveLength(1);
 
     const merge = await stack.run(inputs, on('push'));
     expect(merge.errors).toEqual([]);

@@ -2,6 +2,7 @@
 
 import { CreatePolicyVersionCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { commentMarker } from '../src/pr-comment.js';
 import { clients, createBucket, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
 import { startGitHubApi } from '../test-support/github-api.mjs';
 import { policyArn, roleArn, type Stack, startStack } from './stack.js';
@@ -127,7 +128,7 @@ describe('sticky PR comment', () => {
     expect(first.errors).toEqual([]);
     const mine = () => github.comments(7).filter((c) => c.body.includes('activeloop-role-action:role='));
     expect(mine()).toHaveLength(1);
-    expect(mine()[0].body).toContain('<!-- activeloop-role-action:role=activeloop-deeplake-access -->');
+    expect(mine()[0].body).toContain(`${commentMarker('activeloop-deeplake-access', roleArn())}\n`);
     expect(mine()[0].body).toContain('**added** 1 bucket: `team-b-data`');
     const id = mine()[0].id;
 
@@ -148,7 +149,7 @@ describe('sticky PR comment', () => {
     // A second role gets its own comment.
     await stack.run({ buckets: 'shared-models', mode: 'plan', 'role-name': 'activeloop-readonly', access: 'read-only' }, pullRequest(7));
     expect(mine()).toHaveLength(2);
-    expect(mine()[1].body).toContain('activeloop-role-action:role=activeloop-readonly -->');
+    expect(mine()[1].body).toContain(`${commentMarker('activeloop-readonly', roleArn('activeloop-readonly'))}\n`);
     expect(github.comments(7)).toHaveLength(122);
   });
 

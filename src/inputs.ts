@@ -45,7 +45,9 @@ export function autoMode(event: WorkflowEvent): ModeChoice {
     case 'schedule':
       return { mode: 'apply', requested, reason: 'the event is schedule: the role is reconciled (drift is repaired and reported)' };
     case 'workflow_dispatch': {
-      const asked = event.dispatchMode?.trim() ?? '';
+      // Exactly one of the choices: the workflow's own `if:` compares it as written, so a "destroy " trimmed here
+      // would destroy outside the offboard job and its environment.
+      const asked = event.dispatchMode ?? '';
       if (asked === '' || asked === 'auto')
         return { mode: 'apply', requested, reason: 'the event is workflow_dispatch without a mode input: apply' };
       if ((CHOSEN_MODES as string[]).includes(asked)) {
@@ -53,8 +55,8 @@ export function autoMode(event: WorkflowEvent): ModeChoice {
       }
       throw new InputError(
         'mode',
-        `auto (workflow_dispatch mode input: ${asked})`,
-        `the dispatch input 'mode' must be one of auto, ${CHOSEN_MODES.join(', ')}`,
+        `auto (workflow_dispatch mode input: '${asked}')`,
+        `the dispatch input 'mode' must be exactly one of auto, ${CHOSEN_MODES.join(', ')}, as written`,
       );
     }
     default:

@@ -6,7 +6,7 @@ import type { Change } from './changes.js';
 import { kindOf } from './changes.js';
 import { type DesiredState, policyDigest, roleDigest } from './desired.js';
 import { ATTACHED_TAG_KEY, CORS_TAG_KEY, DIGEST_TAG_KEY, OWNER_TAG_KEY, OwnershipError, owned, tagKeyOn, tagValue } from './ownership.js';
-import { documentFacts, equivalent, type PolicyDocument, policySize } from './policy.js';
+import { documentFacts, equivalent, type PolicyDocument, policySize, statements } from './policy.js';
 import { MAX_POLICY_VERSIONS, type QuotaUse } from './quotas.js';
 import type { LivePolicy, LiveRole, LiveState } from './read.js';
 import {
@@ -139,16 +139,39 @@ function planPolicies(desired: DesiredState, live: LiveState, adopt: boolean, ro
   return changes;
 }
 
-/** What a new trust policy allows that the old one did not: principals it adds, conditions it drops. */
+/** A trust policy's condition values by operator and key (keys compare case-insensitively, as IAM compares them). */
+function conditionValues(doc: PolicyDocument): Map<string, { label: string; values: Set<string> }> {
+  const out = new Map<string, { label: string; values: Set<string> }>();
+  for (const statement of statements(doc)) {
+    for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
+      for (const [key, value] of Object.entries(block)) {
+        const id = `${operator} ${key.toLowerCase()}`;
+        const entry = out.get(id) ?? { label: `${operator} ${key}`, values: new Set<string>() };
+        for (const v of Array.isArray(value) ? value : [value]) entry.values.add(String(v));
+        out.set(id, entry);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * What a new trust policy allows that the old one did not: principals it adds, condition keys it drops, and
+ * conditions that accept more values than before (a second external ID). A value replaced under the same
+ * operator and key (an external ID rotated) lets no one more in, so it is not widening.
+ */
 export function trustWidening(before: PolicyDocument, after: PolicyDocument): string[] {
   const principals = (doc: PolicyDocument) => new Set(documentFacts(doc).principals);
-  const conditions = (doc: PolicyDocument) => new Set(documentFacts(doc).conditions);
   const had = principals(before);
-  const keeps = conditions(after);
-  return [
-    ...[...principals(after)].filter((p) => !had.has(p)).map((p) => `adds the trusted principal ${p}`),
-    ...[...conditions(before)].filter((c) => !keeps.has(c)).map((c) => `removes the condition ${c.replace(/ = .*$/, '')}`),
-  ];
+  const keeps = conditionValues(after);
+  const widening = [...principals(after)].filter((p) => !had.has(p)).map((p) => `adds the trusted principal ${p}`);
+  for (const [id, { label, values }] of conditionValues(before)) {
+    const now = keeps.get(id);
+    if (!now) widening.push(`removes the condition ${label}`);
+    else if (now.values.size > values.size)
+      widening.push(`accepts ${now.values.size} values instead of ${values.size} for the condition ${label}`);
+  }
+  return widening;
 }
 
 /**
@@ -271,7 +294,10 @@ function planRole(
       description: want.description,
       maxSessionDuration: want.maxSessionDuration,
       previous: { description: role.description, maxSessionDuration: role.maxSessionDuration },
-      reason: sessionChanged ? why('the maximum session duration', 'session') : why('the description', 'description'),
+      reason: [
+        ...(descriptionChanged ? [why('the description', 'description')] : []),
+        ...(sessionChanged ? [why('the maximum session duration', 'session')] : []),
+      ].join('; '),
       drift: (sessionChanged && isDrift('session')) || (descriptionChanged && isDrift('description')),
     });
   }

@@ -1,8 +1,18 @@
 // One comment per role on the pull request, found by a hidden marker and updated in place.
 import * as github from '@actions/github';
+import { shortHash } from './record.js';
 import { capBody } from './report.js';
 
-export function commentMarker(roleName: string): string {
+/** The login the workflow's GITHUB_TOKEN writes as. */
+export const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]';
+
+/** The hidden marker of a role's comment. The role ARN's hash tells apart roles of one name in several accounts. */
+export function commentMarker(roleName: string, roleArn: string): string {
+  return `<!-- activeloop-role-action:role=${roleName}:${shortHash(roleArn)} -->`;
+}
+
+/** The marker of earlier versions, by role name only: still found, so an open PR does not get a second comment. */
+export function legacyCommentMarker(roleName: string): string {
   return `<!-- activeloop-role-action:role=${roleName} -->`;
 }
 
@@ -15,33 +25,79 @@ export interface CommentTarget {
 
 export type CommentResult = 'created' | 'updated' | 'unchanged';
 
+type Octokit = ReturnType<typeof github.getOctokit>;
+
 /**
- * Whether a comment or issue is the action's own: written by a bot (the workflow's GITHUB_TOKEN writes as
- * github-actions[bot]). A person's comment that quotes the marker is left alone.
+ * The login the token acts as: GET /user's for a token that may read it (a personal access token); the
+ * workflow's GITHUB_TOKEN may not (HTTP 403) and writes as github-actions[bot].
  */
-export function isOwnComment(user: { login?: string; type?: string } | null | undefined): boolean {
-  return user?.type === 'Bot' || user?.login === 'github-actions[bot]';
+export async function tokenLogin(octokit: Octokit): Promise<string> {
+  try {
+    return (await octokit.rest.users.getAuthenticated()).data.login;
+  } catch (error) {
+    if (typeof (error as { status?: unknown }).status === 'number') return WORKFLOW_TOKEN_LOGIN;
+    throw error;
+  }
 }
 
-/** Creates or updates the role's comment. Pages through all comments, so an old PR's comment is found too. */
-export async function upsertPlanComment(target: CommentTarget, roleName: string, body: string): Promise<CommentResult> {
+/**
+ * Whether a comment or issue is the action's own: written by the identity the token acts as. A person's or
+ * another bot's (renovate[bot], dependabot[bot]) comment that quotes the marker is left alone.
+ */
+export function isOwnComment(user: { login?: string } | null | undefined, self: string): boolean {
+  return user?.login?.toLowerCase() === self.toLowerCase();
+}
+
+/** Which role a comment is about; `arn` is undefined when the run stopped before it knew the account. */
+export interface CommentRole {
+  name: string;
+  arn?: string;
+}
+
+/**
+ * Creates or updates the role's comment. Pages through all comments, so an old PR's comment is found too.
+ * A comment with the earlier marker (role name only) is taken over when that is unambiguous: it is the only
+ * one, and no comment of another account's role of that name exists, or it names this very role ARN.
+ */
+export async function upsertPlanComment(target: CommentTarget, role: CommentRole, body: string): Promise<CommentResult> {
   const octokit = github.getOctokit(target.token);
-  const marker = commentMarker(roleName);
-  const full = `${marker}\n${capBody(body)}`;
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {
     owner: target.owner,
     repo: target.repo,
     issue_number: target.issueNumber,
     per_page: 100,
   });
-  const mine = comments.find((c) => c.body?.includes(marker) && isOwnComment(c.user));
-  if (!mine) {
-    await octokit.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issueNumber, body: full });
-    return 'created';
+  const self = await tokenLogin(octokit);
+  const own = comments.filter((c) => isOwnComment(c.user, self));
+  const legacy = own.filter((c) => c.body?.includes(legacyCommentMarker(role.name)));
+  const perArn = own.filter((c) => c.body?.includes(`<!-- activeloop-role-action:role=${role.name}:`));
+  const write = async (marker: string, existing: (typeof comments)[number] | undefined): Promise<CommentResult> => {
+    const full = `${marker}\n${capBody(body)}`;
+    if (!existing) {
+      await octokit.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issueNumber, body: full });
+      return 'created';
+    }
+    if (existing.body === full) return 'unchanged';
+    await octokit.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: existing.id, body: full });
+    return 'updated';
+  };
+  if (role.arn === undefined) {
+    // The account is not known: every comment of this role name gets the failure, each under its own marker.
+    const mine = [...perArn, ...legacy];
+    if (!mine.length) return write(legacyCommentMarker(role.name), undefined);
+    const results = [];
+    for (const c of mine) {
+      const marker = /^<!-- activeloop-role-action:role=[^>]* -->/.exec(c.body ?? '')?.[0] ?? legacyCommentMarker(role.name);
+      results.push(await write(marker, c));
+    }
+    return results.includes('updated') ? 'updated' : 'unchanged';
   }
-  if (mine.body === full) return 'unchanged';
-  await octokit.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: mine.id, body: full });
-  return 'updated';
+  const marker = commentMarker(role.name, role.arn);
+  const arn = role.arn;
+  const mine =
+    own.find((c) => c.body?.includes(marker)) ??
+    (legacy.length === 1 && (perArn.length === 0 || legacy[0].body?.includes(arn)) ? legacy[0] : undefined);
+  return write(marker, mine);
 }
 
 /** The PR this run belongs to, on pull_request and pull_request_target events. */

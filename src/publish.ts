@@ -9,7 +9,7 @@ import type { DesiredState } from './desired.js';
 import { ActionError, errorName } from './errors.js';
 import { DEFAULT_ROLE_NAME, InputError, type Inputs, type Mode, type ModeChoice, writes } from './inputs.js';
 import type { BucketEncryption } from './read.js';
-import { accessWarnings, nothingToDo, planEntries, renderReport, WARNING_LIMIT } from './report.js';
+import { accessWarnings, nothingToDo, planEntries, recreateWarning, renderReport, WARNING_LIMIT } from './report.js';
 
 /** The run's log. With mask-account-id, every line hides the account IDs it has been told about. */
 export class Log {
@@ -162,15 +162,17 @@ export async function publish(result: RunResult, env: Env, log: Log): Promise<vo
       );
   }
   if (made.length === 0 && !result.error) log.info(nothingToDo(inputs.mode, inputs.roleName));
+  if (inputs.mode === 'destroy' && !result.error) log.warning(recreateWarning('destroy'));
   log.info(`Role ARN: ${result.roleArn}`);
 
   await writeSummary(env, log, body);
   const eventName = env.GITHUB_EVENT_NAME ?? '';
   if (commentsOnPullRequest(eventName, inputs.mode, inputs.prComment))
-    await commentOnPullRequest(inputs.githubToken, inputs.roleName, body, log);
+    await commentOnPullRequest(inputs.githubToken, { name: inputs.roleName, arn: result.roleArn }, body, log);
   const driftFound = result.planned.some((c) => c.drift);
   const step = driftIssueStep({ name: eventName, mode: inputs.mode, driftFound, failed: result.error !== undefined });
-  if (step !== 'none') await keepDriftIssue(step, inputs.githubToken, { name: inputs.roleName, arn: result.roleArn }, body, env, log);
+  if (step !== 'none')
+    await keepDriftIssue(step, inputs.githubToken, { name: inputs.roleName, arn: result.roleArn, redact: log.redact }, body, env, log);
 
   if (result.error) log.fail(result.error.message);
   for (const f of failures) log.fail(f);
@@ -198,11 +200,13 @@ export async function publishFailure(error: unknown, inputs: Inputs | undefined,
       core.getInput('pr-comment').trim() !== 'false' &&
       commentsOnPullRequest(eventName, 'plan', true);
   const token = inputs?.githubToken ?? core.getInput('github-token').trim();
-  if (comments) await commentOnPullRequest(token, roleName, body, log);
+  // The guard knows the role ARN; an earlier failure may not know the account yet.
+  const roleArn = error instanceof ExternalIdGuardError ? error.roleArn : undefined;
+  if (comments) await commentOnPullRequest(token, { name: roleName, arn: roleArn }, body, log);
   // The guard that stops a run whose trust policy lost its external ID outside the action has found drift.
   if (inputs && error instanceof ExternalIdGuardError && error.drift) {
     const step = driftIssueStep({ name: eventName, mode: inputs.mode, driftFound: true, failed: true });
-    if (step !== 'none') await keepDriftIssue(step, token, { name: roleName, arn: error.roleArn }, body, env, log);
+    if (step !== 'none') await keepDriftIssue(step, token, { name: roleName, arn: error.roleArn, redact: log.redact }, body, env, log);
   }
 }
 
@@ -226,7 +230,7 @@ async function writeSummary(env: Env, log: Log, body: string): Promise<void> {
   else log.info(`No job summary file (GITHUB_STEP_SUMMARY); the report:\n${body}`);
 }
 
-async function commentOnPullRequest(token: string, roleName: string, body: string, log: Log): Promise<void> {
+async function commentOnPullRequest(token: string, role: { name: string; arn?: string }, body: string, log: Log): Promise<void> {
   // Loaded only here: the GitHub client is a fair part of the bundle, and most runs never comment.
   const { pullRequestTarget, upsertPlanComment } = await import('./pr-comment.js');
   const target = pullRequestTarget(token);
@@ -236,7 +240,7 @@ async function commentOnPullRequest(token: string, roleName: string, body: strin
     return;
   }
   try {
-    const result = await upsertPlanComment(target, roleName, body);
+    const result = await upsertPlanComment(target, role, body);
     log.info(`PR comment ${result} on #${target.issueNumber}.`);
   } catch (error) {
     const status = (error as { status?: number }).status;
@@ -252,7 +256,7 @@ async function commentOnPullRequest(token: string, roleName: string, body: strin
 async function keepDriftIssue(
   step: Exclude<DriftIssueStep, 'none'>,
   token: string,
-  role: { name: string; arn: string },
+  role: { name: string; arn: string; redact: (text: string) => string },
   body: string,
   env: Env,
   log: Log,
@@ -267,7 +271,7 @@ async function keepDriftIssue(
     return;
   }
   // Loaded only here, like the PR comment: only scheduled runs keep an issue.
-  const { closeDriftIssue, upsertDriftIssue } = await import('./drift-issue.js');
+  const { closeDriftIssue, IssuesUnreadableError, upsertDriftIssue } = await import('./drift-issue.js');
   const target = { token, owner, repo };
   const url = runUrl(env);
   try {
@@ -279,6 +283,13 @@ async function keepDriftIssue(
       if (closed) log.info(`Drift issue #${closed} closed: the role is in sync.`);
     }
   } catch (error) {
+    // In sync, and no issue could be looked up: nothing to report or close, so no warning; the how-to, once.
+    if (error instanceof IssuesUnreadableError) {
+      log.info(
+        `No drift issue was looked up (HTTP ${error.status}): the token cannot read issues. To have scheduled runs keep drift in an issue, add "permissions: issues: write" to the workflow.`,
+      );
+      return;
+    }
     const status = (error as { status?: number }).status;
     log.warning(
       status === 403 || status === 404

@@ -335,6 +335,14 @@ function externalIdChanges(changes: Change[]): boolean {
 const WAIT_FOR_NEW_ROLE =
   'A new role can take up to a minute before it can be assumed: wait about a minute before verifying the credentials in Activeloop.';
 
+/**
+ * After destroy: the workflow that made the role makes it again on its next push or scheduled run (the action
+ * keeps no state outside the account, so a missing role is a role to create).
+ */
+export function recreateWarning(mode: 'destroy' | 'plan-destroy'): string {
+  return `The workflow that runs this action on push and on a schedule will create the role again, trusting Activeloop, on its next run: ${mode === 'destroy' ? 'delete' : 'with the destroy, delete'} the workflow file (or remove its push and schedule triggers) in the same change, right before or right after destroy.`;
+}
+
 /** What is left to do by hand: paste the role ARN into Activeloop, or, after destroy, remove it there too. */
 function manualStep(input: ReportInput): string[] {
   if (removes(input.mode)) {
@@ -344,6 +352,8 @@ function manualStep(input: ReportInput): string[] {
       `${input.mode === 'plan-destroy' ? 'Once destroy has run, remove' : 'Remove'} the credentials in Activeloop too: in the Activeloop app, open your organization's managed credentials and delete the AWS credentials for`,
       '',
       `- Role ARN: ${code(input.roleArn)}`,
+      '',
+      `⚠️ ${recreateWarning(input.mode === 'plan-destroy' ? 'plan-destroy' : 'destroy')}`,
     ];
   }
   // A role is announced once it is usable: the run that creates it, or that finishes one a failed run began

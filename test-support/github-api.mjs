@@ -1,7 +1,8 @@
 // @ts-check
 // A local stand-in for the GitHub REST API's issues and issue comments, for the sticky PR comment and the
 // drift issue. Point the action at it with GITHUB_API_URL. It pages like GitHub (per_page, page, Link header),
-// and writes as the workflow token does: as github-actions[bot], of type Bot.
+// and writes as the workflow token does: as github-actions[bot], of type Bot, and answers GET /user with 403
+// as GitHub does for that token. Started with a `user`, it acts as a personal access token of that user instead.
 import { createServer } from 'node:http';
 
 const BOT = { login: 'github-actions[bot]', type: 'Bot' };
@@ -12,13 +13,17 @@ const BOT = { login: 'github-actions[bot]', type: 'Bot' };
  */
 
 /**
- * @param {{ readOnly?: boolean, issuesReadOnly?: boolean }} [options] readOnly: every write answers 403, as for a
- * fork's token; issuesReadOnly: issue writes answer 403, as for a token without `issues: write`.
+ * @param {{ readOnly?: boolean, issuesReadOnly?: boolean, user?: { login: string, type: string } }} [options] readOnly:
+ * every write answers 403, as for a fork's token; issuesReadOnly: issue writes answer 403, as for a token without
+ * `issues: write`; user: the token is that user's (GET /user answers it, and writes are by it).
  */
 export async function startGitHubApi(options = {}) {
+  const author = options.user ?? BOT;
   const state = {
     readOnly: options.readOnly ?? false,
     issuesReadOnly: options.issuesReadOnly ?? false,
+    // A token without any issues permission: even listing issues answers 403.
+    issuesUnreadable: false,
     nextId: 1000,
     nextNumber: 100,
     requests: /** @type {string[]} */ ([]),
@@ -67,11 +72,13 @@ export async function startGitHubApi(options = {}) {
       const issuesMatch = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(url.pathname);
       const issueMatch = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)$/.exec(url.pathname);
       const isIssue = (/** @type {number} */ n) => issues.some((i) => i.number === n);
+      // GitHub: "Resource not accessible by integration" for the workflow's GITHUB_TOKEN, which is no user.
+      if (url.pathname === '/user' && req.method === 'GET') return options.user ? send(200, options.user) : denied();
       if (listMatch && req.method === 'GET') return page(list(Number(listMatch[3])));
       if (listMatch && req.method === 'POST') {
         const number = Number(listMatch[3]);
         if (state.readOnly || (state.issuesReadOnly && isIssue(number))) return denied();
-        const comment = { id: state.nextId++, body: input.body, user: BOT };
+        const comment = { id: state.nextId++, body: input.body, user: author };
         list(number).push(comment);
         return send(201, comment);
       }
@@ -88,12 +95,13 @@ export async function startGitHubApi(options = {}) {
         return send(404, { message: 'Not Found' });
       }
       if (issuesMatch && req.method === 'GET') {
+        if (state.issuesUnreadable) return denied();
         const wanted = url.searchParams.get('state') ?? 'open';
         return page(issues.filter((i) => wanted === 'all' || i.state === wanted));
       }
       if (issuesMatch && req.method === 'POST') {
         if (state.readOnly || state.issuesReadOnly) return denied();
-        const issue = { id: state.nextId++, number: state.nextNumber++, title: input.title, body: input.body, state: 'open', user: BOT };
+        const issue = { id: state.nextId++, number: state.nextNumber++, title: input.title, body: input.body, state: 'open', user: author };
         issues.push(issue);
         return send(201, issue);
       }
@@ -117,19 +125,23 @@ export async function startGitHubApi(options = {}) {
     comments: (issue) => list(issue),
     /** Every issue, open and closed (pull requests are not kept here). */
     issues: () => issues,
-    /** Adds someone else's comment. */
-    /** @param {number} issue @param {string} text */
-    seed: (issue, text) => list(issue).push({ id: state.nextId++, body: text, user: { login: 'a-reviewer', type: 'User' } }),
-    /** Opens someone else's issue. */
-    /** @param {string} title @param {string} text */
-    seedIssue: (title, text) => {
+    /** Adds a comment by someone else (a reviewer by default; another bot, or github-actions[bot] of an earlier run). */
+    /** @param {number} issue @param {string} text @param {{ login: string, type: string }} [user] */
+    seed: (issue, text, user = { login: 'a-reviewer', type: 'User' }) => {
+      const comment = { id: state.nextId++, body: text, user };
+      list(issue).push(comment);
+      return comment;
+    },
+    /** Opens an issue by someone else (a reviewer by default). */
+    /** @param {string} title @param {string} text @param {{ login: string, type: string }} [user] */
+    seedIssue: (title, text, user = { login: 'a-reviewer', type: 'User' }) => {
       const issue = {
         id: state.nextId++,
         number: state.nextNumber++,
         title,
         body: text,
         state: 'open',
-        user: { login: 'a-reviewer', type: 'User' },
+        user,
       };
       issues.push(issue);
       return issue;
