@@ -19,7 +19,7 @@ import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, createKey, createUserWithPolicy, readRole as readRoleAs } from '../test-support/aws-fixtures.mjs';
-import type { Call } from '../test-support/aws-proxy.mjs';
+import { type Call, iamActionOf } from '../test-support/aws-proxy.mjs';
 import { evaluate } from '../test-support/iam-policy.mjs';
 import { root } from '../test-support/run-action.mjs';
 import { ACCOUNT, type Stack, startStack } from './stack.js';
@@ -123,15 +123,6 @@ async function widenForMoto(arn: string, document: Document): Promise<void> {
   await iam.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: JSON.stringify(widened), SetAsDefault: true }));
 }
 
-const S3_ACTIONS: Record<string, string> = {
-  's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
-  's3:GET location': 's3:GetBucketLocation',
-  's3:GET cors': 's3:GetBucketCORS',
-  's3:GET policy': 's3:GetBucketPolicy',
-  's3:PUT cors': 's3:PutBucketCORS',
-  's3:DELETE cors': 's3:PutBucketCORS',
-};
-
 type Request = { action: string; resource: string; context: Record<string, string> };
 
 /** The Activeloop role a stack is for, and the stack's own roles. */
@@ -147,7 +138,7 @@ function requestOf(call: Call, boundary: string | undefined, target: Target): Re
   const [service, operation] = call.operation.split(':');
   const p = call.params;
   const iam = `arn:aws:iam::${ACCOUNT}`;
-  if (service === 's3') return { action: S3_ACTIONS[call.operation] ?? call.operation, resource: `arn:aws:s3:::${p.Bucket}`, context: {} };
+  if (service === 's3') return { action: iamActionOf(call.operation), resource: `arn:aws:s3:::${p.Bucket}`, context: {} };
   if (service === 'kms') return { action: call.operation, resource: '*', context: {} };
   if (p.RoleName && p.RoleName !== target.role) {
     // The deployer role reading its own tags.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, createKey } from '../test-support/aws-fixtures.mjs';
-import type { Call } from '../test-support/aws-proxy.mjs';
+import { type Call, iamActionOf } from '../test-support/aws-proxy.mjs';
 import { evaluate } from '../test-support/iam-policy.mjs';
 import { root } from '../test-support/run-action.mjs';
 import { ACCOUNT, type Stack, startStack } from './stack.js';
@@ -33,21 +33,12 @@ function documented(file: string, roleName: string) {
   return policy;
 }
 
-const S3_ACTIONS: Record<string, string> = {
-  's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
-  's3:GET location': 's3:GetBucketLocation',
-  's3:GET cors': 's3:GetBucketCORS',
-  's3:GET policy': 's3:GetBucketPolicy',
-  's3:PUT cors': 's3:PutBucketCORS',
-  's3:DELETE cors': 's3:PutBucketCORS',
-};
-
 /** The request IAM authorizes for a call: its action, resource ARN and condition keys. */
 function requestOf(call: Call, rolePath: string): { action: string; resource: string; context?: Record<string, string> } {
   const [service, operation] = call.operation.split(':');
   const p = call.params;
   const iam = `arn:aws:iam::${ACCOUNT}`;
-  if (service === 's3') return { action: S3_ACTIONS[call.operation] ?? call.operation, resource: `arn:aws:s3:::${p.Bucket}` };
+  if (service === 's3') return { action: iamActionOf(call.operation), resource: `arn:aws:s3:::${p.Bucket}` };
   if (service === 'kms') return { action: call.operation, resource: '*' };
   if (p.RoleName) {
     const path = operation === 'CreateRole' ? (p.Path ?? '/') : rolePath;

@@ -31,6 +31,26 @@ export function operationOf(method, url, headers, body) {
   return `${svc}:${action ?? method}`;
 }
 
+// S3 calls the proxy names by method and subresource, and the IAM action S3 authorizes each as
+// (Amazon S3 "Actions, resources, and condition keys"; a CORS delete is authorized as s3:PutBucketCORS).
+const S3_IAM_ACTIONS = {
+  's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
+  's3:GET location': 's3:GetBucketLocation',
+  's3:GET cors': 's3:GetBucketCORS',
+  's3:GET policy': 's3:GetBucketPolicy',
+  's3:PUT cors': 's3:PutBucketCORS',
+  's3:DELETE cors': 's3:PutBucketCORS',
+};
+
+/**
+ * The IAM action a recorded call is authorized as (the operation itself, but for the S3 calls above).
+ * @param {string} operation
+ * @returns {string}
+ */
+export function iamActionOf(operation) {
+  return S3_IAM_ACTIONS[/** @type {keyof typeof S3_IAM_ACTIONS} */ (operation)] ?? operation;
+}
+
 /** @param {string} operation */
 export function isMutating(operation) {
   const [svc, op] = operation.split(':');
