@@ -288,6 +288,22 @@ describe('checkAccess: facts that must not turn into a false "allowed"', () => {
     expect(r.verdicts.list.state).toBe('allowed');
   });
 
+  it('an unknown from a part names the part as its deciding key, and one from the listing names s3:prefix', () => {
+    const [r] = checkAccess([bucket({ policy: denyPrivate, prefixes: [] })], input);
+    expect(r.verdicts.read.decidingKey).toBe('arn:aws:s3:::lake/private/*');
+    const listPrivate = doc({
+      Sid: 'NoPrivateListing',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:ListBucket',
+      Resource: 'arn:aws:s3:::lake',
+      Condition: { StringLike: { 's3:prefix': 'private/*' } },
+    });
+    const [l] = checkAccess([bucket({ policy: listPrivate })], input);
+    expect(l.verdicts.list).toMatchObject({ state: 'unknown', statement: '"NoPrivateListing"', decidingKey: 's3:prefix' });
+    expect(l.verdicts.list.passesWhen).toBe('s3:prefix is "" (empty)');
+  });
+
   it('the same Deny leaves a bucket listed with another prefix allowed', () => {
     expect(states(bucket({ policy: denyPrivate, prefixes: ['datasets'] }))).toEqual(ALL);
   });

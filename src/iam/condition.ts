@@ -56,7 +56,7 @@ function entryHolds(
   return tri(operator.negated ? requestValues.every(holdsFor) : requestValues.some(holdsFor));
 }
 
-const show = (v: KeyValue | undefined) => (v === undefined ? '(absent)' : Array.isArray(v) ? v.join(', ') : v);
+const show = (v: KeyValue | undefined) => (v === undefined ? '(absent)' : Array.isArray(v) ? v.join(', ') : v === '' ? '"" (empty)' : v);
 
 /** One condition entry: an operator, a key and its policy values. */
 export function conditionEntry(written: string, key: string, rawValues: unknown, context: RequestContext): Outcome {
