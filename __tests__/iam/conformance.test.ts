@@ -21,7 +21,8 @@ const PAGES = {
   version: 'IAM User Guide, "IAM JSON policy elements: Version" (without 2012-10-17, ${...} is literal text)',
   resource: 'IAM User Guide, "IAM JSON policy elements: Resource" (wildcards in the resource part)',
   s3Keys: 'Service Authorization Reference, "Actions, resources, and condition keys for Amazon S3" (s3:prefix on ListBucket)',
-  kmsKeys: 'AWS KMS Developer Guide, "AWS KMS condition keys" (kms:EncryptionContext:, kms:GrantIsForAWSResource)',
+  kmsKeys:
+    'AWS KMS Developer Guide, "AWS KMS condition keys" and "AWS KMS permissions" (the keys each operation carries: kms:GrantIsForAWSResource only on grant operations; S3 sets only aws:s3:arn as encryption context)',
   globalKeys: 'IAM User Guide, "AWS global condition context keys" (aws:CurrentTime, aws:SourceIp)',
 };
 const v2008 = (p: PolicyDocument): PolicyDocument => ({ ...p, Version: '2008-10-17' });
