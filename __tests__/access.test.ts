@@ -135,9 +135,9 @@ describe('checkAccess: bucket policies', () => {
     ['a deny of another principal blocks nothing', denyOther, ALL],
     ['an allow for another account blocks nothing', allowOtherAccount, ALL],
     [
-      'a deny outside the office network blocks everything (Activeloop is outside it)',
+      "a deny outside the office network is unknown: Activeloop's source address is not known to the action",
       officeOnly,
-      { ...ALL, list: 'blocked', read: 'blocked', write: 'blocked' },
+      { ...ALL, list: 'unknown', read: 'unknown', write: 'unknown' },
     ],
     [
       'a condition on the organization the action cannot see is unknown, never allowed',
@@ -283,9 +283,25 @@ describe('checkAccess: facts that must not turn into a false "allowed"', () => {
   it('a Deny on part of a whole bucket makes its reads and writes unknown, naming the part', () => {
     const [r] = checkAccess([bucket({ policy: denyPrivate })], input);
     expect(r.verdicts.read).toMatchObject({ state: 'unknown', statement: '"NoPrivate"' });
-    expect(r.verdicts.read.reason).toContain('under private/');
+    expect(r.verdicts.read.reason).toContain('arn:aws:s3:::lake/private/*');
     expect(r.verdicts.write.state).toBe('unknown');
     expect(r.verdicts.list.state).toBe('allowed');
+  });
+
+  it('an unknown from a part names the part as its deciding key, and one from the listing names s3:prefix', () => {
+    const [r] = checkAccess([bucket({ policy: denyPrivate, prefixes: [] })], input);
+    expect(r.verdicts.read.decidingKey).toBe('arn:aws:s3:::lake/private/*');
+    const listPrivate = doc({
+      Sid: 'NoPrivateListing',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:ListBucket',
+      Resource: 'arn:aws:s3:::lake',
+      Condition: { StringLike: { 's3:prefix': 'private/*' } },
+    });
+    const [l] = checkAccess([bucket({ policy: listPrivate })], input);
+    expect(l.verdicts.list).toMatchObject({ state: 'unknown', statement: '"NoPrivateListing"', decidingKey: 's3:prefix' });
+    expect(l.verdicts.list.passesWhen).toBe('s3:prefix is "" (empty)');
   });
 
   it('the same Deny leaves a bucket listed with another prefix allowed', () => {

@@ -212,6 +212,40 @@ describe('the access check in the report', () => {
     expect(body).toContain('| `lake/teams/vision` | ✅ allowed | ✅ allowed | ⛔ blocked | — | ✅ allowed |');
   });
 
+  it('with many buckets, keeps the unusable ones first and in view: blocked, then unknown, then CORS only, the rest folded', () => {
+    const desired = desiredFor();
+    const unknownRead = { state: 'unknown', reason: 'r', policy: 'bucket policy' } as never;
+    const buckets = [
+      ...Array.from({ length: 15 }, (_, i) => bucketWith(`a-fine-${String(i).padStart(2, '0')}`, {})),
+      bucketWith('b-cors', { 'web-app': verdict('blocked', { policy: 'CORS configuration' }) }),
+      bucketWith('c-unknown', { read: unknownRead }),
+      bucketWith('z-blocked', { read: verdict('blocked', { policy: 'bucket policy' }) }),
+    ];
+    const body = renderReport({
+      mode: 'plan',
+      roleName: 'r',
+      roleArn: desired.role.arn,
+      policyArns: [],
+      changes: [],
+      desired,
+      buckets: [],
+      warnings: [],
+      access: buckets,
+    });
+    const section = body.slice(body.indexOf('#### Can Activeloop use the buckets?'));
+    const rows = section.split('\n').filter((l) => l.startsWith('| `'));
+    expect(rows.slice(0, 2).map((r) => r.split(' | ')[0])).toEqual(['| `z-blocked`', '| `c-unknown`']);
+    const folded = section.indexOf('<details>');
+    expect(section.indexOf('| `z-blocked`')).toBeLessThan(folded);
+    expect(section.indexOf('| `c-unknown`')).toBeLessThan(folded);
+    expect(section.indexOf('| `b-cors`')).toBeGreaterThan(folded);
+    const bullets = section
+      .split('\n')
+      .filter((l) => l.startsWith('- `'))
+      .map((l) => l.split(' ')[1]);
+    expect(bullets).toEqual(['`z-blocked`', '`c-unknown`', '`b-cors`']);
+  });
+
   it('renders a row per bucket and the fix under the table', () => {
     const desired = desiredFor();
     const body = renderReport({

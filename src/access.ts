@@ -14,6 +14,8 @@ import {
   type RequestContext,
   type UnknownValue,
 } from './iam/index.js';
+import { literalPattern, type Pattern, patternText, resolve } from './iam/variables.js';
+import { arnMatches, arnWitness, globWitness } from './iam/wildcard.js';
 import type { Access } from './inputs.js';
 import type { PolicyDocument } from './policy.js';
 
@@ -75,19 +77,17 @@ export interface AccessInput {
   listedKeys?: { arn: string; policy?: PolicyDocument }[];
   /** Whether the team uses Activeloop's web app (input web-app); false: its CORS readiness is not checked. Default true. */
   webApp?: boolean;
+  /** The time that values aws:CurrentTime and aws:EpochTime (default: now); injectable for tests. */
+  now?: Date;
 }
-
-// Deep Lake's requests come from Activeloop's network, never from the customer's: any address list the
-// customer writes does not contain it. This stands for such an address (RFC 5737 documentation range).
-const OUTSIDE_ADDRESS = '192.0.2.1';
 
 // Keys the action cannot value for Deep Lake's requests; every other key it does not set is absent from them.
 const UNKNOWN_KEYS = [
   'aws:PrincipalOrgID',
   'aws:PrincipalOrgPaths',
   'aws:userid',
-  'aws:CurrentTime',
-  'aws:EpochTime',
+  // Activeloop's source address is not known to the action: a condition on it decides only when every address gives the same answer.
+  'aws:SourceIp',
   'aws:TokenIssueTime',
   'aws:MultiFactorAuthPresent',
   'aws:MultiFactorAuthAge',
@@ -106,6 +106,17 @@ const UNKNOWN_KEYS = [
   's3:max-keys',
   's3:ResourceAccount',
   'kms:',
+];
+
+// KMS keys S3's calls for Deep Lake never carry: S3's encryption context holds only aws:s3:arn, and Decrypt and
+// GenerateDataKey are no grant operations ("AWS KMS condition keys"; S3 User Guide, "Using server-side encryption with AWS KMS keys").
+const ABSENT_KEYS = [
+  'kms:EncryptionContext:',
+  'kms:GrantIsForAWSResource',
+  'kms:GrantOperations',
+  'kms:GrantConstraintType',
+  'kms:GranteePrincipal',
+  'kms:RetiringPrincipal',
 ];
 
 /** Deep Lake uses TLS 1.2 or later: 1.2 or 1.3, which one the action cannot know. */
@@ -130,7 +141,8 @@ function contextFor(
       'aws:PrincipalAccount': input.account,
       'aws:PrincipalType': 'AssumedRole',
       'aws:PrincipalIsAWSService': 'false',
-      'aws:SourceIp': OUTSIDE_ADDRESS,
+      'aws:CurrentTime': (input.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z'),
+      'aws:EpochTime': String(Math.floor((input.now ?? new Date()).getTime() / 1000)),
       'aws:ViaAWSService': 'false',
       'aws:RequestedRegion': region,
       's3:TlsVersion': TLS_VERSIONS,
@@ -140,6 +152,7 @@ function contextFor(
       ...extra,
     },
     unknownKeys: UNKNOWN_KEYS,
+    absentKeys: ABSENT_KEYS,
   };
 }
 
@@ -261,37 +274,91 @@ const withUnknown = (verdict: Verdict, unknown: Verdict | undefined) => (verdict
 /** The object Deep Lake reads and writes under a prefix (a chunk of a dataset). */
 const objectUnder = (s3: string, prefix: string) => `${s3}/${prefix ? `${prefix}/` : ''}deeplake-dataset/chunks/0`;
 
-/**
- * The parts of a whole bucket that a Deny of the bucket policy names (`lake/private/*`): Deep Lake may keep
- * datasets there, so each is checked with an object of its own. The literal start of each pattern, up to its
- * first wildcard or variable.
- */
-function deniedParts(b: BucketFacts, s3: string): string[] {
-  const parts = new Set<string>();
-  for (const st of statementsOf(b.policy)) {
-    if (st.Effect !== 'Deny') continue;
-    for (const r of typeof st.Resource === 'string' ? [st.Resource] : (st.Resource ?? [])) {
-      if (!r.startsWith(`${s3}/`)) continue;
-      const part = r.slice(s3.length + 1).split(/[*?$]/)[0];
-      if (part) parts.add(part);
-    }
-  }
-  return [...parts];
+const statementsOf = (doc: PolicyDocument | undefined) => (doc ? (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) : []);
+const listOf = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+/** A policy's text as the evaluator reads it: variables replaced in a 2012-10-17 policy, literal in an older one. */
+function patternIn(doc: PolicyDocument, text: string, context: RequestContext): Pattern | undefined {
+  const r = resolve(text, doc.Version === '2012-10-17' ? context : { ...context, literalVariables: true });
+  return r.kind === 'pattern' ? r.pattern : undefined;
 }
 
-const statementsOf = (doc: PolicyDocument | undefined) => (doc ? (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) : []);
+/** The object space of an entry, `arn:<partition>:s3:::<bucket>/<prefix>/*`, as a pattern. */
+const objectSpace = (s3: string, prefix: string): Pattern => [
+  ...literalPattern(`${s3}/${prefix ? `${prefix}/` : ''}`, false),
+  { wild: '*' },
+];
 
-/** Whole-bucket access that a Deny on one part of the bucket may take away: unknown, naming the part. */
+/**
+ * The parts of an entry's object space that a Deny of the policies singles out, each with an object of its own:
+ * for a Resource pattern, an object it matches (the intersection of the two wildcard patterns); for a
+ * NotResource, a Deep Lake object it does not match. The representative object is checked on its own.
+ */
+function objectParts(
+  docs: PolicyDocument[],
+  space: Pattern,
+  representative: string,
+  context: RequestContext,
+): { part: string; object: string }[] {
+  const parts = new Map<string, string>();
+  const base = patternText(space).slice(0, -1);
+  const deepLakeObjects = [`${base}deeplake-dataset/dataset_meta.json`, `${base}deeplake-dataset/version_control_info.json`, `${base}x`];
+  for (const doc of docs) {
+    for (const st of statementsOf(doc)) {
+      if (st.Effect !== 'Deny') continue;
+      for (const text of listOf(st.Resource)) {
+        const pattern = text === '*' ? undefined : patternIn(doc, text, context);
+        const object = pattern && arnWitness(pattern, space);
+        if (object && object !== representative && !parts.has(text)) parts.set(text, object);
+      }
+      const spared = listOf(st.NotResource).map((text) => (text === '*' ? undefined : patternIn(doc, text, context)));
+      if (!spared.length || spared.includes(undefined)) continue;
+      const object = deepLakeObjects.find((o) => !spared.some((p) => p && arnMatches(p, o)));
+      if (object) parts.set(`everything but ${listOf(st.NotResource).join(', ')}`, object);
+    }
+  }
+  return [...parts].map(([part, object]) => ({ part, object }));
+}
+
+/**
+ * The s3:prefix values Deep Lake lists an entry with: `p/` and a dataset's path below it (a whole bucket: ""
+ * and a dataset's path), and, since a dataset may sit anywhere in the entry, a value under the entry for each
+ * s3:prefix value a Deny's condition names.
+ */
+function listPrefixes(docs: PolicyDocument[], prefix: string, context: RequestContext): string[] {
+  const base = prefix ? `${prefix}/` : '';
+  const values = new Set([base, `${base}deeplake-dataset/`]);
+  const space: Pattern = [...literalPattern(base, false), { wild: '*' }];
+  for (const doc of docs) {
+    for (const st of statementsOf(doc)) {
+      if (st.Effect !== 'Deny') continue;
+      for (const block of Object.values(st.Condition ?? {})) {
+        for (const [key, raw] of Object.entries(block ?? {})) {
+          if (key.toLowerCase() !== 's3:prefix') continue;
+          for (const text of listOf(raw)) {
+            const pattern = patternIn(doc, text, context);
+            const value = pattern && globWitness(pattern, space);
+            if (value !== undefined) values.add(value);
+          }
+        }
+      }
+    }
+  }
+  return [...values];
+}
+
+/** A capability its representative object allows becomes unknown when a part of the entry is denied, naming the part. */
 function partVerdict(verdict: Verdict, parts: { part: string; verdict: Verdict }[]): Verdict {
   if (verdict.state !== 'allowed') return verdict;
   const denied = parts.find((p) => p.verdict.state !== 'allowed' && p.verdict.state !== 'not-applicable');
   if (!denied) return verdict;
   return {
     state: 'unknown',
-    reason: `${denied.verdict.reason} under ${denied.part}: Deep Lake can use the rest of the bucket, and that part only if no dataset is there`,
+    reason: `${denied.verdict.reason} for the objects of ${denied.part}: Deep Lake can use the rest, and that part only if no dataset file is there`,
     policy: denied.verdict.policy,
     statement: denied.verdict.statement,
-    fix: `Keep datasets out of ${denied.part}, or list the bucket with the prefixes Deep Lake uses (bucket/prefix) so the check is exact.`,
+    fix: `Keep Deep Lake's datasets and their files out of ${denied.part}, or exempt the role ${'from that statement'}.`,
+    decidingKey: denied.part,
   };
 }
 
@@ -328,39 +395,34 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
       const verdict = decide(requests, input, b.region, s3Policies, reason);
       return verdict.state === 'blocked' ? verdict : (policyUnknown ?? boundaryUnknown ?? verdict);
     };
-    // A whole bucket: each part a Deny names is checked with an object of its own.
-    const parts = b.prefixes.length
-      ? []
-      : deniedParts(b, s3).map((part) => ({ part, object: `${s3}/${part}${part.endsWith('/') ? 'deeplake-dataset/chunks/0' : ''}` }));
-    const readParts = parts.map(({ part, object }) => ({ part, verdict: s3Verdict([{ action: 's3:GetObject', resource: object }], '') }));
-    const writeParts = parts.map(({ part, object }) => ({
-      part,
-      verdict: s3Verdict(
-        ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'].map((action) => ({ action, resource: object })),
-        '',
-      ),
-    }));
+    const docs = [b.policy, input.boundary?.document].filter((d): d is PolicyDocument => d !== undefined);
+    const context = contextFor(input, b.region, 's3:GetObject', objects[0], {});
+    // Each part of an entry's object space that a Deny singles out is checked with an object of its own.
+    const parts = prefixes.flatMap((p, i) => objectParts(docs, objectSpace(s3, p), objects[i], context));
+    const readActions = ['s3:GetObject'];
+    const writeActions = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+    const objectRequests = (actions: string[], resources: string[]) =>
+      actions.flatMap((action) => resources.map((resource) => ({ action, resource })));
+    const partsVerdicts = (actions: string[]) =>
+      parts.map(({ part, object }) => ({ part, verdict: s3Verdict(objectRequests(actions, [object]), '') }));
+    // Deep Lake lists with s3:prefix "p/" and a dataset's path below it: which one a request carries is not one value.
+    const listing = prefixes.flatMap((p): Requests[] => [
+      {
+        action: 's3:ListBucket',
+        resource: s3,
+        extra: { 's3:prefix': { unknown: true, candidates: listPrefixes(docs, p, context) } },
+      },
+    ]);
     const verdicts: Record<Capability, Verdict> = {
-      list: s3Verdict(
-        prefixes.map((p) => ({ action: 's3:ListBucket', resource: s3, extra: { 's3:prefix': p } })),
-        'ListBucket is allowed',
-      ),
-      read: partVerdict(
-        s3Verdict(
-          objects.map((o) => ({ action: 's3:GetObject', resource: o })),
-          'GetObject is allowed',
-        ),
-        readParts,
-      ),
+      list: s3Verdict([...listing, { action: 's3:GetBucketLocation', resource: s3 }], 'ListBucket and GetBucketLocation are allowed'),
+      read: partVerdict(s3Verdict(objectRequests(readActions, objects), 'GetObject is allowed'), partsVerdicts(readActions)),
       write: writes
         ? partVerdict(
             s3Verdict(
-              ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'].flatMap((action) =>
-                objects.map((resource) => ({ action, resource })),
-              ),
-              'PutObject, DeleteObject and AbortMultipartUpload are allowed',
+              objectRequests(writeActions, objects),
+              'PutObject, DeleteObject, AbortMultipartUpload and ListMultipartUploadParts are allowed',
             ),
-            writeParts,
+            partsVerdicts(writeActions),
           )
         : na('access is read-only'),
       kms: withUnknown(keysVerdict(b, objects, s3, input, boundary, writes), boundaryUnknown),

@@ -198,14 +198,26 @@ export function accessHeadline(access: BucketAccess[] | undefined): string | und
   return lines.length ? lines.join('\n') : undefined;
 }
 
-/** One row per bucket (with its prefixes), then each blocked or unknown cell with its policy, statement and fix. */
-function accessSection(access: BucketAccess[]): string {
-  const rows = access.map((a) => `| ${code(bucketLabel(a))} | ${CAPABILITIES.map((c) => STATE_ICONS[a.verdicts[c].state]).join(' | ')} |`);
-  const table = [
+/** Where a bucket goes in the summary: Deep Lake blocked first, then unknown, then the web app alone blocked, then the rest. */
+function accessRank(a: BucketAccess): number {
+  if (hasState(a, 'blocked').length) return 0;
+  if (hasState(a, 'unknown').length) return 1;
+  if (a.verdicts['web-app'].state === 'blocked' || a.verdicts['web-app'].state === 'unknown') return 2;
+  return 3;
+}
+
+/** One row per bucket (with its prefixes), then each blocked or unknown cell with its policy, statement and fix; unusable buckets first. */
+function accessSection(unordered: BucketAccess[]): string {
+  // A stable sort: within a rank, the buckets keep the order of the inputs.
+  const access = unordered
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => accessRank(x.a) - accessRank(y.a) || x.i - y.i)
+    .map(({ a }) => a);
+  const header = [
     `| bucket | ${CAPABILITIES.map((c) => CAPABILITY_TITLES[c]).join(' | ')} |`,
     `|---|${CAPABILITIES.map(() => '---').join('|')}|`,
-    ...rows,
-  ].join('\n');
+  ];
+  const row = (a: BucketAccess) => `| ${code(bucketLabel(a))} | ${CAPABILITIES.map((c) => STATE_ICONS[a.verdicts[c].state]).join(' | ')} |`;
   const details = access.flatMap((a) =>
     CAPABILITIES.filter((c) => a.verdicts[c].state === 'blocked' || a.verdicts[c].state === 'unknown').map((c) => {
       const v = a.verdicts[c];
@@ -213,8 +225,17 @@ function accessSection(access: BucketAccess[]): string {
       return `- ${code(bucketLabel(a))} ${CAPABILITY_TITLES[c]}: ${v.state}: ${cell(v.reason)}${where ? ` (${cell(where)})` : ''}.${v.fix ? ` **Fix:** ${cell(v.fix)}` : ''}`;
     }),
   );
-  const body =
-    access.length > 15 ? `<details><summary>Access per bucket (${access.length} buckets)</summary>\n\n${table}\n\n</details>` : table;
+  // A long table folds away only the buckets Deep Lake can use; those it cannot (or may not) stay in view.
+  const open = access.length > 15 ? access.filter((a) => accessRank(a) < 2) : access;
+  const folded = access.length > 15 ? access.filter((a) => accessRank(a) >= 2) : [];
+  const body = [
+    ...(open.length ? [[...header, ...open.map(row)].join('\n')] : []),
+    ...(folded.length
+      ? [
+          `<details><summary>Access per bucket: ${plural(folded.length, 'more bucket')}</summary>\n\n${[...header, ...folded.map(row)].join('\n')}\n\n</details>`,
+        ]
+      : []),
+  ].join('\n\n');
   return [
     '#### Can Activeloop use the buckets?',
     '',

@@ -18,13 +18,24 @@ const PAGES = {
   keyPolicies: 'AWS KMS Developer Guide, "Key policies in AWS KMS"',
   bucketKey: 'Amazon S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys" (encryption context)',
   tls: 'Amazon S3 User Guide, "Enforcing a minimum version of TLS" (s3:TlsVersion)',
+  version: 'IAM User Guide, "IAM JSON policy elements: Version" (without 2012-10-17, ${...} is literal text)',
+  resource: 'IAM User Guide, "IAM JSON policy elements: Resource" (wildcards in the resource part)',
+  s3Keys: 'Service Authorization Reference, "Actions, resources, and condition keys for Amazon S3" (s3:prefix on ListBucket)',
+  kmsKeys:
+    'AWS KMS Developer Guide, "AWS KMS condition keys" and "AWS KMS permissions" (the keys each operation carries: kms:GrantIsForAWSResource only on grant operations; S3 sets only aws:s3:arn as encryption context)',
+  globalKeys: 'IAM User Guide, "AWS global condition context keys" (aws:CurrentTime, aws:SourceIp)',
 };
+const v2008 = (p: PolicyDocument): PolicyDocument => ({ ...p, Version: '2008-10-17' });
 
 const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/11111111-1111-1111-1111-111111111111`;
 const BUCKET = ['arn:aws:s3:::lake', 'arn:aws:s3:::lake/*'];
 const doc = (...statement: Statement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statement });
 const deny = (extra: Partial<Statement>): PolicyDocument =>
   doc({ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: BUCKET, ...extra });
+const BOUNDARY_DYNAMODB = {
+  arn: `arn:aws:iam::${ACCOUNT}:policy/b`,
+  document: doc({ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }),
+};
 const keyPolicy = (extra: Partial<Statement>): PolicyDocument =>
   doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*', ...extra });
 
@@ -196,24 +207,32 @@ const ROWS: Row[] = [
     page: PAGES.operators,
   },
   {
-    what: 'NotIpAddress with the office network blocks: Deep Lake comes from outside it',
-    facts: { policy: deny({ Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24', '2001:db8::/32'] } } }) },
+    what: "F6: NotIpAddress with the customer's network is unknown: Activeloop's source address is not known to the action",
+    facts: { policy: deny({ Condition: { NotIpAddress: { 'aws:SourceIp': ['192.0.2.0/24', '2001:db8::/32'] } } }) },
     capability: 'read',
-    verdict: 'blocked',
+    verdict: 'unknown',
     page: PAGES.operators,
   },
   {
-    what: 'IpAddress with an IPv6 /0 does not hold for an IPv4 address',
+    what: 'F6: IpAddress with only an IPv6 /0 is unknown: the address family of the caller is not known either',
     facts: { policy: deny({ Condition: { IpAddress: { 'aws:SourceIp': '::/0' } } }) },
     capability: 'read',
-    verdict: 'allowed',
+    verdict: 'unknown',
     page: PAGES.operators,
   },
   {
-    what: 'IpAddress with 0.0.0.0/0 holds for every IPv4 address',
-    facts: { policy: deny({ Condition: { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } } }) },
+    what: 'F6: IpAddress with 0.0.0.0/0 and ::/0 holds for every address, so the Deny blocks whatever the address',
+    facts: { policy: deny({ Condition: { IpAddress: { 'aws:SourceIp': ['0.0.0.0/0', '::/0'] } } }) },
     capability: 'read',
     verdict: 'blocked',
+    page: PAGES.operators,
+    simulatorDeparts: 'it matches no address with a /0 block',
+  },
+  {
+    what: 'F6: NotIpAddress with 0.0.0.0/0 and ::/0 fails for every address, so the Deny never applies',
+    facts: { policy: deny({ Condition: { NotIpAddress: { 'aws:SourceIp': ['0.0.0.0/0', '::/0'] } } }) },
+    capability: 'read',
+    verdict: 'allowed',
     page: PAGES.operators,
     simulatorDeparts: 'it matches no address with a /0 block',
   },
@@ -338,6 +357,228 @@ const ROWS: Row[] = [
   },
 ];
 
+/** The findings of the IAM-expert tester (F1 to F8): each false "allowed" with the row that pins it. */
+const FINDINGS: Row[] = [
+  {
+    what: 'F1: in a 2008-10-17 policy ${aws:PrincipalAccount} is literal text, so StringNotLike never matches the role and the Deny blocks',
+    facts: {
+      policy: v2008(
+        deny({ Condition: { StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::${aws:PrincipalAccount}:role/activeloop-*' } } }),
+      ),
+    },
+    capability: 'read',
+    verdict: 'blocked',
+    page: PAGES.version,
+    simulatorDeparts: 'it replaces policy variables whatever the Version',
+  },
+  {
+    what: 'F1: the same in a policy without Version',
+    facts: {
+      policy: {
+        Statement: [
+          {
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: BUCKET,
+            Condition: { StringNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::${aws:PrincipalAccount}:role/activeloop-*' } },
+          },
+        ],
+      } as PolicyDocument,
+    },
+    capability: 'read',
+    verdict: 'blocked',
+    page: PAGES.version,
+    simulatorDeparts: 'it replaces policy variables whatever the Version',
+  },
+  {
+    what: "F1: a 2008-10-17 Deny on lake/teams/${aws:PrincipalTag/team}/* names that literal text, not the team's prefix: writes there are allowed",
+    facts: {
+      prefixes: ['teams/vision'],
+      policy: v2008(deny({ Action: 's3:Put*', Resource: 'arn:aws:s3:::lake/teams/${aws:PrincipalTag/team}/*' })),
+    },
+    input: { roleTags: { team: 'vision' } },
+    capability: 'write',
+    verdict: 'allowed',
+    page: PAGES.version,
+    simulatorDeparts: 'it replaces policy variables whatever the Version',
+  },
+  {
+    what: 'F1: a 2008-10-17 key policy with ${aws:PrincipalAccount} in a condition: the Allow does not apply, KMS is blocked',
+    facts: {
+      key: {
+        arn: KEY,
+        policy: v2008(keyPolicy({ Condition: { StringEquals: { 'kms:CallerAccount': '${aws:PrincipalAccount}' } } })),
+      },
+    },
+    capability: 'kms',
+    verdict: 'blocked',
+    page: PAGES.version,
+    simulatorDeparts: 'it replaces policy variables whatever the Version',
+  },
+  {
+    what: 'F1: a 2008-10-17 boundary allowing s3:* only on lake/${aws:PrincipalTag/team}/* allows no object of the team: blocked',
+    facts: { prefixes: ['vision'] },
+    input: {
+      roleTags: { team: 'vision' },
+      boundary: {
+        arn: `arn:aws:iam::${ACCOUNT}:policy/b`,
+        document: v2008(doc({ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::lake/${aws:PrincipalTag/team}/*' })),
+      },
+    },
+    capability: 'read',
+    verdict: 'blocked',
+    page: PAGES.version,
+    simulatorDeparts: 'it replaces policy variables whatever the Version',
+  },
+  {
+    what: 'F2: a Deny on lake/teams/private/* is part of the entry lake/teams: unknown, naming the part',
+    facts: { prefixes: ['teams'], policy: deny({ Resource: 'arn:aws:s3:::lake/teams/private/*' }) },
+    capability: 'read',
+    verdict: 'unknown',
+    page: PAGES.resource,
+  },
+  {
+    what: 'F2: a Deny on lake/teams/* covers every object of the entry lake/teams: blocked',
+    facts: { prefixes: ['teams'], policy: deny({ Resource: 'arn:aws:s3:::lake/teams/*' }) },
+    capability: 'write',
+    verdict: 'blocked',
+    page: PAGES.resource,
+  },
+  ...['arn:*:s3:::lake/private/*', 'arn:aws:s3:::lak?/private/*', 'arn:aws:s3:::*/private/*'].map(
+    (resource): Row => ({
+      what: `F4: a Deny on ${resource} is part of the whole bucket: unknown`,
+      facts: { policy: deny({ Resource: resource }) },
+      capability: 'read',
+      verdict: 'unknown',
+      page: PAGES.resource,
+    }),
+  ),
+  {
+    what: "F5: a Deny of s3:GetObject on lake/*.json takes Deep Lake's metadata files: read is unknown, naming the pattern",
+    facts: { policy: deny({ Action: 's3:GetObject', Resource: 'arn:aws:s3:::lake/*.json' }) },
+    capability: 'read',
+    verdict: 'unknown',
+    page: PAGES.resource,
+  },
+  {
+    what: 'F5: a Deny of s3:PutObject on lake/*.json: write is unknown',
+    facts: { prefixes: ['ds'], policy: deny({ Action: 's3:PutObject', Resource: 'arn:aws:s3:::lake/*.json' }) },
+    capability: 'write',
+    verdict: 'unknown',
+    page: PAGES.resource,
+  },
+  {
+    what: 'F5: a Deny with NotResource sparing only lake/*/chunks/* takes the metadata files: read is unknown',
+    facts: { policy: deny({ Resource: undefined, NotResource: 'arn:aws:s3:::lake/*/chunks/*' }) },
+    capability: 'read',
+    verdict: 'unknown',
+    page: PAGES.resource,
+  },
+  {
+    what: 'F3: a Deny of ListBucket unless s3:prefix is like "data/*" spares the entry lake/data: Deep Lake lists with "data/" and below',
+    facts: {
+      prefixes: ['data'],
+      policy: deny({ Action: 's3:ListBucket', Resource: BUCKET[0], Condition: { StringNotLike: { 's3:prefix': 'data/*' } } }),
+    },
+    capability: 'list',
+    verdict: 'allowed',
+    page: PAGES.s3Keys,
+    simulatorDeparts: 'the simulated request carries s3:prefix "data", a value Deep Lake does not send',
+  },
+  {
+    what: 'F3: a Deny of ListBucket when s3:prefix equals "data/" denies the listing Deep Lake starts with: unknown (its deeper listings pass)',
+    facts: {
+      prefixes: ['data'],
+      policy: deny({ Action: 's3:ListBucket', Resource: BUCKET[0], Condition: { StringEquals: { 's3:prefix': 'data/' } } }),
+    },
+    capability: 'list',
+    verdict: 'unknown',
+    page: PAGES.s3Keys,
+  },
+  {
+    what: 'F3: a Deny of ListBucket with s3:prefix like "data/*" denies every listing of the entry lake/data: blocked',
+    facts: {
+      prefixes: ['data'],
+      policy: deny({ Action: 's3:ListBucket', Resource: BUCKET[0], Condition: { StringLike: { 's3:prefix': 'data/*' } } }),
+    },
+    capability: 'list',
+    verdict: 'blocked',
+    page: PAGES.s3Keys,
+    simulatorDeparts: 'the simulated request carries s3:prefix "data", which "data/*" does not match',
+  },
+  {
+    what: 'F3: for a whole bucket, a Deny of ListBucket with s3:prefix like "private/*" is a part: unknown',
+    facts: { policy: deny({ Action: 's3:ListBucket', Resource: BUCKET[0], Condition: { StringLike: { 's3:prefix': 'private/*' } } }) },
+    capability: 'list',
+    verdict: 'unknown',
+    page: PAGES.s3Keys,
+  },
+  {
+    what: 'F7a: a possible Deny (aws:PrincipalOrgID) and a boundary that allows only dynamodb:*: the boundary never allows, blocked',
+    facts: { policy: deny({ Condition: { StringNotEquals: { 'aws:PrincipalOrgID': 'o-abc123' } } }) },
+    input: { boundary: BOUNDARY_DYNAMODB },
+    capability: 'read',
+    verdict: 'blocked',
+    page: PAGES.evaluation,
+  },
+  {
+    what: "F7b: a key policy Allow on kms:EncryptionContext:dept: S3's context holds only aws:s3:arn, so no Allow: blocked",
+    facts: { key: { arn: KEY, policy: keyPolicy({ Condition: { StringEquals: { 'kms:EncryptionContext:dept': 'x' } } }) } },
+    capability: 'kms',
+    verdict: 'blocked',
+    page: PAGES.kmsKeys,
+  },
+  {
+    what: 'F7c: a Deny when kms:GrantIsForAWSResource is "false": absent on Decrypt, so the Deny does not apply',
+    facts: {
+      key: {
+        arn: KEY,
+        policy: doc(
+          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+          { Effect: 'Deny', Principal: '*', Action: 'kms:*', Resource: '*', Condition: { Bool: { 'kms:GrantIsForAWSResource': 'false' } } },
+        ),
+      },
+    },
+    capability: 'kms',
+    verdict: 'allowed',
+    page: PAGES.kmsKeys,
+  },
+  {
+    what: 'F7d: a Deny after 2020-01-01 (DateGreaterThan aws:CurrentTime), checked in 2026: blocked',
+    facts: { policy: deny({ Condition: { DateGreaterThan: { 'aws:CurrentTime': '2020-01-01T00:00:00Z' } } }) },
+    input: { now: new Date('2026-12-05T07:00:00Z') },
+    capability: 'read',
+    verdict: 'blocked',
+    page: PAGES.globalKeys,
+  },
+  {
+    what: 'F7d: a Deny after 2030-01-01, checked in 2026: allowed',
+    facts: { policy: deny({ Condition: { DateGreaterThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } }) },
+    input: { now: new Date('2026-12-05T07:00:00Z') },
+    capability: 'read',
+    verdict: 'allowed',
+    page: PAGES.globalKeys,
+  },
+  {
+    what: 'F8: a Deny of s3:GetBucketLocation blocks listing (Deep Lake asks where the bucket is)',
+    facts: { policy: deny({ Action: 's3:GetBucketLocation', Resource: BUCKET[0] }) },
+    capability: 'list',
+    verdict: 'blocked',
+    page: PAGES.s3Keys,
+    simulatorDeparts: 'the simulated listing is ListBucket alone',
+  },
+  {
+    what: 'F8: a Deny of s3:ListMultipartUploadParts blocks writing (Deep Lake uploads large chunks in parts)',
+    facts: { policy: deny({ Action: 's3:ListMultipartUploadParts', Resource: BUCKET[1] }) },
+    capability: 'write',
+    verdict: 'blocked',
+    page: PAGES.s3Keys,
+    simulatorDeparts: 'the simulated write is PutObject and DeleteObject alone',
+  },
+];
+ROWS.push(...FINDINGS);
+
 const BASE: AccessInput = { access: 'read-write', roleArn: ROLE, account: ACCOUNT, partition: 'aws', roleTags: {}, corsManaged: true };
 
 function verdictOf(row: Row) {
@@ -357,6 +598,7 @@ async function simulatorVerdict(row: Row): Promise<'allowed' | 'blocked'> {
     'aws:PrincipalType': 'AssumedRole',
     'aws:SourceIp': '192.0.2.1',
     'aws:RequestedRegion': 'us-east-1',
+    ...(row.input?.now ? { 'aws:CurrentTime': row.input.now.toISOString() } : {}),
     ...tags,
   };
   const requests = {

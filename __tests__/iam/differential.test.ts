@@ -142,9 +142,10 @@ interface Tally {
 /** Our read and write verdicts for one bucket policy against the simulator's. */
 async function compare(policy: PolicyDocument, tally: Tally): Promise<void> {
   const [result] = checkAccess([{ bucket: 'lake', prefixes: [PREFIX], region: 'us-east-1', policy, cors: [] }], INPUT);
-  for (const [capability, action] of [
-    ['read', 's3:GetObject'],
-    ['write', 's3:PutObject'],
+  // Every request of the capability: write needs the multipart calls too.
+  for (const [capability, actions] of [
+    ['read', ['s3:GetObject']],
+    ['write', ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']],
   ] as const) {
     tally.verdicts++;
     const ours = result.verdicts[capability].state;
@@ -152,7 +153,10 @@ async function compare(policy: PolicyDocument, tally: Tally): Promise<void> {
       tally.unknown++;
       continue;
     }
-    const simulator = await simulate({ action, resource: OBJECT, context: CONTEXT, resourcePolicy: policy });
+    let simulator = 'allowed';
+    for (const action of actions) {
+      if ((await simulate({ action, resource: OBJECT, context: CONTEXT, resourcePolicy: policy })) !== 'allowed') simulator = 'denied';
+    }
     if ((ours === 'allowed') !== (simulator === 'allowed')) tally.contradictions.push({ policy, capability, ours, simulator });
   }
 }

@@ -4,7 +4,7 @@
 // and ...IfExists hold, the others do not; Null tests presence; ForAllValues holds and ForAnyValue does not.
 // Three-valued: a key the evaluator cannot value makes its entry unknown, naming the key.
 import { type KeyValue, lookup, type RequestContext } from './context.js';
-import { type ParsedOperator, parseOperator } from './operators/index.js';
+import { type ParsedOperator, parseOperator, sameForEveryValue } from './operators/index.js';
 import { all, type Decider, FALSE, type Outcome, TRUE, tri } from './tri.js';
 import { literalPattern, type Pattern, resolve } from './variables.js';
 
@@ -56,7 +56,7 @@ function entryHolds(
   return tri(operator.negated ? requestValues.every(holdsFor) : requestValues.some(holdsFor));
 }
 
-const show = (v: KeyValue | undefined) => (v === undefined ? '(absent)' : Array.isArray(v) ? v.join(', ') : v);
+const show = (v: KeyValue | undefined) => (v === undefined ? '(absent)' : Array.isArray(v) ? v.join(', ') : v === '' ? '"" (empty)' : v);
 
 /** One condition entry: an operator, a key and its policy values. */
 export function conditionEntry(written: string, key: string, rawValues: unknown, context: RequestContext): Outcome {
@@ -66,6 +66,9 @@ export function conditionEntry(written: string, key: string, rawValues: unknown,
   // An operator IAM does not know, or Null with IfExists: the evaluator cannot say what AWS does with it.
   if (!parsed.operator && !parsed.isNull) return { value: 'unknown', decider: decider() };
   const found = lookup(context, key);
+  // An address the evaluator cannot know, against blocks that hold every address: the same answer for all.
+  if (found.kind === 'unknown' && !found.candidates && parsed.operator && sameForEveryValue(parsed, values))
+    return tri(!parsed.operator.negated);
   const candidates: (KeyValue | undefined)[] | undefined =
     found.kind === 'present' ? [found.value] : found.kind === 'absent' ? [undefined] : found.candidates;
   if (!candidates) return { value: 'unknown', decider: decider() };

@@ -29,6 +29,10 @@ export interface RequestContext {
   keys: Record<string, KeyValue | UnknownValue>;
   /** Keys the evaluator cannot value; an entry ending in `/` or `:` names every key it begins. */
   unknownKeys?: string[];
+  /** Keys known to be absent although `unknownKeys` names a prefix of them (same form); they win over it. */
+  absentKeys?: string[];
+  /** Policy variables are literal text: the policy's Version is not 2012-10-17 ("IAM JSON policy elements: Version"). */
+  literalVariables?: boolean;
 }
 
 export type Lookup = { kind: 'present'; value: KeyValue } | { kind: 'absent' } | { kind: 'unknown'; candidates?: (KeyValue | undefined)[] };
@@ -43,11 +47,12 @@ export function lookup(context: RequestContext, key: string): Lookup {
     const value = context.keys[name];
     return isUnknown(value) ? { kind: 'unknown', candidates: value.candidates } : { kind: 'present', value };
   }
-  const open = (context.unknownKeys ?? []).some((u) => {
-    const prefix = u.toLowerCase();
-    return /[/:]$/.test(prefix) ? wanted.startsWith(prefix) : wanted === prefix;
-  });
-  return open ? { kind: 'unknown' } : { kind: 'absent' };
+  const names = (list: string[] | undefined) =>
+    (list ?? []).some((u) => {
+      const prefix = u.toLowerCase();
+      return /[/:]$/.test(prefix) ? wanted.startsWith(prefix) : wanted === prefix;
+    });
+  return names(context.unknownKeys) && !names(context.absentKeys) ? { kind: 'unknown' } : { kind: 'absent' };
 }
 
 /** The session ARN of a role session (STS names it by the role's name, without its path). */

@@ -8,6 +8,7 @@ import { type Statement, statementApplies } from './statement.js';
 import type { Decider, Tri } from './tri.js';
 
 export interface PolicyDocumentLike {
+  Version?: string;
   Statement?: Statement | Statement[];
 }
 
@@ -32,8 +33,10 @@ const statementsOf = (doc: PolicyDocumentLike): Statement[] =>
 /** Which of a policy's Deny and Allow statements apply to the request. */
 export function evaluatePolicy(doc: PolicyDocumentLike, context: RequestContext): PolicyResult {
   const result: PolicyResult = { deny: false, allow: false };
+  // Policy variables exist only in Version 2012-10-17; in an older policy or one without Version they are text.
+  const versioned: RequestContext = doc.Version === '2012-10-17' ? context : { ...context, literalVariables: true };
   for (const [i, s] of statementsOf(doc).entries()) {
-    const applies = statementApplies(s, context);
+    const applies = statementApplies(s, versioned);
     if (applies.value === false) continue;
     const ref = { label: s.Sid ? `"${s.Sid}"` : `#${i + 1}`, decider: applies.decider };
     const side = s.Effect === 'Deny' ? 'deny' : 'allow';
@@ -76,21 +79,25 @@ export function authorize(context: RequestContext, policies: NamedPolicy[]): Dec
   const results = policies.map((policy) => ({ policy, result: evaluatePolicy(policy.document, context) }));
   const denied = results.find((r) => r.result.deny === true);
   if (denied) return { decision: 'explicit-deny', policy: denied.policy, statement: denied.result.denyBy };
+  // Every policy that must allow is asked before any unknown is returned: a certain implicit deny wins over a possible Deny.
+  let unknown: Decision | undefined;
   const maybeDenied = results.find((r) => r.result.deny === 'unknown');
-  if (maybeDenied) return { decision: 'unknown', policy: maybeDenied.policy, statement: maybeDenied.result.denyBy, unknownSide: 'deny' };
+  if (maybeDenied) unknown = { decision: 'unknown', policy: maybeDenied.policy, statement: maybeDenied.result.denyBy, unknownSide: 'deny' };
   // Policies that must allow on their own: a KMS key policy, a permissions boundary.
   for (const { policy, result } of results) {
     if (policy.kind !== 'key' && policy.kind !== 'boundary') continue;
     if (result.allow === false) return { decision: 'implicit-deny', policy };
-    if (result.allow === 'unknown') return { decision: 'unknown', policy, statement: result.allowBy, unknownSide: 'allow' };
+    if (result.allow === 'unknown') unknown ??= { decision: 'unknown', policy, statement: result.allowBy, unknownSide: 'allow' };
   }
   const identity = results.find((r) => r.policy.kind === 'identity');
   if (identity && identity.result.allow !== true) {
-    const resource = results.find((r) => r.policy.kind === 'resource' && r.result.allow === true);
-    if (resource) return { decision: 'allowed', policy: resource.policy, statement: resource.result.allowBy };
-    return identity.result.allow === 'unknown'
-      ? { decision: 'unknown', policy: identity.policy, statement: identity.result.allowBy, unknownSide: 'allow' }
-      : { decision: 'implicit-deny', policy: identity.policy };
+    const resources = results.filter((r) => r.policy.kind === 'resource');
+    const resource = resources.find((r) => r.result.allow === true);
+    if (resource) return unknown ?? { decision: 'allowed', policy: resource.policy, statement: resource.result.allowBy };
+    const maybeResource = resources.find((r) => r.result.allow === 'unknown');
+    if (identity.result.allow === false && !maybeResource) return { decision: 'implicit-deny', policy: identity.policy };
+    const open = identity.result.allow === 'unknown' ? identity : (maybeResource ?? identity);
+    unknown ??= { decision: 'unknown', policy: open.policy, statement: open.result.allowBy, unknownSide: 'allow' };
   }
-  return { decision: 'allowed' };
+  return unknown ?? { decision: 'allowed' };
 }

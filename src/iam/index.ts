@@ -7,4 +7,4 @@ export { principalMatches } from './principal.js';
 export { actionMatches, resourceMatches, statementApplies } from './statement.js';
 export type { Decider, Outcome, Tri } from './tri.js';
 export { resolve } from './variables.js';
-export { arnMatches } from './wildcard.js';
+export { arnMatches, arnWitness, globWitness } from './wildcard.js';

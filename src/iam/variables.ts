@@ -39,6 +39,8 @@ export function literalPattern(text: string, wildcards = true): Pattern {
 
 /** Replaces the variables of one policy string with the request's values. */
 export function resolve(text: string, context: RequestContext | undefined, wildcards = true): Resolved {
+  // Before Version 2012-10-17 a policy has no variables: ${...} is its own text.
+  if (context?.literalVariables) return { kind: 'pattern', pattern: literalPattern(text, wildcards) };
   const pattern: Pattern = [];
   let last = 0;
   for (const m of variables(text)) {

@@ -5,7 +5,7 @@ import { ARN_OPERATORS } from './arn.js';
 import { BINARY_OPERATORS } from './binary.js';
 import { BOOL_OPERATORS } from './bool.js';
 import { DATE_OPERATORS } from './date.js';
-import { IP_OPERATORS } from './ip.js';
+import { coversEveryAddress, IP_OPERATORS } from './ip.js';
 import { NUMERIC_OPERATORS } from './numeric.js';
 import { STRING_OPERATORS } from './string.js';
 import type { Operator } from './types.js';
@@ -44,4 +44,9 @@ export function parseOperator(written: string): ParsedOperator {
     operator: Object.hasOwn(OPERATORS, name) ? OPERATORS[name] : undefined,
     isNull,
   };
+}
+
+/** Whether an entry holds (or fails) for every value of its key, so an unknown value does not matter: an IP operator over every address. */
+export function sameForEveryValue(parsed: ParsedOperator, values: string[]): boolean {
+  return Object.hasOwn(IP_OPERATORS, parsed.name) && parsed.set === undefined && coversEveryAddress(values);
 }

@@ -39,6 +39,16 @@ export function inBlock(address: string, block: string): boolean {
   return ip.bits >> shift === net.bits >> shift;
 }
 
+/** Whether the blocks hold every address of both families (a /0 of IPv4 and of IPv6): the answer then needs no address. */
+export function coversEveryAddress(blocks: string[]): boolean {
+  const zero = (width: 32 | 128) =>
+    blocks.some((b) => {
+      const [base, length] = b.trim().split('/');
+      return length === '0' && parseAddress(base)?.width === width;
+    });
+  return zero(32) && zero(128);
+}
+
 const within: Operator['test'] = (v, p) => inBlock(v, patternText(p));
 
 export const IP_OPERATORS: Record<string, Operator> = {
