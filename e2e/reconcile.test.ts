@@ -226,10 +226,19 @@ describe('role path', () => {
 describe('concurrency', () => {
   it('converges when three runs provision the same role at once', async () => {
     const inputs = { buckets: 'data-bucket', 'role-name': 'raced-role', tags: 'team=ml' };
-    // Latency on every call lines the three runs up, so they really collide.
-    stack.proxy.options.latencyMs = 30;
+    // The three runs' first writes are held until all three have sent theirs, so they really collide
+    // (a machine's load alone decides otherwise whether they overlap).
+    const waiting: (() => void)[] = [];
+    stack.proxy.options.hold = (call) => {
+      if (call.operation !== 'iam:CreatePolicy') return undefined;
+      return new Promise<void>((release) => {
+        waiting.push(release);
+        if (waiting.length === 3) for (const r of waiting) r();
+        setTimeout(release, 20_000);
+      });
+    };
     const results = await Promise.all([stack.run(inputs), stack.run(inputs), stack.run(inputs)]).finally(() => {
-      stack.proxy.options.latencyMs = 0;
+      stack.proxy.options.hold = undefined;
     });
     for (const r of results) expect([r.code, r.errors]).toEqual([0, []]);
     expect(results.filter((r) => r.stdout.includes('A concurrent change got in the way')).length).toBeGreaterThanOrEqual(1);

@@ -133,12 +133,14 @@ function paramsOf(/** @type {string} */ service, /** @type {string} */ url, /** 
 /**
  * Starts the proxy towards `target` (moto's endpoint). Options, changeable later through `proxy.options`:
  * `latencyMs` added before each request is forwarded; `throttle` the fraction of requests answered
- * with the service's throttling error instead; `seed` for that choice. `proxy.rules` holds realism rules.
+ * with the service's throttling error instead; `seed` for that choice; `hold`, when set, is awaited before a
+ * call is forwarded (a test lines concurrent runs up with it). `proxy.rules` holds realism rules.
  * As an HTTP proxy (HTTPS_PROXY), it records each CONNECT's host in `proxy.connects` and refuses it.
  * @param {string} target
- * @param {{ latencyMs?: number, throttle?: number, seed?: number }} [options]
+ * @param {{ latencyMs?: number, throttle?: number, seed?: number, hold?: (call: Call) => Promise<void> | undefined }} [options]
  */
 export async function startAwsProxy(target, options = {}) {
+  /** @type {{ latencyMs: number, throttle: number, seed: number, hold?: (call: Call) => Promise<void> | undefined }} */
   const settings = { latencyMs: 0, throttle: 0, seed: 1, ...options };
   let next = random(settings.seed);
   /** @type {Call[]} */
@@ -175,6 +177,7 @@ export async function startAwsProxy(target, options = {}) {
       };
       calls.push(call);
       if (settings.latencyMs) await new Promise((r) => setTimeout(r, settings.latencyMs));
+      await settings.hold?.(call);
       if (settings.throttle > 0 && next() < settings.throttle) {
         call.throttled = true;
         const t = throttleResponse(operation);
