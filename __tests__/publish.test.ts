@@ -32,13 +32,13 @@ describe('mode: auto by event', () => {
 
   it('refuses an unknown dispatch mode input', () => {
     expect(() => autoMode({ name: 'workflow_dispatch', dispatchMode: 'nuke' })).toThrow(
-      /^Input 'mode': the dispatch input 'mode' must be exactly one of/,
+      /^Input 'mode': mode is auto, and the workflow_dispatch event's own 'mode' input must be exactly one of/,
     );
   });
 
   it.each(['destroy ', ' plan', 'Destroy'])('refuses the dispatch mode %j, which is not exactly a choice, naming it', (dispatchMode) => {
     expect(() => autoMode({ name: 'workflow_dispatch', dispatchMode })).toThrow(
-      `Input 'mode': the dispatch input 'mode' must be exactly one of auto, apply, plan, destroy, plan-destroy, as written (got "auto (workflow_dispatch mode input: '${dispatchMode}')")`,
+      `Input 'mode': mode is auto, and the workflow_dispatch event's own 'mode' input must be exactly one of auto, apply, plan, destroy, plan-destroy, as written (no spaces) (got "${dispatchMode}")`,
     );
   });
 

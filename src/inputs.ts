@@ -48,15 +48,17 @@ export function autoMode(event: WorkflowEvent): ModeChoice {
       // Exactly one of the choices: the workflow's own `if:` compares it as written, so a "destroy " trimmed here
       // would destroy outside the offboard job and its environment.
       const asked = event.dispatchMode ?? '';
-      if (asked === '' || asked === 'auto')
-        return { mode: 'apply', requested, reason: 'the event is workflow_dispatch without a mode input: apply' };
+      if (asked === '' || asked === 'auto') {
+        const how = asked ? 'with its mode input set to auto' : 'without a mode input';
+        return { mode: 'apply', requested, reason: `the event is workflow_dispatch ${how}: apply` };
+      }
       if ((CHOSEN_MODES as string[]).includes(asked)) {
         return { mode: asked as Mode, requested, reason: `the event is workflow_dispatch with its mode input set to ${asked}` };
       }
       throw new InputError(
         'mode',
-        `auto (workflow_dispatch mode input: '${asked}')`,
-        `the dispatch input 'mode' must be exactly one of auto, ${CHOSEN_MODES.join(', ')}, as written`,
+        asked,
+        `mode is auto, and the workflow_dispatch event's own 'mode' input must be exactly one of auto, ${CHOSEN_MODES.join(', ')}, as written (no spaces)`,
       );
     }
     default:
