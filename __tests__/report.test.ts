@@ -316,6 +316,14 @@ describe('the remaining manual step', () => {
     expect(text).not.toMatch(/paste the role ARN/i);
   });
 
+  it('says an external ID added from the connect wizard needs nothing more in Activeloop', () => {
+    const live = liveAfterApply(desiredFor({}));
+    const text = render('apply', { 'external-id': 'from-the-wizard' }, live);
+    expect(text).toContain("The trust policy now requires the external ID. It must be the one Activeloop's connect wizard gave you");
+    expect(text).toContain('- External ID: `from-the-wizard`');
+    expect(text).not.toContain('The external ID changes');
+  });
+
   it('asks to remove the external ID in Activeloop when external-id: none removes it', () => {
     const live = liveAfterApply(desiredFor({ 'external-id': 'old-id' }));
     const text = render('apply', { 'external-id': 'none' }, live);

@@ -347,9 +347,17 @@ const CHANGE_TABLE_TITLES: Record<Mode, string> = {
 };
 
 /** Whether the changes give the trust policy another sts:ExternalId than it has. */
+const externalIds = (doc: PolicyDocument) => documentFacts(doc).conditions.filter((c) => c.includes(' sts:ExternalId = '));
+
 function externalIdChanges(changes: Change[]): boolean {
-  const ids = (doc: PolicyDocument) => documentFacts(doc).conditions.filter((c) => c.includes(' sts:ExternalId = '));
-  return changes.some((c) => c.action === 'update-trust-policy' && JSON.stringify(ids(c.previous)) !== JSON.stringify(ids(c.document)));
+  return changes.some(
+    (c) => c.action === 'update-trust-policy' && JSON.stringify(externalIds(c.previous)) !== JSON.stringify(externalIds(c.document)),
+  );
+}
+
+/** The trust policy gains an external ID it did not have: the one Activeloop's connect wizard gave. */
+function externalIdAdded(changes: Change[]): boolean {
+  return changes.some((c) => c.action === 'update-trust-policy' && !externalIds(c.previous).length && externalIds(c.document).length > 0);
 }
 
 // IAM is eventually consistent: a new role can take up to a minute before sts:AssumeRole on it succeeds.
@@ -392,6 +400,15 @@ function manualStep(input: ReportInput): string[] {
   if (!creates) {
     // The role existed before this run: Activeloop already has its ARN, so there is nothing to paste again.
     const once = input.mode === 'plan' ? 'once this plan is applied, ' : '';
+    if (externalIdAdded(input.changes) && externalId.length) {
+      return [
+        '#### Remaining manual step',
+        '',
+        `The trust policy ${input.mode === 'plan' ? 'will require' : 'now requires'} the external ID. It must be the one Activeloop's connect wizard gave you for ${code(input.roleArn)}; when it is, there is nothing to change in Activeloop.`,
+        '',
+        ...externalId,
+      ];
+    }
     return externalIdChanges(input.changes)
       ? externalId.length
         ? [
