@@ -269,11 +269,13 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
   // Keys listed in kms-key-arns (objects written with other keys): their key policies decide too.
   const listed = checking ? inputs.kmsKeyArns.filter((arn) => !discovery.keyPolicies.has(arn)) : [];
-  const listedKeyPolicies = listed.length ? await readKeyPolicies(clients.kmsIn, listed) : new Map<string, PolicyDocument | undefined>();
   // A boundary on the role but not in the inputs stays (plan never removes one), so the access check needs it too.
   const keptBoundary = checking && !boundary ? live.role?.permissionsBoundary : undefined;
-  // Unreadable or gone: the access check then says unknown for what the boundary decides, never allowed.
-  const keptBoundaryDocument = keptBoundary ? await readManagedPolicyDocument(clients.iam, keptBoundary).catch(() => undefined) : undefined;
+  // Both reads at once. An unreadable or gone boundary: the access check then says unknown for what it decides, never allowed.
+  const [listedKeyPolicies, keptBoundaryDocument] = await Promise.all([
+    listed.length ? readKeyPolicies(clients.kmsIn, listed) : new Map<string, PolicyDocument | undefined>(),
+    keptBoundary ? readManagedPolicyDocument(clients.iam, keptBoundary).catch(() => undefined) : undefined,
+  ]);
   const grants = destroying ? [] : kmsGrants(inputs.kmsKeyArns, identity, discovery);
   const warnings = [
     ...(warning ? [warning] : []),
