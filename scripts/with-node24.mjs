@@ -54,8 +54,9 @@ const { node, label } = runtime();
 const entry = entryPoint();
 const env = { ...process.env };
 if (NEEDS_VM_MODULES.has(tool)) env.NODE_OPTIONS = [ESM_JEST_OPTIONS, env.NODE_OPTIONS].filter(Boolean).join(' ');
-// What the tool starts with `node` (npx, #!/usr/bin/env node binaries, test helpers) gets the same Node.
-env.PATH = [dirname(node), env.PATH].filter(Boolean).join(delimiter);
+// What the tool starts with `node` (npx, #!/usr/bin/env node binaries, test helpers) gets the same Node, and the
+// package binaries it starts by name (local-action runs tsx) are found as under `npm run`.
+env.PATH = [dirname(node), join(root, 'node_modules', '.bin'), env.PATH].filter(Boolean).join(delimiter);
 console.error(`${label}: ${tool.endsWith('js') ? relative(root, entry) : tool} ${args.join(' ')}`.trimEnd());
 
 const result = spawnSync(node, [entry, ...args], { stdio: 'inherit', env });
