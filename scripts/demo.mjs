@@ -3,10 +3,6 @@ import { createBucket, createKey, readPolicy, readRole } from '../test-support/a
 import { startMoto } from '../test-support/moto.mjs';
 import { runAction } from '../test-support/run-action.mjs';
 
-// The SDK warns on Node 20 that its 2027 releases will need Node 22; it emits a plain Warning, which
-// --disable-warning=NodeVersionSupportWarning cannot match, so it is turned off by the SDK's own switch.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const buckets = 'ml-datasets\ns3://raw-images/deeplake';
 const line = (text = '') => console.log(text);
 

@@ -11,12 +11,14 @@ const POLICY_NAME_MAX = 128;
 /**
  * @typedef {{ partition?: string, account?: string, region?: string, stackName?: string }} Environment
  * @typedef {{ arn: string, document: any, roles: string[] }} ResolvedPolicy
+ * @typedef {{ where: string, type: 'identity' | 'trust', document: any }} ResolvedDocument
  */
 
 /**
- * Every role's ARN and every managed policy's ARN and document, for the parameter values (defaults filled in).
+ * Every role's ARN and every managed policy's ARN and document, for the parameter values (defaults filled in);
+ * `documents` is every policy document the stack writes: managed, inline and role trust policies.
  * @param {any} template @param {Record<string, string>} values @param {Environment} [env]
- * @returns {{ roles: Record<string, string>, policies: Record<string, ResolvedPolicy> }}
+ * @returns {{ roles: Record<string, string>, policies: Record<string, ResolvedPolicy>, documents: ResolvedDocument[] }}
  */
 export function resolveTemplate(template, values, env = {}) {
   const partition = env.partition ?? 'aws';
@@ -89,13 +91,31 @@ export function resolveTemplate(template, values, env = {}) {
   const roles = {};
   /** @type {Record<string, ResolvedPolicy>} */
   const policies = {};
+  /** @type {ResolvedDocument[]} */
+  const documents = [];
+  // A document given as JSON text (Fn::Sub of a string) is parsed, as CloudFormation passes it to IAM.
+  /** @param {any} node */
+  const documentOf = (node) => {
+    const value = resolve(node);
+    return typeof value === 'string' ? JSON.parse(value) : value;
+  };
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Condition && !conditions[r.Condition]) continue;
     if (r.Type === 'AWS::IAM::Role') roles[id] = arnOf(id);
     if (r.Type === 'AWS::IAM::ManagedPolicy')
       policies[id] = { arn: arnOf(id), document: resolve(r.Properties.PolicyDocument), roles: (r.Properties.Roles ?? []).map(resolve) };
+    if (r.Properties?.AssumeRolePolicyDocument)
+      documents.push({
+        where: `${id}.AssumeRolePolicyDocument`,
+        type: 'trust',
+        document: documentOf(r.Properties.AssumeRolePolicyDocument),
+      });
+    if (r.Properties?.PolicyDocument)
+      documents.push({ where: `${id}.PolicyDocument`, type: 'identity', document: documentOf(r.Properties.PolicyDocument) });
+    for (const [i, p] of (r.Properties?.Policies ?? []).entries())
+      documents.push({ where: `${id}.Policies[${i}]`, type: 'identity', document: documentOf(p.PolicyDocument) });
   }
-  return { roles, policies };
+  return { roles, policies, documents };
 }
 
 /** A managed policy's size as IAM counts it against its quota: the JSON text without whitespace. @param {any} document */
