@@ -401,7 +401,8 @@ function trustPolicy(conditions, extra = '') {
     StringLike: keyed({ sub: SUBJECT_PATTERNS, repository_id: '${RepoId}', ...conditions.StringLike }),
     ...(conditions.StringNotLike ? { StringNotLike: keyed(conditions.StringNotLike) } : {}),
   };
-  const condition = JSON.stringify(blocks).slice(0, -1) + (extra ? `\${${extra}}` : '') + '}';
+  const blocksText = JSON.stringify(blocks).slice(0, -1);
+  const condition = `${blocksText}${extra ? `\${${extra}}` : ''}}`;
   const statement = `{"Effect":"Allow","Principal":{"Federated":"${ARN_IAM}:oidc-provider/\${GitHubOidcIssuer}"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":${condition}}`;
   return {
     'Fn::Sub': [
