@@ -145,6 +145,11 @@ const FORMS: [string, (repo: Repository) => Repository, SubjectForm][] = [
   ['customized repo,context,job_workflow_ref (names)', () => ACME_OLD, ['repo', 'context', 'job_workflow_ref']],
   ['customized repo,context,job_workflow_ref (IDs)', () => ACME, ['repo', 'context', 'job_workflow_ref']],
   ['customized repository_owner_id,repository_id', () => ACME, ['repository_owner_id', 'repository_id']],
+  [
+    'customized ref,repo,job_workflow_ref,repository_owner (names)',
+    () => ACME_OLD,
+    ['ref', 'repo', 'job_workflow_ref', 'repository_owner'],
+  ],
 ];
 /** Forms whose subject names the run's context (pull_request, environment, ref): the only place IAM sees a pull request event. */
 const carriesContext = (form: SubjectForm) => form === 'default' || form.includes('context');

@@ -382,8 +382,9 @@ const REPOSITORY_PARTS = (() => {
 export const SUBJECT_PATTERNS = [
   'repo:${Owner}/${Repo}:*',
   'repo:${Owner}@${OwnerId}/${Repo}@${RepoId}:*',
-  // Customized subjects that start with another claim: GitHub's documented templates.
-  ...['repository_owner', 'repository_owner_id', 'repository_id', 'job_workflow_ref', 'environment'].map((claim) => `${claim}:*`),
+  // Customized subjects that start with another claim: GitHub's documented templates, and `ref` first (the example
+  // of aws-actions/configure-aws-credentials#746).
+  ...['repository_owner', 'repository_owner_id', 'repository_id', 'job_workflow_ref', 'environment', 'ref'].map((claim) => `${claim}:*`),
 ];
 
 /**
