@@ -146,6 +146,10 @@ describe('the template is structurally sound', () => {
       BoundaryArn: `${IAM}:policy${DEPLOYER_PATH}activeloop-boundary`,
     });
     expect(deployWith({ DeployerName: 'team-b' }).outputs.ApplyRoleArn).toBe(`${IAM}:role${DEPLOYER_PATH}team-b-apply`);
+    // The example workflow derives the same ARNs from the account variable.
+    const example = parse(readFileSync(join(root, 'examples', 'activeloop.yml'), 'utf8'));
+    const roles = (example.env.DEPLOYER_ROLES as string).replace(`$${'{{'} vars.ACTIVELOOP_AWS_ACCOUNT_ID }}`, '123456789012');
+    expect([`${roles}-plan`, `${roles}-apply`]).toEqual([deployWith({}).outputs.PlanRoleArn, deployWith({}).outputs.ApplyRoleArn]);
     // The longest DeployerName still makes a valid role name (at most 64 characters).
     expect(
       (
