@@ -349,11 +349,15 @@ describe('iam-simulate agrees on the GitHub claims (it knows no sub or aud for G
         ? Object.fromEntries(Object.entries(value).filter(([k]) => !/:(sub|aud)$/.test(k)))
         : value,
     );
-  const trust = trustOf({ GitHubRepository: 'acme@4242/data-infra@90210' });
-  const cases = (Object.keys(RUNS) as (keyof typeof RUNS)[]).flatMap((run) =>
-    [ACME, { ...ACME, id: '777777' }, { ...ACME, name: 'data-infra2' }].map((repo) => [run, repo.name, repo.id, repo] as const),
+  const cases = STACKS.flatMap(([stack, repository]) =>
+    (Object.keys(RUNS) as (keyof typeof RUNS)[]).flatMap((run) =>
+      [ACME, { ...ACME, id: '777777' }, { ...ACME, name: 'data-infra2' }].map(
+        (repo) => [stack, run, repo.name, repo.id, repo, repository] as const,
+      ),
+    ),
   );
-  it.each(cases)('%s from %s (%s)', async (run, _name, _id, repo) => {
+  it.each(cases)('%s: %s from %s (%s)', async (_stack, run, _name, _id, repo, repository) => {
+    const trust = trustOf({ GitHubRepository: repository });
     const token = claims(repo, RUNS[run], 'default');
     for (const role of [trust.plan, trust.apply]) {
       const policy = withoutSubAndAud(role);
