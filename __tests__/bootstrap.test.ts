@@ -14,6 +14,7 @@ import {
   DEPLOYER_PATH,
   MANAGED_POLICY_MAX_CHARS,
   MAX_BUCKETS,
+  MAX_ENVIRONMENT,
   MAX_MANAGED_POLICIES,
   MAX_ROLE_PATH,
   PARAMETERS,
@@ -109,6 +110,8 @@ describe('the template is structurally sound', () => {
     expect(parameters.sort()).toEqual(
       [
         'GitHubRepository',
+        'WorkflowFile',
+        'DeployerName',
         'DefaultBranch',
         'OffboardingEnvironment',
         'ActiveloopRoleName',
@@ -122,12 +125,43 @@ describe('the template is structurally sound', () => {
     expect(template.Parameters.CreateOidcProvider.AllowedValues).toEqual(['true', 'false']);
   });
 
-  it('has the outputs PlanRoleArn, ApplyRoleArn and BoundaryArn, from the right resources', () => {
+  it('has the outputs PlanRoleArn, ApplyRoleArn and BoundaryArn, from the right resources, and the gh line to run', () => {
     expect(template.Outputs).toEqual({
       PlanRoleArn: expect.objectContaining({ Value: { 'Fn::GetAtt': ['PlanRole', 'Arn'] } }),
       ApplyRoleArn: expect.objectContaining({ Value: { 'Fn::GetAtt': ['ApplyRole', 'Arn'] } }),
       BoundaryArn: expect.objectContaining({ Value: { Ref: 'PermissionsBoundary' } }),
+      RepositoryVariableCommand: expect.objectContaining({ Value: expect.anything() }),
     });
+    for (const repository of ['acme/data-infra', 'acme@4242/data-infra@90210'])
+      expect(deployWith({ GitHubRepository: repository }).outputs.RepositoryVariableCommand).toBe(
+        'gh variable set ACTIVELOOP_AWS_ACCOUNT_ID --body 123456789012 --repo acme/data-infra',
+      );
+  });
+
+  it('names the roles <DeployerName>-plan and -apply and the boundary <DeployerName>-boundary at the deployer path (the README derives them)', () => {
+    const IAM = 'arn:aws:iam::123456789012';
+    expect(deployWith({}).outputs).toMatchObject({
+      PlanRoleArn: `${IAM}:role${DEPLOYER_PATH}activeloop-plan`,
+      ApplyRoleArn: `${IAM}:role${DEPLOYER_PATH}activeloop-apply`,
+      BoundaryArn: `${IAM}:policy${DEPLOYER_PATH}activeloop-boundary`,
+    });
+    expect(deployWith({ DeployerName: 'team-b' }).outputs.ApplyRoleArn).toBe(`${IAM}:role${DEPLOYER_PATH}team-b-apply`);
+    // The example workflow derives the same ARNs from the account variable.
+    const example = parse(readFileSync(join(root, 'examples', 'activeloop.yml'), 'utf8'));
+    const roles = (example.env.DEPLOYER_ROLES as string).replace(`$${'{{'} vars.ACTIVELOOP_AWS_ACCOUNT_ID }}`, '123456789012');
+    expect([`${roles}-plan`, `${roles}-apply`]).toEqual([deployWith({}).outputs.PlanRoleArn, deployWith({}).outputs.ApplyRoleArn]);
+    // The longest DeployerName still makes a valid role name (at most 64 characters).
+    expect(
+      (
+        deployWith({ DeployerName: 'd'.repeat(50) })
+          .roles.ApplyRole.split('/')
+          .pop() as string
+      ).length,
+    ).toBeLessThanOrEqual(64);
+  });
+
+  it('keeps the OIDC provider when the stack is deleted, replaced or stops creating it (other roles may trust it)', () => {
+    expect(template.Resources.GitHubOidcProvider).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   it('resolves every Ref, GetAtt, Sub variable and condition', () => {
@@ -237,7 +271,26 @@ describe('every parameter refuses values that could change a document', () => {
     'x"]}}},{"Effect":"Allow","Principal":"*","Action":"*"}]}',
   ];
   it.each([
-    ['GitHubRepository', ['octo-org/data-platform', 'Octo-Org/Data.Platform_2'], ['octo-org', 'a/b/c', '/repo', 'octo-org/*']],
+    [
+      'GitHubRepository',
+      ['octo-org/data-platform', 'Octo-Org/Data.Platform_2', 'acme@4242/data-infra@90210'],
+      [
+        'octo-org',
+        'a/b/c',
+        '/repo',
+        'octo-org/*',
+        'acme@4242/data-infra',
+        'acme/data-infra@90210',
+        'acme@x/data-infra@1',
+        'acme@/data-infra@',
+      ],
+    ],
+    [
+      'WorkflowFile',
+      ['.github/workflows/activeloop.yml', '.github/workflows/iam.yaml'],
+      ['activeloop.yml', '.github/workflows/a/b.yml', '.github/workflows/x.json'],
+    ],
+    ['DeployerName', ['activeloop', 'team-b.ml'], ['', 'a/b', 'x'.repeat(51)]],
     ['DefaultBranch', ['main', 'release/2024.1', 'feature_x-y'], ['', '-main', 'refs/*']],
     ['OffboardingEnvironment', ['', 'offboarding', 'prod.offboard_1'], ['a/b', 'a:b']],
     ['ActiveloopRoleName', ['activeloop-deeplake-access', 'team+ml@x'], ['', 'a/b', 'x'.repeat(65)]],
@@ -248,7 +301,11 @@ describe('every parameter refuses values that could change a document', () => {
       ['ml-datasets', 'ml-datasets,raw-images', '*', 'a.b-c'],
       ['', 'ml-datasets, raw-images', 'ml-*', '*,ml', 'ML', 'a,', 'bucket/prefix'],
     ],
-    ['GitHubOidcIssuer', ['token.actions.githubusercontent.com', 'ghes.example.com/_services/token'], ['https://x', 'x/../..', '']],
+    [
+      'GitHubOidcIssuer',
+      ['token.actions.githubusercontent.com', 'token.actions.githubusercontent.com/acme', 'token.actions.octocorp.ghe.com'],
+      ['https://x', 'x/../..', '', 'ghes.example.com/_services/token', 'token.actions.githubusercontent.com/a/b'],
+    ],
   ])('%s: accepts %j, refuses %j and every hostile value', (name, good, bad) => {
     for (const v of good) expect([name, v, matches(name, v)]).toEqual([name, v, true]);
     for (const v of [...bad, ...HOSTILE.filter((h) => !(name === 'Buckets' && h === '*'))])
@@ -258,7 +315,7 @@ describe('every parameter refuses values that could change a document', () => {
   it('covers every parameter that has a free value', () => {
     const free = Object.entries(PARAMETERS).filter(([, p]) => !('AllowedValues' in p));
     expect(free.every(([, p]) => 'AllowedPattern' in p && (p.AllowedPattern as string).startsWith('^'))).toBe(true);
-    expect(free).toHaveLength(8);
+    expect(free).toHaveLength(10);
   });
 });
 
@@ -429,7 +486,8 @@ describe('every managed policy fits IAM’s quota for the largest values the par
     ActiveloopRoleName: 'r'.repeat(64),
     ActiveloopPolicyName: 'p'.repeat(120),
     RolePath: `/${'a'.repeat(MAX_ROLE_PATH - 2)}/`,
-    OffboardingEnvironment: 'e'.repeat(100),
+    OffboardingEnvironment: 'e'.repeat(MAX_ENVIRONMENT),
+    DeployerName: 'd'.repeat(50),
   };
 
   it.each(PARTITIONS)('in %s: each policy (the boundary too) has at most 6,144 characters without whitespace', (partition) => {

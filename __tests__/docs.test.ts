@@ -154,16 +154,32 @@ describe('the one workflow file', () => {
     for (const w of usesOfThisAction(example)) expect(w.mode).toBe('auto');
   });
 
-  it('plans with the plan role on pull requests and uses the apply role otherwise', () => {
+  it('plans with the plan role on pull requests and uses the apply role otherwise, both derived from the account variable', () => {
     const [main, offboard] = usesOfThisAction(example);
     // A GitHub expression, written without a template-like literal.
     const expression = (inner: string) => `$${'{{'} ${inner} }}`;
-    expect(main['role-to-assume']).toBe(
-      expression("github.event_name == 'pull_request' && vars.ACTIVELOOP_PLAN_ROLE_ARN || vars.ACTIVELOOP_APPLY_ROLE_ARN"),
+    expect(example.env?.DEPLOYER_ROLES).toBe(
+      `arn:aws:iam::${expression('vars.ACTIVELOOP_AWS_ACCOUNT_ID')}:role/activeloop-role-action-deployer/activeloop`,
     );
+    expect(main['role-to-assume']).toBe(
+      `${expression('env.DEPLOYER_ROLES')}-${expression("github.event_name == 'pull_request' && 'plan' || 'apply'")}`,
+    );
+    expect(offboard['role-to-assume']).toBe(`${expression('env.DEPLOYER_ROLES')}-apply`);
     expect(main['external-id']).toBe(expression('vars.ACTIVELOOP_EXTERNAL_ID'));
-    expect(main['permissions-boundary']).toBe(expression('vars.ACTIVELOOP_BOUNDARY_ARN'));
-    expect(offboard['role-to-assume']).toBe(expression('vars.ACTIVELOOP_APPLY_ROLE_ARN'));
+    // The boundary comes from the stack role's tag; the account is pinned; the web app's CORS is decided visibly.
+    expect(main['permissions-boundary']).toBeUndefined();
+    for (const w of [main, offboard]) expect(w['allowed-account-ids']).toBe(expression('vars.ACTIVELOOP_AWS_ACCOUNT_ID'));
+    expect(main.cors).toBe(true);
+  });
+
+  it("the README's stack command grants what the workflow asks: the same buckets, ManageCors, the offboarding environment", () => {
+    const command = /aws cloudformation deploy[\s\S]*?```/.exec(read('README.md'))?.[0] ?? '';
+    const buckets = /Buckets=(\S+)/.exec(command)?.[1].split(',');
+    expect(buckets).toEqual((example.env?.BUCKETS ?? '').trim().split('\n'));
+    expect(command).toContain('ManageCors=true');
+    expect(command).toContain('CAPABILITY_NAMED_IAM');
+    const offboardJob = example.jobs.offboard as { environment: string };
+    expect(command).toContain(`OffboardingEnvironment=${offboardJob.environment}`);
   });
 
   it.each(readdirSync('examples'))(

@@ -39,7 +39,8 @@ describe('the deployer template (bootstrap/activeloop-deployer.yml)', () => {
     { Buckets: '*' },
     { OffboardingEnvironment: 'activeloop-offboarding' },
     { ActiveloopPolicyName: 'datasets-access', RolePath: '/team/data/' },
-    { GitHubOidcIssuer: 'github.example.com/_services/token' },
+    { GitHubOidcIssuer: 'token.actions.githubusercontent.com/octo-enterprise' },
+    { GitHubOidcIssuer: 'token.actions.octo-corp.ghe.com' },
     { DeployerName: 'datasets' },
   ];
   // Every combination of the parameters with allowed values (CreateOidcProvider, ManageCors, ...).

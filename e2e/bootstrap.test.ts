@@ -22,6 +22,7 @@ import { clients, createBucket, createKey, createUserWithPolicy, readRole as rea
 import { type Call, iamActionOf } from '../test-support/aws-proxy.mjs';
 import { evaluate } from '../test-support/iam-policy.mjs';
 import { root } from '../test-support/run-action.mjs';
+import { signIn, trustPolicyProblems } from '../test-support/web-identity.mjs';
 import { ACCOUNT, type Stack, startStack } from './stack.js';
 
 type Document = { Statement: { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown }[] };
@@ -31,6 +32,8 @@ const BUCKETS = ['kms-lake', 'plain-lake'];
 const ROLE = 'activeloop-deeplake-access';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
 const REPOSITORY = 'octo-org/data-platform';
+/** The main stack names the repository with its IDs (GitHub's immutable subject); the nested one by name. */
+const REPOSITORY_WITH_IDS = 'octo-org@4242/data-platform@90210';
 
 let stack: Stack;
 let outputs: Outputs;
@@ -69,7 +72,8 @@ async function deploy(stackName: string, parameters: Record<string, string>): Pr
     Action: 'CreateStack',
     StackName: stackName,
     TemplateBody: readFileSync(join(root, 'bootstrap', 'activeloop-deployer.yml'), 'utf8'),
-    'Capabilities.member.1': 'CAPABILITY_IAM',
+    // Named roles and boundary (DeployerName): CloudFormation asks for CAPABILITY_NAMED_IAM.
+    'Capabilities.member.1': 'CAPABILITY_NAMED_IAM',
   };
   Object.entries(parameters).forEach(([key, value], i) => {
     params[`Parameters.member.${i + 1}.ParameterKey`] = key;
@@ -222,7 +226,7 @@ beforeAll(async () => {
     new CreateOpenIDConnectProviderCommand({ Url: 'https://token.actions.githubusercontent.com', ClientIDList: ['sts.amazonaws.com'] }),
   );
   outputs = await deploy('activeloop-deployer', {
-    GitHubRepository: REPOSITORY,
+    GitHubRepository: REPOSITORY_WITH_IDS,
     Buckets: BUCKETS.join(','),
     CreateOidcProvider: 'false',
     OffboardingEnvironment: 'offboarding',
@@ -248,6 +252,7 @@ beforeAll(async () => {
 
   nested.outputs = await deploy('team-deployer', {
     GitHubRepository: REPOSITORY,
+    DeployerName: 'team',
     Buckets: 'plain-lake',
     CreateOidcProvider: 'false',
     ActiveloopRoleName: NESTED.role,
@@ -263,6 +268,7 @@ beforeAll(async () => {
   // Hostile but valid: a policy name that is a prefix of both stacks' names (their own policies start with it).
   hostile.outputs = await deploy('activeloop-deployer-2', {
     GitHubRepository: REPOSITORY,
+    DeployerName: 'activeloop-2',
     Buckets: 'plain-lake',
     CreateOidcProvider: 'false',
     ActiveloopPolicyName: 'activeloop-deployer',
@@ -278,25 +284,45 @@ afterAll(async () => {
 });
 
 describe('the stack', () => {
-  it('outputs the plan role, the apply role and the boundary', () => {
-    expect(outputs.PlanRoleArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:role/.*PlanRole`));
-    expect(outputs.ApplyRoleArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:role/.*ApplyRole`));
-    expect(outputs.BoundaryArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:policy/`));
+  it('outputs the plan role, the apply role and the boundary, named from DeployerName as the README derives them', () => {
+    const path = `arn:aws:iam::${ACCOUNT}:role/activeloop-role-action-deployer/`;
+    expect(outputs.PlanRoleArn).toBe(`${path}activeloop-plan`);
+    expect(outputs.ApplyRoleArn).toBe(`${path}activeloop-apply`);
+    expect(outputs.BoundaryArn).toBe(`arn:aws:iam::${ACCOUNT}:policy/activeloop-role-action-deployer/activeloop-boundary`);
+    expect(nested.outputs.ApplyRoleArn).toBe(`${path}team-apply`);
   });
 
-  it("trusts the repository's pull requests and default branch for plans, and only the default branch and the offboarding environment for applies", async () => {
-    const subjects = async (arn: string) => {
-      const role = await readRole(arn.split('/').pop() as string);
-      const [statement] = role.trust.Statement;
-      expect(statement.Principal).toEqual({ Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` });
-      expect(statement.Condition.StringEquals['token.actions.githubusercontent.com:aud']).toBe('sts.amazonaws.com');
-      return statement.Condition.StringEquals['token.actions.githubusercontent.com:sub'];
-    };
-    expect(await subjects(outputs.PlanRoleArn)).toEqual([`repo:${REPOSITORY}:pull_request`, `repo:${REPOSITORY}:ref:refs/heads/main`]);
-    expect(await subjects(outputs.ApplyRoleArn)).toEqual([
-      `repo:${REPOSITORY}:ref:refs/heads/main`,
-      `repo:${REPOSITORY}:environment:offboarding`,
+  // moto deploys the trust policies but never evaluates them: what CloudFormation made of GitHubRepository
+  // (split into names and IDs) is judged here with the claims GitHub signs (__tests__/trust.test.ts has every case).
+  it("trusts the repository's pull requests and default branch for plans, and only the workflow file on the default branch and the offboarding environment for applies", async () => {
+    const ISSUER = 'token.actions.githubusercontent.com';
+    const trustOf = async (arn: string) => (await readRole(arn.split('/').pop() as string)).trust;
+    const [plan, apply] = [await trustOf(outputs.PlanRoleArn), await trustOf(outputs.ApplyRoleArn)];
+    const claims = (context: string, ref: string, extra: Record<string, string> = {}) => ({
+      sub: `repo:octo-org@4242/data-platform@90210:${context}`,
+      aud: 'sts.amazonaws.com',
+      repository: REPOSITORY,
+      repository_id: '90210',
+      repository_owner_id: '4242',
+      ref,
+      job_workflow_ref: `${REPOSITORY}/.github/workflows/activeloop.yml@${ref}`,
+      ...extra,
+    });
+    const sign = (trust: unknown, c: Record<string, string>) =>
+      signIn(trust as { Statement: unknown[] }, { provider: `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}`, issuer: ISSUER, claims: c });
+    const push = claims('ref:refs/heads/main', 'refs/heads/main');
+    const pr = claims('pull_request', 'refs/pull/7/merge');
+    const offboard = claims('environment:offboarding', 'refs/heads/main', { environment: 'offboarding' });
+    const bot = { ...push, job_workflow_ref: `${REPOSITORY}/.github/workflows/bot.yml@refs/heads/main` };
+    const namesake = { ...push, sub: 'repo:octo-org@4242/data-platform@1:ref:refs/heads/main', repository_id: '1' };
+    expect([push, pr, offboard, bot, namesake].map((c) => [sign(plan, c), sign(apply, c)])).toEqual([
+      ['allow', 'allow'],
+      ['allow', 'implicit-deny'],
+      ['allow', 'allow'],
+      ['allow', 'implicit-deny'],
+      ['implicit-deny', 'implicit-deny'],
     ]);
+    for (const trust of [plan, apply]) expect(trustPolicyProblems(trust as { Statement: unknown[] }, ISSUER)).toEqual([]);
   });
 
   it('gives the boundary S3 and KMS data access on the Buckets only', () => {

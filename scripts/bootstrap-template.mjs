@@ -16,7 +16,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { Document, isMap, isScalar, visit } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const TEMPLATE_PATH = join(root, 'bootstrap', 'activeloop-deployer.yml');
@@ -81,30 +81,58 @@ export const MAX_BUCKETS = 30;
 export const MAX_ROLE_PATH = 128;
 /** IAM's quota on a managed policy's size, whitespace not counted (IAM User Guide, "IAM and AWS STS quotas"). */
 export const MANAGED_POLICY_MAX_CHARS = 6144;
+/** GitHub's name rules (an owner: 1-39 of letters, digits and -; a repository: 1-100 of letters, digits, ., _ and -) and its numeric IDs. */
+const GITHUB_OWNER = '[A-Za-z0-9][A-Za-z0-9-]{0,38}';
+const GITHUB_REPO = '[A-Za-z0-9._-]{1,100}';
+const GITHUB_ID = '[0-9]{1,20}';
+/** Longest workflow file name (after .github/workflows/), default branch and environment: the apply role's trust policy must stay within IAM's 2,048 characters. */
+export const MAX_WORKFLOW_FILE_NAME = 64;
+export const MAX_BRANCH = 64;
+export const MAX_ENVIRONMENT = 64;
+/** Longest GitHubOidcIssuer: every condition key of a trust policy starts with it. */
+export const MAX_ISSUER = 56;
+/** IAM's default quota on a role trust policy's size, whitespace not counted (IAM User Guide, "IAM and AWS STS quotas"). */
+export const TRUST_POLICY_MAX_CHARS = 2048;
 // Every parameter is written into policy and trust documents (some as JSON text): each pattern admits no
 // quote, backslash, wildcard, `$` or whitespace, so no value can add a statement, a principal or a wildcard.
 export const PARAMETERS = {
   GitHubRepository: {
     Type: 'String',
     Description:
-      "The repository that runs the action, OWNER/REPO, in the case GitHub shows it (the OIDC token's sub claim is case-sensitive).",
-    AllowedPattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$',
-    ConstraintDescription: 'OWNER/REPO: letters, digits and - in the owner; letters, digits, ., _ and - in the name.',
+      'The repository that runs the action, as GitHub shows it (the OIDC claims are compared case-sensitively): OWNER/REPO, or OWNER@OWNER_ID/REPO@REPO_ID to refuse a repository recreated under the same name (a refused sign-in prints this value).',
+    // Both IDs or none: GitHub's immutable subject carries both (`repo:OWNER@OWNER_ID/REPO@REPO_ID:...`).
+    AllowedPattern: `^${GITHUB_OWNER}(?:/${GITHUB_REPO}|@${GITHUB_ID}/${GITHUB_REPO}@${GITHUB_ID})$`,
+    ConstraintDescription:
+      'OWNER/REPO or OWNER@OWNER_ID/REPO@REPO_ID: letters, digits and - in the owner; letters, digits, ., _ and - in the name; digits in the IDs.',
+  },
+  WorkflowFile: {
+    Type: 'String',
+    Default: '.github/workflows/activeloop.yml',
+    Description: 'The only workflow file whose runs on DefaultBranch (and in OffboardingEnvironment) may use the apply role.',
+    AllowedPattern: `^\\.github/workflows/[A-Za-z0-9_.-]{1,${MAX_WORKFLOW_FILE_NAME - 5}}\\.ya?ml$`,
+    ConstraintDescription: `A .yml or .yaml file directly in .github/workflows/: letters, digits, ., _ and - (at most ${MAX_WORKFLOW_FILE_NAME} characters).`,
+  },
+  DeployerName: {
+    Type: 'String',
+    Default: 'activeloop',
+    Description: `Names this stack's IAM resources at ${DEPLOYER_PATH}: the roles <DeployerName>-plan and <DeployerName>-apply, the boundary <DeployerName>-boundary. Another name lets a second stack live in the account.`,
+    AllowedPattern: '^[A-Za-z0-9+=,.@_-]{1,50}$',
+    ConstraintDescription: 'At most 50 of letters, digits and +=,.@_- (the role names add -plan and -apply).',
   },
   DefaultBranch: {
     Type: 'String',
     Default: 'main',
     Description: 'The branch whose pushes and scheduled runs may apply (and plan).',
-    AllowedPattern: '^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$',
-    ConstraintDescription: 'A branch name of letters, digits, ., _, / and - (no wildcards).',
+    AllowedPattern: `^[A-Za-z0-9_][A-Za-z0-9._/-]{0,${MAX_BRANCH - 1}}$`,
+    ConstraintDescription: `A branch name of letters, digits, ., _, / and - (no wildcards), at most ${MAX_BRANCH} characters.`,
   },
   OffboardingEnvironment: {
     Type: 'String',
     Default: '',
     Description:
       'A GitHub environment whose jobs may use the apply role (for offboarding with mode: destroy). Empty: none. Protect it with required reviewers and deployment branches first: anyone who can run a job in it gets the apply role.',
-    AllowedPattern: '^[A-Za-z0-9._-]{0,100}$',
-    ConstraintDescription: 'Empty, or an environment name of letters, digits, ., _ and -.',
+    AllowedPattern: `^[A-Za-z0-9._-]{0,${MAX_ENVIRONMENT}}$`,
+    ConstraintDescription: `Empty, or an environment name of letters, digits, ., _ and - (at most ${MAX_ENVIRONMENT}).`,
   },
   ActiveloopRoleName: {
     Type: 'String',
@@ -144,9 +172,12 @@ export const PARAMETERS = {
   GitHubOidcIssuer: {
     Type: 'String',
     Default: 'token.actions.githubusercontent.com',
-    Description: "The token issuer without https://: GitHub.com's, or GitHub Enterprise Server's HOSTNAME/_services/token.",
-    AllowedPattern: '^[a-z0-9](?:[a-z0-9.-]{0,252})(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}){0,5}$',
-    ConstraintDescription: 'A host name, optionally followed by /path segments.',
+    Description:
+      "The token issuer without https://: GitHub.com's, with /ENTERPRISE_SLUG when the enterprise customized it, or token.actions.SUBDOMAIN.ghe.com. IAM knows GitHub's claims (repository, ref, job_workflow_ref...) as condition keys for these issuers only, not for GitHub Enterprise Server.",
+    AllowedPattern:
+      '^token\\.actions\\.(?:githubusercontent\\.com(?:/[A-Za-z0-9][A-Za-z0-9-]{0,19})?|[a-z0-9][a-z0-9-]{0,33}\\.ghe\\.com)$',
+    MaxLength: MAX_ISSUER,
+    ConstraintDescription: `token.actions.githubusercontent.com, optionally /ENTERPRISE_SLUG, or token.actions.SUBDOMAIN.ghe.com (at most ${MAX_ISSUER} characters).`,
   },
 };
 
@@ -331,23 +362,86 @@ const DENIES = [
   },
 ];
 
-/** The GitHub OIDC trust policy, as JSON text (its condition keys start with the issuer, a parameter). */
-/** @param {string[]} subjects @param {{ offboarding: boolean }} options */
-function trustPolicy(subjects, { offboarding }) {
-  const subs = subjects.map((s) => `"repo:\${GitHubRepository}:${s}"`).join(', ');
+// GitHubRepository's parts, for either form (Fn::Select on a split that always has the index: a names-only
+// value gets `*` for its IDs, which then match any ID). Conditions cannot split, so no Condition is needed.
+const REPOSITORY_PARTS = (() => {
+  const part = (/** @type {number} */ i) => ({ 'Fn::Select': [i, { 'Fn::Split': ['/', { Ref: 'GitHubRepository' }] }] });
+  const name = (/** @type {number} */ i) => ({ 'Fn::Select': [0, { 'Fn::Split': ['@', part(i)] }] });
+  const id = (/** @type {number} */ i) => ({ 'Fn::Select': [1, { 'Fn::Split': ['@', { 'Fn::Join': ['', [part(i), '@*']] }] }] });
+  return { Owner: name(0), Repo: name(1), OwnerId: id(0), RepoId: id(1) };
+})();
+
+/**
+ * The subjects GitHub signs for one repository (docs.github.com, "OpenID Connect reference"): the name form
+ * `repo:OWNER/REPO:<context>`, the immutable form `repo:OWNER@OWNER_ID/REPO@REPO_ID:<context>` (repositories
+ * created, renamed or transferred since 2026-07-15, or opted in), and customized subjects (an organization's or
+ * repository's include_claim_keys: `repo` keeps either form above; templates without it start with another claim).
+ * The subject alone cannot name the repository in a customized form: the `repository` and `repository_id`
+ * claims (condition keys of sts:AssumeRoleWithWebIdentity in IAM's Service Authorization Reference) do.
+ */
+export const SUBJECT_PATTERNS = [
+  'repo:${Owner}/${Repo}:*',
+  'repo:${Owner}@${OwnerId}/${Repo}@${RepoId}:*',
+  // Customized subjects that start with another claim: GitHub's documented templates, and `ref` first (the example
+  // of aws-actions/configure-aws-credentials#746).
+  ...['repository_owner', 'repository_owner_id', 'repository_id', 'job_workflow_ref', 'environment', 'ref'].map((claim) => `${claim}:*`),
+];
+
+/**
+ * A GitHub OIDC trust policy, as JSON text (its condition keys start with the issuer, a parameter). Every
+ * statement tests `sub` with StringLike and no bare `*` (IAM refuses a GitHub trust policy that does not),
+ * the audience, and the repository by name and, with IDs in GitHubRepository, by ID.
+ * @param {Record<string, Record<string, string | string[]>>} conditions the role's own conditions, by operator (keys without the issuer)
+ * @param {string} [extra] JSON text of one more operator block (a Sub variable)
+ */
+function trustPolicy(conditions, extra = '') {
+  const keyed = (/** @type {Record<string, string | string[]>} */ block) =>
+    Object.fromEntries(Object.entries(block).map(([k, v]) => [`\${GitHubOidcIssuer}:${k}`, v]));
+  const blocks = {
+    StringEquals: keyed({ aud: '${Audience}', repository: '${Owner}/${Repo}', ...conditions.StringEquals }),
+    StringLike: keyed({ sub: SUBJECT_PATTERNS, repository_id: '${RepoId}', ...conditions.StringLike }),
+    ...(conditions.StringNotLike ? { StringNotLike: keyed(conditions.StringNotLike) } : {}),
+  };
+  const blocksText = JSON.stringify(blocks).slice(0, -1);
+  const condition = `${blocksText}${extra ? `\${${extra}}` : ''}}`;
+  const statement = `{"Effect":"Allow","Principal":{"Federated":"${ARN_IAM}:oidc-provider/\${GitHubOidcIssuer}"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":${condition}}`;
   return {
     'Fn::Sub': [
-      `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "${ARN_IAM}:oidc-provider/\${GitHubOidcIssuer}"}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {"\${GitHubOidcIssuer}:aud": "\${Audience}", "\${GitHubOidcIssuer}:sub": [${subs}\${Offboarding}]}}}]}`,
+      `{"Version":"2012-10-17","Statement":[${statement}]}`,
       {
         Audience: { 'Fn::If': ['InAwsCn', 'sts.amazonaws.com.cn', 'sts.amazonaws.com'] },
-        Offboarding: offboarding ? OFFBOARDING : '',
+        ...REPOSITORY_PARTS,
+        ...(extra ? { [extra]: ENVIRONMENT } : {}),
       },
     ],
   };
 }
-const OFFBOARDING = {
-  'Fn::If': ['HasOffboardingEnvironment', { 'Fn::Sub': ', "repo:${GitHubRepository}:environment:${OffboardingEnvironment}"' }, ''],
+// The apply role: a job in an environment only in OffboardingEnvironment (IfExists: jobs without one pass), or none.
+const ENVIRONMENT = {
+  'Fn::If': [
+    'HasOffboardingEnvironment',
+    { 'Fn::Sub': ',"StringEqualsIfExists":{"${GitHubOidcIssuer}:environment":"${OffboardingEnvironment}"}' },
+    { 'Fn::Sub': ',"Null":{"${GitHubOidcIssuer}:environment":"true"}' },
+  ],
 };
+
+/** Plan: the repository's pull requests (`refs/pull/N/merge`) and its default branch, any workflow (the role only reads). */
+const PLAN_TRUST = trustPolicy({ StringLike: { ref: ['refs/pull/*/merge', 'refs/heads/${DefaultBranch}'] } });
+/**
+ * Apply: WorkflowFile as it is on the default branch (job_workflow_ref carries repository, file and ref in any
+ * subject form), run for the default branch, not for a pull request (pull_request_target presents the default
+ * branch and the same job_workflow_ref; its subject says pull_request, where the subject says anything).
+ */
+const APPLY_TRUST = trustPolicy(
+  {
+    StringEquals: {
+      ref: 'refs/heads/${DefaultBranch}',
+      job_workflow_ref: '${Owner}/${Repo}/${WorkflowFile}@refs/heads/${DefaultBranch}',
+    },
+    StringNotLike: { sub: ['*:pull_request', '*:pull_request:*'] },
+  },
+  'Environment',
+);
 
 /**
  * A role's statements as managed policies attached to it: a statement that lists the buckets or the numbered
@@ -397,21 +491,33 @@ export function buildTemplate() {
         ParameterGroups: [
           {
             Label: { default: 'GitHub' },
-            Parameters: ['GitHubRepository', 'DefaultBranch', 'OffboardingEnvironment', 'CreateOidcProvider', 'GitHubOidcIssuer'],
+            Parameters: [
+              'GitHubRepository',
+              'WorkflowFile',
+              'DefaultBranch',
+              'OffboardingEnvironment',
+              'CreateOidcProvider',
+              'GitHubOidcIssuer',
+            ],
           },
           {
             Label: { default: 'The Activeloop role (the action inputs)' },
             Parameters: ['ActiveloopRoleName', 'ActiveloopPolicyName', 'RolePath', 'Buckets'],
           },
+          { Label: { default: 'This stack' }, Parameters: ['DeployerName'] },
         ],
       },
     },
     Parameters: PARAMETERS,
     Conditions: conditions,
     Resources: {
+      // Other repositories' roles may trust the account's one provider: deleting the stack, or setting
+      // CreateOidcProvider=false on an update, leaves it in place.
       GitHubOidcProvider: {
         Type: 'AWS::IAM::OIDCProvider',
         Condition: 'CreateProvider',
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
         Properties: {
           Url: { 'Fn::Sub': 'https://${GitHubOidcIssuer}' },
           ClientIdList: [{ 'Fn::If': ['InAwsCn', 'sts.amazonaws.com.cn', 'sts.amazonaws.com'] }],
@@ -420,6 +526,7 @@ export function buildTemplate() {
       PermissionsBoundary: {
         Type: 'AWS::IAM::ManagedPolicy',
         Properties: {
+          ManagedPolicyName: { 'Fn::Sub': '${DeployerName}-boundary' },
           Description:
             'The most any Activeloop role made by the apply role can do: S3 data and KMS data keys on the Buckets, nothing in IAM.',
           Path: DEPLOYER_PATH,
@@ -443,7 +550,8 @@ export function buildTemplate() {
         Type: 'AWS::IAM::Role',
         Properties: {
           Description: 'activeloop-role-action, mode plan and plan-destroy: read-only.',
-          AssumeRolePolicyDocument: trustPolicy(['pull_request', 'ref:refs/heads/${DefaultBranch}'], { offboarding: false }),
+          RoleName: { 'Fn::Sub': '${DeployerName}-plan' },
+          AssumeRolePolicyDocument: PLAN_TRUST,
           Path: DEPLOYER_PATH,
           Tags: boundaryTag,
           ...roleDefaults,
@@ -457,7 +565,8 @@ export function buildTemplate() {
         Type: 'AWS::IAM::Role',
         Properties: {
           Description: 'activeloop-role-action, mode apply and destroy: the Activeloop role only, only with the permissions boundary.',
-          AssumeRolePolicyDocument: trustPolicy(['ref:refs/heads/${DefaultBranch}'], { offboarding: true }),
+          RoleName: { 'Fn::Sub': '${DeployerName}-apply' },
+          AssumeRolePolicyDocument: APPLY_TRUST,
           Path: DEPLOYER_PATH,
           Tags: boundaryTag,
           ...roleDefaults,
@@ -476,6 +585,16 @@ export function buildTemplate() {
         Description: 'permissions-boundary for the action (required with the apply role)',
         Value: { Ref: 'PermissionsBoundary' },
       },
+      // The one repository variable the workflow needs from the stack (the role ARNs derive from it).
+      RepositoryVariableCommand: {
+        Description: 'Run this once (GitHub CLI): the workflow derives the role ARNs from the account ID.',
+        Value: {
+          'Fn::Sub': [
+            'gh variable set ACTIVELOOP_AWS_ACCOUNT_ID --body ${AWS::AccountId} --repo ${Owner}/${Repo}',
+            { Owner: REPOSITORY_PARTS.Owner, Repo: REPOSITORY_PARTS.Repo },
+          ],
+        },
+      },
     },
   };
 }
@@ -484,8 +603,17 @@ export function buildTemplate() {
 export function renderTemplate() {
   const header =
     '# Generated by scripts/bootstrap-template.mjs from policies/*.json: edit those and run it, not this file.\n' +
-    '# Deploy: see docs/bootstrap.md (aws cloudformation deploy --capabilities CAPABILITY_IAM ...).\n';
-  const body = stringify(buildTemplate(), { lineWidth: 0, aliasDuplicateObjects: false });
+    '# Deploy: see docs/bootstrap.md (aws cloudformation deploy --capabilities CAPABILITY_NAMED_IAM ...).\n';
+  const doc = new Document(buildTemplate(), { aliasDuplicateObjects: false });
+  // GitHubRepository's parts (Fn::Select of Fn::Split, in three places) on one line each: the template body must
+  // stay under the 51,200 bytes aws cloudformation deploy sends without an S3 bucket.
+  visit(doc, {
+    Map(_, node) {
+      if (isMap(node) && node.items.length === 1 && isScalar(node.items[0].key) && node.items[0].key.value === 'Fn::Select')
+        node.flow = true;
+    },
+  });
+  const body = doc.toString({ lineWidth: 0 });
   // A YAML 1.1 reader (CloudFormation's, PyYAML's) would read an unquoted 2012-10-17 as a date.
   return header + body.replace(/: (\d{4}-\d{2}-\d{2})$/gm, ': "$1"');
 }

@@ -1,6 +1,6 @@
 // @ts-check
 // Resolves the deployer template (bootstrap/activeloop-deployer.yml) for given parameter values, as
-// CloudFormation would: the intrinsic functions it uses (Ref, Fn::Sub, Fn::If, Fn::Join, Fn::Split, Fn::GetAtt,
+// CloudFormation would: the intrinsic functions it uses (Ref, Fn::Sub, Fn::If, Fn::Join, Fn::Split, Fn::Select, Fn::GetAtt,
 // Fn::Equals, Fn::Not) and the names CloudFormation generates (CloudFormation User Guide, "Name type": the stack
 // name, the logical ID and a random suffix, cut to the resource type's length limit). Tests evaluate the
 // documents it gives for parameter values moto cannot deploy or does not check (sizes, other partitions).
@@ -15,10 +15,11 @@ const POLICY_NAME_MAX = 128;
  */
 
 /**
- * Every role's ARN and every managed policy's ARN and document, for the parameter values (defaults filled in);
- * `documents` is every policy document the stack writes: managed, inline and role trust policies.
+ * Every role's ARN and trust policy (parsed), every managed policy's ARN and document, and the outputs, for the
+ * parameter values (defaults filled in); `documents` is every policy document the stack writes: managed, inline
+ * and role trust policies.
  * @param {any} template @param {Record<string, string>} values @param {Environment} [env]
- * @returns {{ roles: Record<string, string>, policies: Record<string, ResolvedPolicy>, documents: ResolvedDocument[] }}
+ * @returns {{ roles: Record<string, string>, policies: Record<string, ResolvedPolicy>, trust: Record<string, any>, outputs: Record<string, string>, documents: ResolvedDocument[] }}
  */
 export function resolveTemplate(template, values, env = {}) {
   const partition = env.partition ?? 'aws';
@@ -50,9 +51,9 @@ export function resolveTemplate(template, values, env = {}) {
     const r = template.Resources[id];
     const path = r.Properties.Path ?? '/';
     if (r.Type === 'AWS::IAM::Role')
-      return `arn:${partition}:iam::${account}:role${path}${r.Properties.RoleName ?? generated(id, ROLE_NAME_MAX)}`;
+      return `arn:${partition}:iam::${account}:role${path}${r.Properties.RoleName ? resolve(r.Properties.RoleName) : generated(id, ROLE_NAME_MAX)}`;
     if (r.Type === 'AWS::IAM::ManagedPolicy')
-      return `arn:${partition}:iam::${account}:policy${path}${r.Properties.ManagedPolicyName ?? generated(id, POLICY_NAME_MAX)}`;
+      return `arn:${partition}:iam::${account}:policy${path}${r.Properties.ManagedPolicyName ? resolve(r.Properties.ManagedPolicyName) : generated(id, POLICY_NAME_MAX)}`;
     throw new Error(`cloudformation: no ARN for ${r.Type}`);
   };
   /** @param {string} name */
@@ -77,6 +78,12 @@ export function resolveTemplate(template, values, env = {}) {
     if (key === 'Fn::Not') return !resolve(arg[0]);
     if (key === 'Fn::Join') return resolve(arg[1]).join(arg[0]);
     if (key === 'Fn::Split') return resolve(arg[1]).split(arg[0]);
+    if (key === 'Fn::Select') {
+      const list = resolve(arg[1]);
+      // CloudFormation fails the stack on an index out of range.
+      if (!(arg[0] < list.length)) throw new Error(`cloudformation: Fn::Select ${arg[0]} out of range`);
+      return list[arg[0]];
+    }
     if (key === 'Fn::Sub') {
       const [text, vars] = Array.isArray(arg) ? arg : [arg, {}];
       const local = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, resolve(v)]));
@@ -89,6 +96,8 @@ export function resolveTemplate(template, values, env = {}) {
   for (const [name, c] of Object.entries(template.Conditions ?? {})) conditions[name] = resolve(c);
   /** @type {Record<string, string>} */
   const roles = {};
+  /** @type {Record<string, any>} */
+  const trust = {};
   /** @type {Record<string, ResolvedPolicy>} */
   const policies = {};
   /** @type {ResolvedDocument[]} */
@@ -101,21 +110,26 @@ export function resolveTemplate(template, values, env = {}) {
   };
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Condition && !conditions[r.Condition]) continue;
-    if (r.Type === 'AWS::IAM::Role') roles[id] = arnOf(id);
+    if (r.Type === 'AWS::IAM::Role') {
+      roles[id] = arnOf(id);
+      trust[id] = documentOf(r.Properties.AssumeRolePolicyDocument);
+    }
     if (r.Type === 'AWS::IAM::ManagedPolicy')
       policies[id] = { arn: arnOf(id), document: resolve(r.Properties.PolicyDocument), roles: (r.Properties.Roles ?? []).map(resolve) };
     if (r.Properties?.AssumeRolePolicyDocument)
       documents.push({
         where: `${id}.AssumeRolePolicyDocument`,
         type: 'trust',
-        document: documentOf(r.Properties.AssumeRolePolicyDocument),
+        document: trust[id] ?? documentOf(r.Properties.AssumeRolePolicyDocument),
       });
     if (r.Properties?.PolicyDocument)
       documents.push({ where: `${id}.PolicyDocument`, type: 'identity', document: documentOf(r.Properties.PolicyDocument) });
     for (const [i, p] of (r.Properties?.Policies ?? []).entries())
       documents.push({ where: `${id}.Policies[${i}]`, type: 'identity', document: documentOf(p.PolicyDocument) });
   }
-  return { roles, policies, documents };
+  /** @type {Record<string, string>} */
+  const outputs = Object.fromEntries(Object.entries(template.Outputs ?? {}).map(([k, o]) => [k, resolve(/** @type {any} */ (o).Value)]));
+  return { roles, policies, trust, outputs, documents };
 }
 
 /** A managed policy's size as IAM counts it against its quota: the JSON text without whitespace. @param {any} document */

@@ -244,7 +244,13 @@ async function checkConditionKey(key, operator, actions, type, where) {
   const webIdentity = actions.some((a) => a.service === 'sts' && a.details.name === 'AssumeRoleWithWebIdentity');
   if (type === 'trust' && webIdentity && prefix.includes('.') && OIDC_CLAIM_KEYS.includes(key.slice(key.indexOf(':') + 1))) return [];
   const service = prefix.includes('.') || prefix.includes('/') ? 'sts' : prefix;
-  if (!(await findConditionKey(key)))
+  // A key whose name holds a variable of the reference (token.actions.githubusercontent.com/${SubPath}:ref) is
+  // found by the actions' key templates, not by name.
+  const templated = async () => {
+    for (const a of actions) if ((await conditionKeysOf(a.service, a.details)).some((k) => k.includes('${') && keyRegex(k).test(key))) return true;
+    return false;
+  };
+  if (!(await findConditionKey(key)) && !(await templated()))
     return [{ issue: 'INVALID_SERVICE_CONDITION_KEY', statement: where, detail: `${key} is no condition key of ${service}` }];
   // Access Analyzer's "Unsupported action for condition key": the key is never in these actions' request context.
   // A wildcard entry (iam:*Role) is told when none of its actions takes the key, an exact one when it does not.
