@@ -445,6 +445,7 @@ describe('every managed policy fits IAM’s quota for the largest values the par
     ActiveloopPolicyName: 'p'.repeat(120),
     RolePath: `/${'a'.repeat(MAX_ROLE_PATH - 2)}/`,
     OffboardingEnvironment: 'e'.repeat(100),
+    ManageCors: 'true',
   };
 
   it.each(PARTITIONS)('in %s: each policy (the boundary too) has at most 6,144 characters without whitespace', (partition) => {
@@ -481,7 +482,10 @@ describe('the boundary allows what Deep Lake requests, and no other object or KM
     evaluate(boundary, {
       action,
       resource,
-      context: { ...(action.startsWith('kms:') ? { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } : { 'aws:ResourceAccount': '123456789012' }), ...context },
+      context: {
+        ...(action.startsWith('kms:') ? { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } : { 'aws:ResourceAccount': '123456789012' }),
+        ...context,
+      },
     });
 
   it.each([
@@ -537,6 +541,51 @@ describe('the boundary allows what Deep Lake requests, and no other object or KM
       evaluate(star, { action: 's3:GetObject', resource, context: { 'aws:ResourceAccount': account } });
     expect(at('arn:aws:s3:::anything/a', '123456789012')).toBe('allow');
     expect(at('arn:aws:s3:::anything/a', '111122223333')).toBe('deny');
+  });
+});
+
+describe('the plan and apply roles deny outright what they are not allowed (resource policies granting to "*" need no Allow)', () => {
+  const LISTED = 'arn:aws:s3:::ml-datasets';
+  const allowedActions = (document: { Statement: { Effect: string; Action?: string | string[] }[] }) =>
+    new Set(document.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action ?? []].flat()));
+  const notActions = (document: { Statement: { Effect: string; NotAction?: string[] }[] }) =>
+    document.Statement.filter((s) => s.Effect === 'Deny' && s.NotAction).map((s) => new Set(s.NotAction));
+
+  it.each(['true', 'false'])('ManageCors=%s: each role denies every action but those it is allowed, exactly', (manageCors) => {
+    const stack = deployWith({ ManageCors: manageCors });
+    for (const document of [stack.plan, stack.apply]) {
+      const [denied, ...more] = notActions(document);
+      expect(more).toEqual([]);
+      expect(denied).toEqual(allowedActions(document));
+    }
+    expect(allowedActions(stack.apply).has('s3:PutBucketCORS')).toBe(manageCors === 'true');
+    expect(allowedActions(stack.plan).has('s3:PutBucketCORS')).toBe(false);
+  });
+
+  it.each([
+    ['s3:GetObject', `${LISTED}/a`],
+    ['s3:PutObject', `${LISTED}/a`],
+    ['s3:PutBucketPolicy', LISTED],
+    ['kms:Decrypt', 'arn:aws:kms:us-east-1:123456789012:key/k'],
+    ['sts:AssumeRole', 'arn:aws:iam::123456789012:role/admin'],
+    ['secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x'],
+    ['iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/activeloop-deeplake-access'],
+    ['iam:UntagRole', 'arn:aws:iam::123456789012:role/activeloop-deeplake-access'],
+  ])('denies %s on %s to both roles', (action, resource) => {
+    const stack = deployWith({ ManageCors: 'true' });
+    for (const document of [stack.plan, stack.apply]) expect([action, evaluate(document, { action, resource })]).toEqual([action, 'deny']);
+  });
+
+  it('denies S3 on any bucket but the Buckets to both roles, and writes CORS rules only with ManageCors=true', () => {
+    const on = deployWith({ ManageCors: 'true' });
+    const off = deployWith({});
+    for (const document of [on.plan, on.apply, off.apply])
+      expect(evaluate(document, { action: 's3:GetBucketPolicy', resource: 'arn:aws:s3:::payroll-exports' })).toBe('deny');
+    expect(evaluate(on.apply, { action: 's3:PutBucketCORS', resource: LISTED })).toBe('allow');
+    expect(evaluate(on.apply, { action: 's3:PutBucketCORS', resource: 'arn:aws:s3:::payroll-exports' })).toBe('deny');
+    expect(evaluate(off.apply, { action: 's3:PutBucketCORS', resource: LISTED })).toBe('deny');
+    expect(template.Resources.ApplyCorsPermissions.Condition).toBe('ManageCorsRules');
+    expect(template.Conditions.ManageCorsRules).toEqual({ 'Fn::Equals': [{ Ref: 'ManageCors' }, 'true'] });
   });
 });
 

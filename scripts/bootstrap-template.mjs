@@ -139,7 +139,7 @@ export const PARAMETERS = {
   Buckets: {
     Type: 'String',
     Description:
-      "The buckets of this account the Activeloop role may ever reach, comma-separated (the permissions boundary). * allows every bucket of this account: then a compromised workflow could open any of them to Activeloop. Buckets of other accounts are never reachable.",
+      'The buckets of this account the Activeloop role may ever reach, comma-separated (the permissions boundary). * allows every bucket of this account: then a compromised workflow could open any of them to Activeloop. Buckets of other accounts are never reachable.',
     AllowedPattern: `^(?:\\*|[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:,[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]){0,${MAX_BUCKETS - 1}})$`,
     ConstraintDescription: `* or 1 to ${MAX_BUCKETS} bucket names separated by commas, without spaces (more would not fit the permissions boundary, a managed policy of at most 6,144 characters).`,
   },
@@ -397,7 +397,10 @@ function withoutCorsWrite(statements) {
     .map((s) => ({ ...s, Action: list(s.Action).filter((a) => a !== CORS_WRITE) }))
     .filter((s) => s.Action.length)
     .map((s) => (s.Action.length === 1 ? { ...s, Action: s.Action[0] } : s));
-  return { statements: out, corsWrite: { Sid: 'WriteTheWebAppCorsRuleOnTheBuckets', Effect: 'Allow', Action: CORS_WRITE, Resource: bucketArns('') } };
+  return {
+    statements: out,
+    corsWrite: { Sid: 'WriteTheWebAppCorsRuleOnTheBuckets', Effect: 'Allow', Action: CORS_WRITE, Resource: bucketArns('') },
+  };
 }
 
 /**
@@ -413,7 +416,9 @@ function roleLimits(statements, { corsWrite = false } = {}) {
   /** @param {string[]} allowed */
   const nothingElse = (allowed) => ({ Sid: 'NothingButTheActionsRequests', Effect: 'Deny', NotAction: allowed, Resource: '*' });
   return [
-    corsWrite ? { 'Fn::If': ['ManageCorsRules', nothingElse([...actions, CORS_WRITE].sort()), nothingElse(actions)] } : nothingElse(actions),
+    corsWrite
+      ? { 'Fn::If': ['ManageCorsRules', nothingElse([...actions, CORS_WRITE].sort()), nothingElse(actions)] }
+      : nothingElse(actions),
     { Sid: 'NoOtherBucket', Effect: 'Deny', Action: 's3:*', NotResource: bucketArns('') },
   ];
 }
@@ -460,7 +465,10 @@ export function buildTemplate() {
   const roleDefaults = { MaxSessionDuration: 3600 };
   const plan = [...merged(['plan-permissions.json'], { bounded: false }), readOwnTags('PlanRole')];
   const planStatements = [...plan, ...roleLimits(plan)];
-  const apply = withoutCorsWrite([...merged(['apply-permissions.json', 'destroy-permissions.json'], { bounded: true }), readOwnTags('ApplyRole')]);
+  const apply = withoutCorsWrite([
+    ...merged(['apply-permissions.json', 'destroy-permissions.json'], { bounded: true }),
+    readOwnTags('ApplyRole'),
+  ]);
   const applyStatements = [...apply.statements, ...DENIES, ...roleLimits(apply.statements, { corsWrite: true })];
   return {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -524,7 +532,12 @@ export function buildTemplate() {
           ...roleDefaults,
         },
       },
-      ...permissionPolicies('ApplyPermissions', 'ApplyRole', 'policies/apply-permissions.json and destroy-permissions.json, bounded', applyStatements),
+      ...permissionPolicies(
+        'ApplyPermissions',
+        'ApplyRole',
+        'policies/apply-permissions.json and destroy-permissions.json, bounded',
+        applyStatements,
+      ),
       ApplyCorsPermissions: {
         Type: 'AWS::IAM::ManagedPolicy',
         Condition: 'ManageCorsRules',
