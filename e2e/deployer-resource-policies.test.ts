@@ -365,9 +365,10 @@ describe('the plan and apply roles', () => {
         'ImplicitlyDenied',
       ],
     ];
+    const ourTerms: Record<string, string> = { Allowed: 'allowed', ImplicitlyDenied: 'implicit-deny' };
     const verdicts = [];
-    for (const [request] of cases) verdicts.push([request.action, request.context, await simulate(apply, request)]);
-    expect(verdicts).toEqual(cases.map(([r, verdict]) => [r.action, r.context, verdict]));
+    for (const [request] of cases) verdicts.push([request.action, request.context, await simulate(apply, request), ours(apply, request)]);
+    expect(verdicts).toEqual(cases.map(([r, verdict]) => [r.action, r.context, verdict, ourTerms[verdict]]));
   });
 
   it('write CORS rules only with ManageCors=true, and then on the listed buckets only', async () => {
