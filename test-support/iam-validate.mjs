@@ -104,7 +104,7 @@ async function conditionKeysOf(service, details) {
   const keys = [...details.conditionKeys];
   for (const rt of details.resourceTypes) {
     keys.push(...rt.conditionKeys);
-    keys.push(...(await iamResourceTypeDetails(service, rt.name)).conditionKeys);
+    keys.push(...((await iamResourceTypeDetails(service, rt.name))?.conditionKeys ?? []));
   }
   return keys;
 }
