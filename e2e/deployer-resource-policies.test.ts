@@ -220,7 +220,11 @@ beforeAll(async () => {
   requesters.plan = { name: 'the plan role', roleArn: outputs.PlanRoleArn, identity: await documents(outputs.PlanRoleArn) };
   requesters.apply = { name: 'the apply role', roleArn: outputs.ApplyRoleArn, identity: await documents(outputs.ApplyRoleArn) };
   // A second deployer, with ManageCors left at its default: another repository's, in the same account.
-  withoutCors = await deployDeployer(stack.motoEndpoint, 'other-deployer', { ...common, ActiveloopRoleName: 'other-lake' });
+  withoutCors = await deployDeployer(stack.motoEndpoint, 'other-deployer', {
+    ...common,
+    ActiveloopRoleName: 'other-lake',
+    DeployerName: 'other',
+  });
   applyWithoutCors = await documents(withoutCors.ApplyRoleArn);
 }, 120_000);
 

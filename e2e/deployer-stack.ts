@@ -44,7 +44,7 @@ export async function deployDeployer(
     Action: 'CreateStack',
     StackName: stackName,
     TemplateBody: readFileSync(join(root, 'bootstrap', 'activeloop-deployer.yml'), 'utf8'),
-    'Capabilities.member.1': 'CAPABILITY_IAM',
+    'Capabilities.member.1': 'CAPABILITY_NAMED_IAM',
   };
   Object.entries(parameters).forEach(([key, value], i) => {
     params[`Parameters.member.${i + 1}.ParameterKey`] = key;
