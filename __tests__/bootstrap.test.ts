@@ -280,6 +280,11 @@ describe('boundaryFor', () => {
     expect(check).toThrow('not arn:aws:iam::123456789012:policy/other');
     expect(check).toThrow('Nothing was changed');
   });
+  it('names the accounts when the input is a boundary of another account', () => {
+    expect(() => boundaryFor('arn:aws:iam::222222222222:policy/b', stack, caller)).toThrow(
+      '(of account 222222222222; the credentials are of account 123456789012)',
+    );
+  });
 });
 
 describe('confusedDeputyWarnings', () => {

@@ -65,8 +65,11 @@ export function boundaryFor(
       notice: `permissions-boundary: ${stack.boundaryArn}, the deployer stack's boundary (named by the tag ${DEPLOYER_BOUNDARY_TAG_KEY} of the role ${stack.roleName} these credentials come from).`,
     };
   }
+  const named = permissionsBoundary.split(':')[4];
+  const account = callerArn.split(':')[4];
+  const otherAccount = named && account && named !== account ? ` (of account ${named}; the credentials are of account ${account})` : '';
   throw new ActionError(
-    `Input 'permissions-boundary' must be ${stack.boundaryArn} or empty: the credentials (${callerArn}) come from the deployer template's role, which may create or change the Activeloop role only with that permissions boundary, not ${permissionsBoundary}. ` +
+    `Input 'permissions-boundary' must be ${stack.boundaryArn} or empty: the credentials (${callerArn}) come from the deployer template's role, which may create or change the Activeloop role only with that permissions boundary, not ${permissionsBoundary}${otherAccount}. ` +
       "Nothing was changed. Leave permissions-boundary empty (the stack's boundary is then used), or set it to that ARN.",
   );
 }
