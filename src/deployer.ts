@@ -74,13 +74,14 @@ export function boundaryFor(
   );
 }
 
-/** The buckets a boundary lists in its Allow statements for s3:ListBucket ('*' when any bucket). */
+/** The buckets a boundary's Allow statements name as bucket ARNs ('*' when any bucket): the stack's Buckets. */
 export function boundaryBuckets(boundary: PolicyDocument): string[] | '*' {
   const out = new Set<string>();
   const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
   const statements = Array.isArray(boundary.Statement) ? boundary.Statement : [boundary.Statement];
   for (const s of statements) {
-    if (s?.Effect !== 'Allow' || !list(s.Action).some((a) => /^s3:(\*|ListBucket)$/i.test(a))) continue;
+    // Statements of S3 (a KMS statement's "*" is no bucket).
+    if (s?.Effect !== 'Allow' || !list(s.Action).some((a) => /^(s3:|\*$)/i.test(a))) continue;
     for (const r of list(s.Resource)) {
       if (r === '*' || /^arn:[\w-]+:s3:::\*$/.test(r)) return '*';
       const bucket = /^arn:[\w-]+:s3:::([^/*?]+)$/.exec(r)?.[1];

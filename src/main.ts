@@ -301,16 +301,16 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   const listed = checking ? inputs.kmsKeyArns.filter((arn) => !discovery.keyPolicies.has(arn)) : [];
   // A boundary on the role but not in the inputs stays (plan never removes one), so the access check needs it too.
   const keptBoundary = checking && !boundary ? live.role?.permissionsBoundary : undefined;
-  // Both reads at once. An unreadable or gone boundary: the access check then says unknown for what it decides, never allowed.
-  const [listedKeyPolicies, keptBoundaryDocument] = await Promise.all([
+  // The action's policies must be attached to its role only (iam:CreatePolicyVersion takes no condition key).
+  const ours = destroying ? [] : live.policies.filter((p) => owned(p.tags)).map((p) => p.arn);
+  // The three reads at once. An unreadable or gone boundary: the access check then says unknown for what it decides, never allowed.
+  const [listedKeyPolicies, keptBoundaryDocument, attachedTo] = await Promise.all([
     listed.length ? readKeyPolicies(clients.kmsIn, listed) : new Map<string, PolicyDocument | undefined>(),
     keptBoundary ? readManagedPolicyDocument(clients.iam, keptBoundary).catch(() => undefined) : undefined,
+    ours.length ? readPolicyAttachments(clients.iam, ours) : [],
   ]);
+  const attachments = checkPolicyAttachments(attachedTo, inputs.roleName, inputs.mode);
   const grants = destroying ? [] : kmsGrants(inputs.kmsKeyArns, identity, discovery);
-  // The action's policies must be attached to its role only (iam:CreatePolicyVersion takes no condition key).
-  const ours = live.policies.filter((p) => owned(p.tags)).map((p) => p.arn);
-  const attachments =
-    ours.length && !destroying ? checkPolicyAttachments(await readPolicyAttachments(clients.iam, ours), inputs.roleName, inputs.mode) : [];
   const warnings = [
     ...upgradeWarnings(inputs, deployer),
     ...attachments,
