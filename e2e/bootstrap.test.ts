@@ -423,6 +423,8 @@ describe('runs with the stack roles, moto checking every call', () => {
     const result = await run('apply', { 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123' });
     expect(result.errors).toEqual([]);
     expect(result.warnings.filter((w) => w.includes('confused deputy'))).toEqual([]);
+    // Upgrading: the boundary the stack's role already names need not be repeated.
+    expect(result.warnings.filter((w) => w.includes(`permissions-boundary repeats the deployer stack's boundary`))).toHaveLength(1);
     const role = await readRole(ROLE);
     expect(role.PermissionsBoundary?.PermissionsBoundaryArn).toBe(outputs.BoundaryArn);
     const calls = [...stack.proxy.calls];
