@@ -1,11 +1,13 @@
 // What the action knows of the deployer stack (src/deployer.ts): its roles, the boundary as the ceiling of the
 // buckets (spec behaviour 16), the words of the stack update, upgrade notes and the sign-in hints (behaviour 15).
 import { describe, expect, it } from '@jest/globals';
+import { DEPLOYER_PATH as TEMPLATE_DEPLOYER_PATH } from '../scripts/bootstrap-template.mjs';
 import { checkAccess } from '../src/access.js';
 import {
   boundaryBuckets,
   ceilingError,
   DEPLOYER_BOUNDARY_TAG_KEY,
+  DEPLOYER_PATH,
   deployerOf,
   gitHubRepositoryFor,
   isDeployerBoundary,
@@ -60,6 +62,10 @@ const grant = (bucket: string, prefixes: string[] = []) => ({ bucket, prefixes }
 const stack = { roleName: 'activeloop-apply', boundaryArn: BOUNDARY, stackName: 'activeloop-deployer' };
 
 describe('deployerOf', () => {
+  it('knows the path the template gives its roles and boundary', () => {
+    expect(DEPLOYER_PATH).toBe(TEMPLATE_DEPLOYER_PATH);
+  });
+
   it("knows a stack role by its boundary tag, and the stack by CloudFormation's tag", () => {
     const tags = { [DEPLOYER_BOUNDARY_TAG_KEY]: BOUNDARY, 'aws:cloudformation:stack-name': 'lake-deployer' };
     expect(deployerOf({ name: 'activeloop-apply', path: '/activeloop-role-action-deployer/', tags })).toEqual({
