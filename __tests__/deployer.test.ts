@@ -214,6 +214,12 @@ describe('gitHubRepositoryFor and signInChecks', () => {
       "the stack's DefaultBranch must be the branch of ref refs/heads/release",
     ]);
   });
+  it("tells a role made some other way what its trust policy must say, not the stack's parameters", () => {
+    const checks = signInChecks(claims, `arn:aws:iam::${ACCOUNT}:role/github-deployer`, 'sts.amazonaws.com');
+    expect(checks).toEqual([
+      `the role's trust policy must allow the federated principal oidc-provider/token.actions.githubusercontent.com with token.actions.githubusercontent.com:aud sts.amazonaws.com and a condition on token.actions.githubusercontent.com:sub that ${claims.sub} meets`,
+    ]);
+  });
   it('tells a push signing in with the plan role to use the apply role', () => {
     const checks = signInChecks(
       claims,

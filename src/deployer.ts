@@ -242,7 +242,16 @@ export function signInChecks(claims: TokenClaims, roleArn: string, audience: str
   const checks: string[] = [];
   if (claims.aud !== undefined && claims.aud !== audience)
     checks.push(`the token's aud (${claims.aud}) is not the audience input (${audience})`);
-  if (claims.iss) checks.push(`the stack's GitHubOidcIssuer must be ${claims.iss.replace(/^https:\/\//, '')}`);
+  const issuer = claims.iss?.replace(/^https:\/\//, '');
+  if (!roleArn.includes(`:role${DEPLOYER_PATH}`)) {
+    // A role made some other way: what its trust policy must say, in its own terms.
+    if (issuer)
+      checks.push(
+        `the role's trust policy must allow the federated principal oidc-provider/${issuer} with ${issuer}:aud ${audience} and a condition on ${issuer}:sub that ${claims.sub ?? 'the sub'} meets`,
+      );
+    return checks;
+  }
+  if (issuer) checks.push(`the stack's GitHubOidcIssuer must be ${issuer}`);
   const event = claims.event_name ?? '';
   if (apply && PULL_REQUEST_EVENTS.includes(event))
     checks.push(
