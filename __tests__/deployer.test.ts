@@ -74,6 +74,14 @@ describe('deployerOf', () => {
       stackName: 'lake-deployer',
     });
   });
+  it("prefers the template's own stack-name tag", () => {
+    const tags = {
+      [DEPLOYER_BOUNDARY_TAG_KEY]: BOUNDARY,
+      'activeloop-role-action:stack-name': 'mine',
+      'aws:cloudformation:stack-name': 'cfn',
+    };
+    expect(deployerOf({ name: 'activeloop-apply', path: '/activeloop-role-action-deployer/', tags })?.stackName).toBe('mine');
+  });
   it("reads the stack's name from a role name the earlier template generated", () => {
     const tags = { [DEPLOYER_BOUNDARY_TAG_KEY]: BOUNDARY };
     expect(deployerOf({ name: 'activeloop-deployer-ApplyRole-AbC123XyZ', path: '/', tags })?.stackName).toBe('activeloop-deployer');

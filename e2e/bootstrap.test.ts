@@ -369,8 +369,10 @@ describe('runs with the stack roles, moto checking every call', () => {
   });
 
   describe("a bucket beyond the stack's Buckets fails before any write, naming the stack update (spec behaviour 16)", () => {
-    // The role the runs sign in with names the stack: CloudFormation's tag, or (earlier template) its generated name.
-    const stackName = () => (/-ApplyRole-/.test(outputs.ApplyRoleArn) ? 'activeloop-deployer' : STACK_NAME_PLACEHOLDER);
+    // The role the runs sign in with names the stack: by a tag, or (earlier template) by its generated name.
+    const stackName = () =>
+      deployerTags[outputs.ApplyRoleArn].find((t) => t.Key === 'activeloop-role-action:stack-name')?.Value ??
+      (/-ApplyRole-/.test(outputs.ApplyRoleArn) ? 'activeloop-deployer' : STACK_NAME_PLACEHOLDER);
     const command = () =>
       `aws cloudformation deploy --stack-name ${stackName()} --template-file bootstrap/activeloop-deployer.yml --capabilities CAPABILITY_NAMED_IAM ` +
       '--no-fail-on-empty-changeset --parameter-overrides Buckets=kms-lake,plain-lake,analytics-lake';

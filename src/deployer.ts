@@ -10,8 +10,12 @@ import type { PolicyDocument } from './policy.js';
 export const DEPLOYER_PATH = '/activeloop-role-action-deployer/';
 /** The stack roles' tag naming the boundary their Activeloop role must carry (its value: the boundary's ARN). */
 export const DEPLOYER_BOUNDARY_TAG_KEY = 'activeloop-role-action:permissions-boundary';
-/** The tag CloudFormation puts on the resources it tags ("CloudFormation resource tagging"); IAM roles may lack it. */
-export const STACK_NAME_TAG_KEY = 'aws:cloudformation:stack-name';
+/**
+ * Tags that name the stack on its roles: the template's own (a role tag's value may be `!Ref AWS::StackName`),
+ * then the one CloudFormation adds to resources it propagates stack tags to ("CloudFormation resource tagging"),
+ * which IAM roles may lack.
+ */
+export const STACK_NAME_TAG_KEYS = ['activeloop-role-action:stack-name', 'aws:cloudformation:stack-name'];
 /** The template the stack update names, as the README's command does. */
 export const TEMPLATE_FILE = 'bootstrap/activeloop-deployer.yml';
 /** Stands for the stack's name in a command when the role does not tell it. */
@@ -40,7 +44,8 @@ export function deployerOf(role: CallerRole | undefined): DeployerStack | undefi
   if (!role || !boundaryArn) return undefined;
   // The earlier template's generated names (<stack>-ApplyRole-<suffix>) carry the stack's name too.
   const generated = /^(.+)-(?:Plan|Apply)Role-[A-Za-z0-9]+$/.exec(role.name)?.[1];
-  return { roleName: role.name, boundaryArn, stackName: role.tags[STACK_NAME_TAG_KEY] || generated };
+  const tagged = STACK_NAME_TAG_KEYS.map((key) => role.tags[key]).find(Boolean);
+  return { roleName: role.name, boundaryArn, stackName: tagged || generated };
 }
 
 /** Whether a policy ARN is a deployer stack's boundary (its path), whoever runs the action. */
