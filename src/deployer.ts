@@ -151,10 +151,11 @@ export function stackUpdate(
 
 /** The plan fails: a workflow bucket the stack's boundary does not cover (spec behaviour 16). */
 export function ceilingError(stack: DeployerStack, boundary: PolicyDocument, uncovered: string[]): ActionError {
+  const one = uncovered.length === 1;
   return new ActionError(
-    `The deployer stack's permissions boundary ${stack.boundaryArn} does not cover ${uncovered.length === 1 ? 'the bucket' : 'the buckets'} ${uncovered.join(', ')} of input 'buckets': ` +
-      'the Activeloop role could not use it, whatever its policy says. Nothing was changed. ' +
-      `${stackUpdate(stack, boundaryBuckets(boundary), uncovered)} Or remove it from buckets.`,
+    `The deployer stack's permissions boundary ${stack.boundaryArn} does not cover ${one ? 'the bucket' : 'the buckets'} ${uncovered.join(', ')} of input 'buckets': ` +
+      `the Activeloop role could not use ${one ? 'it' : 'them'}, whatever its policy says. Nothing was changed. ` +
+      `${stackUpdate(stack, boundaryBuckets(boundary), uncovered)} Or remove ${one ? 'it' : 'them'} from buckets.`,
   );
 }
 
