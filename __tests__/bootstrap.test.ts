@@ -21,13 +21,13 @@ import {
   PARTITIONS,
 } from '../scripts/bootstrap-template.mjs';
 import { forkOfPullRequest } from '../src/credentials.js';
-import { checkDeployerBoundary, confusedDeputyWarnings, withDeployerHint } from '../src/decisions.js';
+import { confusedDeputyWarnings } from '../src/decisions.js';
+import { boundaryFor, DEPLOYER_BOUNDARY_TAG_KEY, withDeployerHint } from '../src/deployer.js';
 import { ActionError, describeAwsError, PERMISSIONS_HINT } from '../src/errors.js';
 import {
   MANAGED_POLICY_MAX_CHARS as MANAGED_POLICY_MAX_CHARS_OF_THE_ACTION,
   MAX_MANAGED_POLICIES as MAX_MANAGED_POLICIES_OF_THE_ACTION,
 } from '../src/quotas.js';
-import { DEPLOYER_BOUNDARY_TAG_KEY } from '../src/read.js';
 import { policySize, resolveTemplate } from '../test-support/cloudformation.mjs';
 import { evaluate } from '../test-support/iam-policy.mjs';
 import { identity } from './fixtures.js';
@@ -336,20 +336,28 @@ describe('every parameter refuses values that could change a document', () => {
   });
 });
 
-describe('checkDeployerBoundary', () => {
+describe('boundaryFor', () => {
   const caller = 'arn:aws:sts::123456789012:assumed-role/activeloop-deployer-ApplyRole-X/run';
-  it('passes when the caller names no boundary, or the input is that boundary', () => {
-    expect(() => checkDeployerBoundary(undefined, undefined, caller)).not.toThrow();
-    expect(() => checkDeployerBoundary(BOUNDARY, BOUNDARY, caller)).not.toThrow();
+  const stack = { roleName: 'activeloop-deployer-ApplyRole-X', boundaryArn: BOUNDARY };
+  it('keeps the input when the caller names no boundary, or the input is that boundary', () => {
+    expect(boundaryFor(undefined, undefined, caller)).toEqual({ boundary: undefined });
+    expect(boundaryFor(BOUNDARY, stack, caller)).toEqual({ boundary: BOUNDARY });
   });
-  it.each([
-    [undefined, 'permissions-boundary is empty'],
-    ['arn:aws:iam::123456789012:policy/other', 'not arn:aws:iam::123456789012:policy/other'],
-  ])('refuses permissions-boundary %s before any write, naming the input and the ARN', (input, says) => {
-    const check = () => checkDeployerBoundary(input, BOUNDARY, caller);
-    expect(check).toThrow(`Input 'permissions-boundary' must be ${BOUNDARY}`);
-    expect(check).toThrow(says);
+  it("defaults an empty permissions-boundary to the stack's boundary, and says so", () => {
+    const choice = boundaryFor(undefined, stack, caller);
+    expect(choice.boundary).toBe(BOUNDARY);
+    expect(choice.notice).toContain("the deployer stack's boundary");
+  });
+  it('refuses another permissions-boundary before any write, naming the input and the ARN', () => {
+    const check = () => boundaryFor('arn:aws:iam::123456789012:policy/other', stack, caller);
+    expect(check).toThrow(`Input 'permissions-boundary' must be ${BOUNDARY} or empty`);
+    expect(check).toThrow('not arn:aws:iam::123456789012:policy/other');
     expect(check).toThrow('Nothing was changed');
+  });
+  it('names the accounts when the input is a boundary of another account', () => {
+    expect(() => boundaryFor('arn:aws:iam::222222222222:policy/b', stack, caller)).toThrow(
+      '(of account 222222222222; the credentials are of account 123456789012)',
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { assumeRoleWithOidc } from '../src/credentials.js';
+import { assumeRoleWithOidc, tokenClaims } from '../src/credentials.js';
 import { ActionError } from '../src/errors.js';
 import { BoundedRetryStrategy, type RetryPolicy } from '../src/retry.js';
 
@@ -45,7 +45,7 @@ beforeEach(() => {
 });
 
 /** A run's clock and policy, with sleeps that only move the clock. */
-function setup(policy: Partial<RetryPolicy> = {}) {
+function setup(policy: Partial<RetryPolicy> = {}, token = 'header.payload.signature', roleArn = ROLE) {
   let now = 1_000_000;
   const sleeps: number[] = [];
   const logs: string[] = [];
@@ -62,9 +62,9 @@ function setup(policy: Partial<RetryPolicy> = {}) {
   const sts = new STSClient({ region: 'us-east-1', endpoint, retryStrategy: new BoundedRetryStrategy(retryPolicy) });
   const exchange = () =>
     assumeRoleWithOidc(sts, {
-      roleArn: ROLE,
+      roleArn,
       audience: 'sts.amazonaws.com',
-      getIdToken: async () => 'header.payload.signature',
+      getIdToken: async () => token,
       setSecret: () => {},
       env: { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://token', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x' },
       retryPolicy,
@@ -119,5 +119,126 @@ describe('assumeRoleWithOidc against STS', () => {
     await expect(exchange()).rejects.toThrow(/looks transient: it still failed after 4 attempt\(s\)/);
     expect(sleeps).toEqual([]);
     expect(requests).toBe(4);
+  });
+});
+
+/** A token as GitHub signs it (header and payload as its docs show; the signature is made up). */
+function githubToken(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ typ: 'JWT', alg: 'RS256', x5t: 'example-thumbprint', kid: 'example-key-id' })}.${part(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2VkLWhlcmU`;
+}
+
+/** GitHub's claims for a push to main of a repository created after 2026-07-15: its sub carries the IDs. */
+const PUSH_WITH_IDS = {
+  jti: 'example-id',
+  sub: 'repo:acme@4242/data-infra@90210:ref:refs/heads/main',
+  aud: 'sts.amazonaws.com',
+  ref: 'refs/heads/main',
+  sha: 'example-sha',
+  repository: 'acme/data-infra',
+  repository_owner: 'acme',
+  repository_id: '90210',
+  repository_owner_id: '4242',
+  run_id: '4242',
+  repository_visibility: 'private',
+  actor: 'octocat',
+  workflow: 'activeloop',
+  event_name: 'push',
+  ref_type: 'branch',
+  job_workflow_ref: 'acme/data-infra/.github/workflows/activeloop.yml@refs/heads/main',
+  iss: 'https://token.actions.githubusercontent.com',
+  nbf: 1_796_000_000,
+  exp: 1_796_000_300,
+  iat: 1_796_000_000,
+};
+const DENIED = 'Not authorized to perform sts:AssumeRoleWithWebIdentity';
+
+describe('a refused sign-in says why (spec behaviour 15)', () => {
+  it("shows the token's trust claims and the GitHubRepository with IDs, never the token", async () => {
+    answers = [{ status: 403, body: stsError('AccessDenied', DENIED) }];
+    const token = githubToken(PUSH_WITH_IDS);
+    const apply = 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-apply';
+    const error = (await setup({}, token, apply)
+      .exchange()
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ActionError);
+    expect(error.message).toContain(DENIED);
+    expect(error.message).toContain(
+      'sub=repo:acme@4242/data-infra@90210:ref:refs/heads/main, aud=sts.amazonaws.com, iss=https://token.actions.githubusercontent.com, ' +
+        'repository=acme/data-infra, repository_id=90210, repository_owner_id=4242, ref=refs/heads/main, environment=(none), ' +
+        'job_workflow_ref=acme/data-infra/.github/workflows/activeloop.yml@refs/heads/main, event_name=push',
+    );
+    expect(error.message).toContain('GitHubRepository=acme@4242/data-infra@90210');
+    expect(error.message).toContain('acme/data-infra works too');
+    expect(error.message).toContain('WorkflowFile: this job runs .github/workflows/activeloop.yml at refs/heads/main');
+    expect(error.message).toContain('DefaultBranch');
+    expect(error.message).not.toContain('permissions listed in the README');
+    // Neither the token nor any part of it but the claims.
+    for (const part of token.split('.')) expect(error.message).not.toContain(part);
+    expect(error.message).not.toContain('octocat');
+  });
+
+  it('tells a pull request signing in with the apply role to use the plan role', async () => {
+    answers = [{ status: 403, body: stsError('AccessDenied', DENIED) }];
+    const claims = { ...PUSH_WITH_IDS, sub: 'repo:acme/data-infra:pull_request', event_name: 'pull_request', ref: 'refs/pull/7/merge' };
+    const apply = 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-apply';
+    const error = (await setup({}, githubToken(claims), apply)
+      .exchange()
+      .catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain('GitHubRepository=acme/data-infra (the form this token');
+    expect(error.message).toContain("a pull_request run signs in with the stack's plan role (activeloop-plan)");
+  });
+
+  it('names the repository from its claims when the organization customizes the subject', async () => {
+    answers = [{ status: 403, body: stsError('AccessDenied', DENIED) }];
+    const claims = {
+      ...PUSH_WITH_IDS,
+      sub: 'repository_owner_id:4242:repository_id:90210:job_workflow_ref:acme/data-infra/.github/workflows/activeloop.yml@refs/heads/main',
+    };
+    const error = (await setup({}, githubToken(claims))
+      .exchange()
+      .catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain("GitHubRepository=acme@4242/data-infra@90210 (this token's sub is customized");
+  });
+
+  it('says that a malformed token has no claims to show, and still fails with the trust hint', async () => {
+    answers = [{ status: 403, body: stsError('AccessDenied', DENIED) }];
+    const error = (await setup({}, 'not-a-jwt')
+      .exchange()
+      .catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain("The token's claims could not be read (it is not a JWT)");
+    expect(error.message).toContain('trust policy allows token.actions.githubusercontent.com');
+    expect(error.message).not.toContain('not-a-jwt');
+  });
+});
+
+describe('tokenClaims', () => {
+  it('reads only the trust claims of the payload', () => {
+    expect(tokenClaims(githubToken(PUSH_WITH_IDS))).toEqual({
+      sub: PUSH_WITH_IDS.sub,
+      aud: 'sts.amazonaws.com',
+      iss: 'https://token.actions.githubusercontent.com',
+      repository: 'acme/data-infra',
+      repository_id: '90210',
+      repository_owner_id: '4242',
+      ref: 'refs/heads/main',
+      job_workflow_ref: PUSH_WITH_IDS.job_workflow_ref,
+      event_name: 'push',
+    });
+  });
+
+  it.each([
+    ['two parts', 'a.b'],
+    ['a payload that is not base64url JSON', 'a.!!!.c'],
+    ['a JSON array payload', `a.${Buffer.from('[1]').toString('base64url')}.c`],
+    ['an empty string', ''],
+  ])('is undefined for %s', (_case, token) => {
+    expect(tokenClaims(token)).toBeUndefined();
+  });
+
+  it('keeps a claim on one line', () => {
+    expect(tokenClaims(githubToken({ sub: 'repo:a/b:ref:refs/heads/x\n::error::injected' }))?.sub).toBe(
+      'repo:a/b:ref:refs/heads/x ::error::injected',
+    );
   });
 });

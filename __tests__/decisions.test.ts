@@ -3,9 +3,11 @@ import {
   checkAccount,
   checkExternalIdKept,
   checkPartition,
+  checkPolicyAttachments,
   crossAccountKeyWarnings,
   ExternalIdGuardError,
   kmsGrants,
+  missingBoundaryError,
   rolePathFor,
 } from '../src/decisions.js';
 import { ActionError } from '../src/errors.js';
@@ -147,5 +149,48 @@ describe('checkExternalIdKept (spec behaviour 13)', () => {
 
   it('refuses other casings of none as a typo', () => {
     expect(() => inputs({ buckets: 'ml-datasets', 'external-id': 'None' })).toThrow(/^Input 'external-id': write 'none' \(lower case\)/);
+  });
+});
+
+describe('missingBoundaryError', () => {
+  it('names the account when the boundary is of another account than the credentials, not a missing policy', () => {
+    const boundary = 'arn:aws:iam::111111111111:policy/activeloop-role-action-deployer/activeloop-boundary';
+    const wrong = { account: '222222222222', partition: 'aws', arn: 'arn:aws:sts::222222222222:assumed-role/ci/run' };
+    const message = missingBoundaryError(boundary, wrong, 'arn:aws:iam::222222222222:role/ci').message;
+    expect(message).toContain(
+      "Input 'permissions-boundary' names account 111111111111, but the credentials belong to account 222222222222",
+    );
+    expect(message).toContain('role-to-assume arn:aws:iam::222222222222:role/ci is in account 222222222222');
+    expect(message).not.toContain('does not exist');
+    expect(message).not.toContain('Create it first');
+  });
+  it("says the policy does not exist when it names the credentials' account", () => {
+    const message = missingBoundaryError('arn:aws:iam::123456789012:policy/gone', identity, undefined).message;
+    expect(message).toContain('does not exist in account 123456789012');
+  });
+});
+
+describe('checkPolicyAttachments', () => {
+  const arn = 'arn:aws:iam::123456789012:policy/activeloop-deeplake-access-s3';
+  const only = [{ policyArn: arn, roles: ['activeloop-deeplake-access'], users: [], groups: [] }];
+  const elsewhere = [{ policyArn: arn, roles: ['activeloop-deeplake-access', 'admin'], users: ['ci'], groups: ['ops'] }];
+  it("passes policies attached to the action's role only", () => {
+    expect(checkPolicyAttachments(only, 'activeloop-deeplake-access', 'apply')).toEqual([]);
+  });
+  it('warns in plan, naming the principals', () => {
+    const [warning] = checkPolicyAttachments(elsewhere, 'activeloop-deeplake-access', 'plan');
+    expect(warning).toContain(`${arn} is also attached to role admin, user ci, group ops`);
+    expect(warning).toContain('iam:CreatePolicyVersion takes no condition key');
+    expect(warning).toContain('an apply will refuse');
+  });
+  it('refuses an apply before any write', () => {
+    expect(() => checkPolicyAttachments(elsewhere, 'activeloop-deeplake-access', 'apply')).toThrow(
+      /also attached to role admin.*Nothing was changed/,
+    );
+  });
+  it('warns when the attachments cannot be read', () => {
+    expect(checkPolicyAttachments({ error: 'iam:ListEntitiesForPolicy was denied' }, 'r', 'apply')).toEqual([
+      expect.stringContaining('Allow iam:ListEntitiesForPolicy'),
+    ]);
   });
 });

@@ -273,3 +273,73 @@ function sse(algorithm: string, key: string) {
     },
   } as never;
 }
+
+describe('with a deployer stack role as credentials', () => {
+  const BOUNDARY = 'arn:aws:iam::123456789012:policy/activeloop-role-action-deployer/activeloop-boundary';
+  const bucketArn = (b: string) => `arn:aws:s3:::${b}`;
+  beforeEach(() => {
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: '123456789012',
+      Arn: 'arn:aws:sts::123456789012:assumed-role/activeloop-plan/activeloop-role-action-4242',
+    });
+    iam.on(GetRoleCommand, { RoleName: 'activeloop-plan' }).resolves({
+      Role: {
+        ...liveRole(),
+        RoleName: 'activeloop-plan',
+        Path: '/activeloop-role-action-deployer/',
+        Tags: [
+          { Key: 'activeloop-role-action:permissions-boundary', Value: BOUNDARY },
+          { Key: 'aws:cloudformation:stack-name', Value: 'lake-deployer' },
+        ],
+      },
+    });
+    iam.on(GetPolicyCommand, { PolicyArn: BOUNDARY }).resolves({ Policy: { Arn: BOUNDARY, DefaultVersionId: 'v1' } });
+    iam.on(GetPolicyVersionCommand, { PolicyArn: BOUNDARY }).resolves({
+      PolicyVersion: {
+        Document: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: [bucketArn('ml-datasets')] },
+            { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`${bucketArn('ml-datasets')}/*`] },
+          ],
+        }),
+      },
+    });
+  });
+
+  it("plans with the stack's boundary when permissions-boundary is empty, and says so", async () => {
+    core.resetCore({ buckets: 'ml-datasets', mode: 'plan' });
+    await run({ env: {}, sleep: noSleep });
+    expect(core.errors()).toEqual([]);
+    expect(core.log.some((l) => l.message.includes(`permissions-boundary: ${BOUNDARY}, the deployer stack's boundary`))).toBe(true);
+    expect(core.summaryText + core.log.map((l) => l.message).join('\n')).toContain(`| permissions boundary | \`${BOUNDARY}\` |`);
+  });
+
+  it("fails a bucket the boundary does not cover before any write, naming the stack by CloudFormation's tag", async () => {
+    core.resetCore({ buckets: 'ml-datasets\nanalytics-lake' });
+    await run({ env: {}, sleep: noSleep });
+    expect(core.errors()).toHaveLength(1);
+    expect(core.errors()[0]).toContain('does not cover the bucket analytics-lake');
+    expect(core.errors()[0]).toContain('--stack-name lake-deployer ');
+    expect(core.errors()[0]).toContain('--parameter-overrides Buckets=ml-datasets,analytics-lake');
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it("names the stack update, not the README's list, when the uncovered bucket's reads are denied first", async () => {
+    core.resetCore({ buckets: 'ml-datasets\nanalytics-lake', mode: 'plan' });
+    s3.on(GetBucketEncryptionCommand, { Bucket: 'analytics-lake' }).rejects(awsError('AccessDenied', 403));
+    await run({ env: {}, sleep: noSleep });
+    expect(core.errors()).toHaveLength(1);
+    expect(core.errors()[0]).toContain('does not cover the bucket analytics-lake');
+    expect(core.errors()[0]).not.toContain('could not be read');
+  });
+
+  it("gives the stack's hint for a denied read of a bucket the boundary covers", async () => {
+    core.resetCore({ buckets: 'ml-datasets', mode: 'plan' });
+    s3.on(GetBucketEncryptionCommand).rejects(awsError('AccessDenied', 403));
+    await run({ env: {}, sleep: noSleep });
+    expect(core.errors()[0]).toContain('ml-datasets: access denied reading its default encryption');
+    expect(core.errors()[0]).toContain("The credentials come from the deployer template's role");
+    expect(core.errors()[0]).toContain("every bucket must match the stack's");
+  });
+});

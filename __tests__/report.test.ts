@@ -298,6 +298,36 @@ describe('the remaining manual step', () => {
     }
   });
 
+  it('gives the paste step to the run that lost the race to create the role, which converged onto it', () => {
+    // The first plan created the role; a concurrent run made it first, and the second plan only finished it.
+    const desired = desiredFor({ 'external-id': 'wizard-123' });
+    const second = planChanges(desired, liveAfterApply(desired), { adopt: false });
+    const text = renderReport({
+      mode: 'apply',
+      roleName: desired.role.name,
+      roleArn: second.roleArn,
+      policyArns: second.policyArns,
+      changes: second.changes,
+      desired,
+      buckets: [],
+      warnings: [],
+      externalId: 'wizard-123',
+      createdConcurrently: true,
+    });
+    expect(text).not.toContain('this run did not create the role');
+    expect(text).toContain('A concurrent run created the role while this one ran, and this run converged onto it');
+    expect(text).toContain('- Role ARN: `arn:aws:iam::123456789012:role/activeloop-deeplake-access`');
+    expect(text).toContain('- External ID: `wizard-123`');
+  });
+
+  it('shows the permissions boundary of a role it creates', () => {
+    const boundary = 'arn:aws:iam::123456789012:policy/activeloop-role-action-deployer/activeloop-boundary';
+    const withBoundary = render('plan', { 'permissions-boundary': boundary }, { policies: [] });
+    expect(withBoundary).toContain('#### Settings of the new role `activeloop-deeplake-access`');
+    expect(withBoundary).toContain(`| permissions boundary | \`${boundary}\` |`);
+    expect(render('plan', {}, { policies: [] })).toContain('| permissions boundary | none |');
+  });
+
   it('says a recreated role keeps its ARN, and to wait about a minute before verifying', () => {
     const desired = desiredFor();
     const live = liveAfterApply(desired);

@@ -18,6 +18,7 @@ import {
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { STACK_NAME_PLACEHOLDER } from '../src/deployer.js';
 import { clients, createBucket, createKey, createUserWithPolicy, readRole as readRoleAs } from '../test-support/aws-fixtures.mjs';
 import { type Call, iamActionOf } from '../test-support/aws-proxy.mjs';
 import { evaluate } from '../test-support/iam-policy.mjs';
@@ -222,6 +223,8 @@ beforeAll(async () => {
   await createKey(stack.motoEndpoint, 'lake');
   await createBucket(stack.motoEndpoint, 'kms-lake', { key: 'alias/lake' });
   await createBucket(stack.motoEndpoint, 'plain-lake');
+  // A bucket of the account that the stacks' Buckets do not list.
+  await createBucket(stack.motoEndpoint, 'analytics-lake');
   // The account already has GitHub's provider (one per account): the stack reuses it (CreateOidcProvider false;
   // moto has no AWS::IAM::OIDCProvider either).
   await clients(stack.motoEndpoint).iam.send(
@@ -374,18 +377,69 @@ describe('runs with the stack roles, moto checking every call', () => {
     expect(stack.proxy.calls).toEqual([]);
   });
 
-  it.each([
-    ['empty', '', 'permissions-boundary is empty'],
-    ['another policy', `arn:aws:iam::${ACCOUNT}:policy/wide-open`, `not arn:aws:iam::${ACCOUNT}:policy/wide-open`],
-  ])('refuses an apply whose permissions-boundary is %s before any write, naming the input and the ARN', async (_case, boundary, says) => {
+  it("plans with an empty permissions-boundary: the stack's boundary, learned from the role's tag and logged (spec behaviour 16)", async () => {
     stack.proxy.clear();
-    const result = await run('apply', { 'permissions-boundary': boundary });
+    const result = await run('plan', { mode: 'plan', 'permissions-boundary': '' }, pullRequest);
+    expect(result.errors).toEqual([]);
+    expect(result.stdout).toContain(`permissions-boundary: ${outputs.BoundaryArn}, the deployer stack's boundary`);
+    expect(result.summary).toContain(`| permissions boundary | \`${outputs.BoundaryArn}\` |`);
+    expect(stack.proxy.mutating()).toEqual([]);
+    expect(denied(deployed.plan as Document)).toEqual([]);
+  });
+
+  it('refuses an apply whose permissions-boundary is another policy before any write, naming the input and the ARN', async () => {
+    stack.proxy.clear();
+    const result = await run('apply', { 'permissions-boundary': `arn:aws:iam::${ACCOUNT}:policy/wide-open` });
     expect(result.code).toBe(1);
     expect(result.errors).toHaveLength(1);
-    expect(result.errors[0]).toContain(`Input 'permissions-boundary' must be ${outputs.BoundaryArn}`);
-    expect(result.errors[0]).toContain(says);
+    expect(result.errors[0]).toContain(`Input 'permissions-boundary' must be ${outputs.BoundaryArn} or empty`);
+    expect(result.errors[0]).toContain(`not arn:aws:iam::${ACCOUNT}:policy/wide-open`);
     expect(stack.proxy.mutating()).toEqual([]);
     expect(await readRole(ROLE)).toBeUndefined();
+  });
+
+  describe("a bucket beyond the stack's Buckets fails before any write, naming the stack update (spec behaviour 16)", () => {
+    // The role the runs sign in with names the stack: by a tag, or (earlier template) by its generated name.
+    const stackName = () =>
+      deployerTags[outputs.ApplyRoleArn].find((t) => t.Key === 'activeloop-role-action:stack-name')?.Value ??
+      (/-ApplyRole-/.test(outputs.ApplyRoleArn) ? 'activeloop-deployer' : STACK_NAME_PLACEHOLDER);
+    const command = () =>
+      `aws cloudformation deploy --stack-name ${stackName()} --template-file bootstrap/activeloop-deployer.yml --capabilities CAPABILITY_NAMED_IAM ` +
+      '--no-fail-on-empty-changeset --parameter-overrides Buckets=kms-lake,plain-lake,analytics-lake';
+
+    it.each([
+      ['a pull request plan, plan role', 'plan', { mode: 'plan' }, pullRequest],
+      ['mode auto on a pull request, plan role', 'plan', { mode: 'auto' }, pullRequest],
+      ['an apply, apply role', 'apply', {}, { eventName: 'push', event: {} }],
+      ['mode auto on a push, apply role', 'apply', { mode: 'auto' }, { eventName: 'push', event: {} }],
+      ['a scheduled reconcile, apply role', 'apply', { mode: 'auto' }, { eventName: 'schedule', event: {} }],
+    ] as const)('%s: exit code 1, no write', async (_case, role, extra, event) => {
+      stack.proxy.clear();
+      const result = await run(role, { buckets: 'kms-lake\nanalytics-lake/team', ...extra }, event);
+      expect(result.code).toBe(1);
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors[0]).toContain(`permissions boundary ${outputs.BoundaryArn} does not cover the bucket analytics-lake`);
+      expect(result.errors[0]).toContain(command());
+      expect(result.summary).toContain(command());
+      expect(stack.proxy.mutating()).toEqual([]);
+    });
+
+    it('tells a bucket the boundary does not cover in the access check too, with the same stack update, for other credentials', async () => {
+      stack.proxy.clear();
+      const result = await stack.run(
+        { buckets: 'kms-lake\nanalytics-lake', mode: 'plan', 'permissions-boundary': outputs.BoundaryArn },
+        { env: { AWS_ACCESS_KEY_ID: admin.accessKeyId, AWS_SECRET_ACCESS_KEY: admin.secretAccessKey } },
+      );
+      expect(result.errors).toEqual([]);
+      const access = JSON.parse(result.outputs.access) as Record<string, Record<string, { state: string; fix?: string }>>;
+      expect(access['kms-lake'].list.state).toBe('allowed');
+      expect(access['analytics-lake'].list.state).toBe('blocked');
+      // Not from a stack role: the stack's name is not known, and the words say how to find it.
+      const words = `Add analytics-lake to the deployer stack's Buckets (its permissions boundary), other parameters keeping their values: aws cloudformation deploy --stack-name ${STACK_NAME_PLACEHOLDER} `;
+      for (const capability of ['list', 'read', 'write']) expect(access['analytics-lake'][capability].fix).toContain(words);
+      expect(access['analytics-lake'].read.fix).toContain('--parameter-overrides Buckets=kms-lake,plain-lake,analytics-lake');
+      expect(result.summary).toContain(words);
+    });
   });
 
   it("would be refused by the apply role's own policy too: CreateRole without the boundary, or with another, is denied", () => {
@@ -401,6 +455,8 @@ describe('runs with the stack roles, moto checking every call', () => {
     const result = await run('apply', { 'permissions-boundary': outputs.BoundaryArn, 'external-id': 'wizard-123' });
     expect(result.errors).toEqual([]);
     expect(result.warnings.filter((w) => w.includes('confused deputy'))).toEqual([]);
+    // Upgrading: the boundary the stack's role already names need not be repeated.
+    expect(result.warnings.filter((w) => w.includes(`permissions-boundary repeats the deployer stack's boundary`))).toHaveLength(1);
     const role = await readRole(ROLE);
     expect(role.PermissionsBoundary?.PermissionsBoundaryArn).toBe(outputs.BoundaryArn);
     const calls = [...stack.proxy.calls];

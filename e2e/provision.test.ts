@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createBucket, createKey, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
+import { webIdentityRefused } from '../test-support/aws-rules.mjs';
 import { node24Path } from '../test-support/run-action.mjs';
 import { policyArn, roleArn, type Stack, startStack } from './stack.js';
 
@@ -215,6 +216,62 @@ describe('OIDC', () => {
       expect(masks.some((m) => m.startsWith('ASIA') || m.startsWith('AKIA'))).toBe(true);
       expect(masks.length).toBeGreaterThanOrEqual(4);
       expect((await readRole(stack.motoEndpoint, 'oidc-role')).Arn).toBe(roleArn('oidc-role'));
+    } finally {
+      tokenServer.close();
+    }
+  });
+
+  it("says why STS refused the sign-in: the token's trust claims and the GitHubRepository, never the token (spec behaviour 15)", async () => {
+    // GitHub's token for a pull request of a repository whose sub carries its IDs (the signature is made up).
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = {
+      sub: 'repo:octo-org@4242/data-platform@90210:pull_request',
+      aud: 'sts.amazonaws.com',
+      iss: 'https://token.actions.githubusercontent.com',
+      repository: 'octo-org/data-platform',
+      repository_id: '90210',
+      repository_owner_id: '4242',
+      ref: 'refs/pull/7/merge',
+      job_workflow_ref: 'octo-org/data-platform/.github/workflows/activeloop.yml@refs/pull/7/merge',
+      event_name: 'pull_request',
+      actor: 'octocat',
+    };
+    const token = `${part({ typ: 'JWT', alg: 'RS256', kid: 'example' })}.${part(claims)}.c2lnbmF0dXJl`;
+    const tokenServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ value: token }));
+    });
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+    const { port } = tokenServer.address() as { port: number };
+    try {
+      stack.proxy.clear();
+      stack.proxy.rules.push(webIdentityRefused());
+      const result = await stack.run(
+        {
+          buckets: 'sse-s3-bucket',
+          mode: 'plan',
+          'role-to-assume': 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-apply',
+        },
+        {
+          env: {
+            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
+          },
+        },
+      );
+      expect(result.code).toBe(1);
+      expect(stack.proxy.calls.map((c) => c.operation)).toEqual(['sts:AssumeRoleWithWebIdentity']);
+      expect(result.errors).toHaveLength(1);
+      const [error] = result.errors;
+      expect(error).toContain('Not authorized to perform sts:AssumeRoleWithWebIdentity');
+      expect(error).toContain('sub=repo:octo-org@4242/data-platform@90210:pull_request, aud=sts.amazonaws.com');
+      expect(error).toContain('repository_id=90210, repository_owner_id=4242, ref=refs/pull/7/merge, environment=(none)');
+      expect(error).toContain('GitHubRepository=octo-org@4242/data-platform@90210');
+      expect(error).toContain("a pull_request run signs in with the stack's plan role (activeloop-plan)");
+      // The token is masked for the runner and shown nowhere else; claims the trust policy does not test are not shown.
+      const lines = result.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
+      for (const piece of token.split('.')) expect(lines.join('\n')).not.toContain(piece);
+      expect(result.stdout).not.toContain('octocat');
     } finally {
       tokenServer.close();
     }

@@ -1,7 +1,13 @@
 // The action against AWS's real behaviour where moto is kinder (spec behaviour 10). Each test pushes the
 // realism rules it needs onto the proxy (test-support/aws-rules.mjs names the AWS documentation of each).
 
-import { CreatePolicyCommand, CreateRoleCommand, DeleteRoleCommand } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DetachRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, createKey, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
 import {
@@ -231,6 +237,79 @@ describe('7. a permissions boundary that does not exist', () => {
     );
     expect(stack.proxy.mutating()).toEqual([]);
     expect(count('iam:CreateRole')).toBe(0);
+  });
+});
+
+describe('7b. credentials of another account than the boundary names', () => {
+  it('says the accounts differ, not that the policy is missing', async () => {
+    const other = '222222222222';
+    const result = await stack.run({
+      buckets: 'plain-lake',
+      'role-name': 'bounded-elsewhere',
+      'permissions-boundary': `arn:aws:iam::${other}:policy/activeloop-role-action-deployer/activeloop-boundary`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.errors[0]).toContain(
+      `Input 'permissions-boundary' names account ${other}, but the credentials belong to account ${ACCOUNT}`,
+    );
+    expect(result.errors[0]).not.toContain('does not exist');
+    expect(stack.proxy.mutating()).toEqual([]);
+  });
+});
+
+describe("10. the action's policy attached to another principal", () => {
+  it('warns in plan and refuses an apply before any write, naming the principals (iam:CreatePolicyVersion takes no condition key)', async () => {
+    const inputs = { buckets: 'plain-lake', 'role-name': 'shared-policy' };
+    expect((await stack.run(inputs)).errors).toEqual([]);
+    const { iam } = clients(stack.motoEndpoint);
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'unbounded-admin',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'unbounded-admin', PolicyArn: policyArn('shared-policy-s3') }));
+    const says = `${policyArn('shared-policy-s3')} is also attached to role unbounded-admin`;
+    const plan = await stack.run({ ...inputs, buckets: 'plain-lake\neast-lake', mode: 'plan' });
+    expect(plan.errors).toEqual([]);
+    expect(plan.warnings.join('\n')).toContain(says);
+    stack.proxy.clear();
+    const apply = await stack.run({ ...inputs, buckets: 'plain-lake\neast-lake' });
+    expect(apply.code).toBe(1);
+    expect(apply.errors[0]).toContain(says);
+    expect(apply.errors[0]).toContain('iam:CreatePolicyVersion takes no condition key');
+    expect(stack.proxy.mutating()).toEqual([]);
+    await iam.send(new DetachRolePolicyCommand({ RoleName: 'unbounded-admin', PolicyArn: policyArn('shared-policy-s3') }));
+    expect((await stack.run({ ...inputs, buckets: 'plain-lake\neast-lake' })).errors).toEqual([]);
+  });
+});
+
+describe('11. two first applies at once', () => {
+  it('the run that lost the race to create the role still gives the paste step', async () => {
+    const inputs = { buckets: 'plain-lake', 'role-name': 'first-race', 'external-id': 'wizard-7' };
+    // The first run's CreateRole waits while a second run provisions the role from start to end.
+    let winner: Awaited<ReturnType<Stack['run']>> | undefined;
+    let held = false;
+    stack.proxy.options.hold = (call) => {
+      if (call.operation !== 'iam:CreateRole' || held) return undefined;
+      held = true;
+      return stack.run(inputs).then((r) => {
+        winner = r;
+      });
+    };
+    const loser = await stack.run(inputs).finally(() => {
+      stack.proxy.options.hold = undefined;
+    });
+    expect(winner?.errors).toEqual([]);
+    expect(loser.errors).toEqual([]);
+    expect(loser.stdout).toContain('A concurrent change got in the way');
+    expect(loser.summary).not.toContain('this run did not create the role');
+    expect(loser.summary).toContain('A concurrent run created the role while this one ran');
+    expect(loser.summary).toContain(`- Role ARN: \`${roleArnOf('first-race')}\``);
+    expect(loser.summary).toContain('- External ID: `wizard-7`');
   });
 });
 

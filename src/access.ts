@@ -69,8 +69,11 @@ export interface AccessInput {
   partition: string;
   /** The role's tags as they will be (aws:PrincipalTag/...). */
   roleTags: Record<string, string>;
-  /** The permissions boundary, when the role has one, with its document (undefined: it could not be read). */
-  boundary?: { arn: string; document?: PolicyDocument };
+  /**
+   * The permissions boundary, when the role has one, with its document (undefined: it could not be read), and by
+   * bucket the fix of a block by it when the caller knows a better one (a deployer stack's update).
+   */
+  boundary?: { arn: string; document?: PolicyDocument; fixes?: Record<string, string> };
   /** The web app's CORS rule will be kept by this run (cors: true). */
   corsManaged: boolean;
   /** The keys listed in kms-key-arns, with their key policies (undefined: not readable): objects may be written with them in any bucket. */
@@ -221,7 +224,14 @@ interface Requests {
 }
 
 /** One capability: every request it needs, through the policies that apply to it; the first that is not allowed decides. */
-function decide(requests: Requests[], input: AccessInput, region: string, policies: NamedPolicy[], allowedReason: string): Verdict {
+function decide(
+  requests: Requests[],
+  input: AccessInput,
+  region: string,
+  policies: NamedPolicy[],
+  allowedReason: string,
+  boundaryFix?: string,
+): Verdict {
   const fixes: Record<string, string> = {
     resource: `Exempt the role ${input.roleArn} from that statement, for example with an aws:PrincipalArn condition, or remove it.`,
     boundary: 'Allow it in the permissions boundary, or set another permissions-boundary.',
@@ -233,7 +243,8 @@ function decide(requests: Requests[], input: AccessInput, region: string, polici
     if (keyPolicy) {
       fixes.key = `Add a statement to the ${keyPolicy.name} allowing ${r.action} to ${input.roleArn}, or the default statement that lets IAM policies of the account grant the key.`;
     }
-    if (input.boundary) fixes.boundary = `Allow ${r.action} in the permissions boundary, or set another permissions-boundary.`;
+    if (input.boundary)
+      fixes.boundary = boundaryFix ?? `Allow ${r.action} in the permissions boundary, or set another permissions-boundary.`;
     const verdict = verdictOf(authorize(context, policies), r.action, fixes, input);
     if (verdict?.state === 'blocked') return verdict;
     if (verdict) unknown ??= verdict;
@@ -392,7 +403,7 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
         }
       : undefined;
     const s3Verdict = (requests: Requests[], reason: string) => {
-      const verdict = decide(requests, input, b.region, s3Policies, reason);
+      const verdict = decide(requests, input, b.region, s3Policies, reason, input.boundary?.fixes?.[b.bucket]);
       return verdict.state === 'blocked' ? verdict : (policyUnknown ?? boundaryUnknown ?? verdict);
     };
     const docs = [b.policy, input.boundary?.document].filter((d): d is PolicyDocument => d !== undefined);

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentials, Env } from './aws.js';
-import { ActionError, describeAwsError, errorName } from './errors.js';
+import { gitHubRepositoryFor, signInChecks, type TokenClaims } from './deployer.js';
+import { ActionError, describeAwsError, errorName, isAccessDenied, PERMISSIONS_HINT } from './errors.js';
 import { backoffDelay, type RetryPolicy, runRetryPolicy } from './retry.js';
 
 export interface OidcOptions {
@@ -92,15 +93,75 @@ export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): 
         await sleep(delay);
         continue;
       }
-      const failed = describeAwsError(`sts:AssumeRoleWithWebIdentity for ${options.roleArn}`, error);
+      const failed = describeAwsError(`sts:AssumeRoleWithWebIdentity for ${options.roleArn}`, error).replace(` ${PERMISSIONS_HINT}`, '');
       throw new ActionError(
         transient
           ? `${failed} It looks transient: it still failed after ${attempts} attempt(s) within the run's retry budget. Run the job again.`
-          : `${failed} Check that the role's trust policy allows token.actions.githubusercontent.com with audience '${options.audience}' for this repository.`,
+          : refusedSignIn(failed, error, token, options),
         { cause: error },
       );
     }
   }
+}
+
+/** The claims of GitHub's OIDC token that trust policies test, in the order a reader checks them (spec behaviour 15). */
+export const TRUST_CLAIMS: (keyof TokenClaims)[] = [
+  'sub',
+  'aud',
+  'iss',
+  'repository',
+  'repository_id',
+  'repository_owner_id',
+  'ref',
+  'environment',
+  'job_workflow_ref',
+  'event_name',
+];
+
+/**
+ * The trust claims of a JWT's payload (its second part, base64url JSON; RFC 7519), undefined when the token is
+ * no such JWT. Only those claims: never the token, its header or its signature. Values are cut to one line.
+ */
+export function tokenClaims(token: string): TokenClaims | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+$/.test(parts[1])) return undefined;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return undefined;
+  const claims: TokenClaims = {};
+  for (const name of TRUST_CLAIMS) {
+    const value = (payload as Record<string, unknown>)[name];
+    const text = Array.isArray(value)
+      ? value.filter((v) => typeof v === 'string').join(',')
+      : typeof value === 'string' || typeof value === 'number'
+        ? String(value)
+        : undefined;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: a claim must not break the log line it is shown in.
+    if (text) claims[name] = text.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
+  }
+  return claims;
+}
+
+/** A refused sign-in: the claims trust policies test, the GitHubRepository this repository needs, and what else to check. */
+function refusedSignIn(failed: string, error: unknown, token: string, options: Pick<OidcOptions, 'roleArn' | 'audience'>): string {
+  const generic = `${failed} Check that the role's trust policy allows token.actions.githubusercontent.com with audience '${options.audience}' for this repository.`;
+  if (!isAccessDenied(error) && !/^InvalidIdentityToken/.test(errorName(error))) return generic;
+  const claims = tokenClaims(token);
+  if (!claims) return `${generic} The token's claims could not be read (it is not a JWT), so they cannot be shown.`;
+  const shown = TRUST_CLAIMS.map((name) => `${name}=${claims[name] ?? '(none)'}`).join(', ');
+  const repository = gitHubRepositoryFor(claims);
+  const checks = signInChecks(claims, options.roleArn, options.audience);
+  return (
+    `${failed} The role's trust policy refused this run's GitHub OIDC token. Its claims that trust policies test (the token itself is not shown): ${shown}. ` +
+    (repository
+      ? `For the deployer stack (bootstrap/activeloop-deployer.yml), this repository needs GitHubRepository=${repository}. `
+      : '') +
+    (checks.length ? `Also check: ${checks.join('; ')}.` : '')
+  ).trim();
 }
 
 /** The fork's OWNER/REPO when the run is a pull request from a fork (the event payload says), else undefined. */

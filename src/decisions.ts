@@ -1,11 +1,11 @@
 // The run's rules that are not about documents: pure deciders that main.ts applies in order.
 
 import type { KmsGrant } from './desired.js';
-import { ActionError, isAccessDenied, PERMISSIONS_HINT } from './errors.js';
+import { ActionError } from './errors.js';
 import { type Access, DEFAULT_TRUSTED_PRINCIPAL, type Inputs, type Mode, writes } from './inputs.js';
 import { DIGEST_TAG_KEY, tagValue } from './ownership.js';
 import type { PolicyDocument } from './policy.js';
-import type { CallerIdentity, KmsDiscovery } from './read.js';
+import type { CallerIdentity, KmsDiscovery, PolicyAttachments } from './read.js';
 import { readRecord, requiresExternalId } from './record.js';
 
 /** allowed-account-ids: a run in any other account stops before any write (spec input `allowed-account-ids`). */
@@ -48,37 +48,46 @@ export function checkPartition(
 }
 
 /**
- * The deployer template's apply role may create the Activeloop role only with its permissions boundary
- * (the iam:PermissionsBoundary condition): a run without it would write the policy, then be denied at
- * CreateRole. Told here, before any write, from the boundary the caller's role names in its tag.
+ * The permissions-boundary policy was not found: when its ARN names another account than the credentials', that
+ * is the cause (a role can carry a boundary of its own account only), not a missing policy.
  */
-export function checkDeployerBoundary(
-  permissionsBoundary: string | undefined,
-  deployerBoundary: string | undefined,
-  callerArn: string,
-): void {
-  if (!deployerBoundary || permissionsBoundary === deployerBoundary) return;
-  throw new ActionError(
-    `Input 'permissions-boundary' must be ${deployerBoundary}: the credentials (${callerArn}) come from the deployer template's role, which may create or change the Activeloop role only with that permissions boundary` +
-      `${permissionsBoundary ? `, not ${permissionsBoundary}` : ', and permissions-boundary is empty'}. Nothing was changed. ` +
-      `Set permissions-boundary: ${deployerBoundary} (the stack's BoundaryArn output).`,
+export function missingBoundaryError(boundary: string, identity: CallerIdentity, roleToAssume: string | undefined): ActionError {
+  const named = boundary.split(':')[4];
+  if (named && named !== identity.account) {
+    const assumed = roleToAssume ? ` (role-to-assume ${roleToAssume} is in account ${roleToAssume.split(':')[4]})` : '';
+    return new ActionError(
+      `Input 'permissions-boundary' names account ${named}, but the credentials belong to account ${identity.account} (${identity.arn})${assumed}. ` +
+        'Nothing was changed. A role can carry a permissions boundary of its own account only: check which account the credentials are for (role-to-assume, or the earlier credentials step; allowed-account-ids stops such a run early), or fix the ARN.',
+    );
+  }
+  return new ActionError(
+    `Input 'permissions-boundary': the policy ${boundary} does not exist in account ${identity.account}. Nothing was changed. Create it first, or fix the ARN.`,
   );
 }
 
 /**
- * A denied call made with a deployer template role (the caller's role names a boundary in its tag): what to
- * check there instead of the README's generic list. Other errors, and other credentials, pass unchanged.
+ * IAM's CreatePolicyVersion takes no condition key: whoever may write the action's policy decides what every
+ * principal it is attached to may do. The action's policies must therefore be attached to its role only: a
+ * plan warns, an apply (which would write them) refuses, naming the principals.
  */
-export function withDeployerHint<E>(error: E, deployerBoundary: string | undefined, mode: Mode): E | ActionError {
-  if (!deployerBoundary || !(error instanceof ActionError) || !isAccessDenied(error.cause)) return error;
-  const role = writes(mode)
-    ? `mode ${mode} needs the stack's apply role (role-to-assume: its ApplyRoleArn output; the plan role only reads)`
-    : `mode ${mode} needs the stack's plan or apply role (its PlanRoleArn or ApplyRoleArn output)`;
-  const hint =
-    `The credentials come from the deployer template's role (bootstrap/activeloop-deployer.yml): ${role}, and ` +
-    "role-name, policy-name, role-path and every bucket must match the stack's ActiveloopRoleName, ActiveloopPolicyName, RolePath and Buckets parameters (update the stack to change them).";
-  const message = error.message.includes(PERMISSIONS_HINT) ? error.message.replace(PERMISSIONS_HINT, hint) : `${error.message} ${hint}`;
-  return new ActionError(message, { cause: error.cause });
+export function checkPolicyAttachments(attachments: PolicyAttachments[] | { error: string }, roleName: string, mode: Mode): string[] {
+  if (!Array.isArray(attachments)) {
+    return [
+      `Could not check that the action's policies are attached to ${roleName} only (${attachments.error}). Allow iam:ListEntitiesForPolicy on them to the credentials running the action.`,
+    ];
+  }
+  const elsewhere = attachments.flatMap((a) => {
+    const others = [
+      ...a.roles.filter((r) => r !== roleName).map((r) => `role ${r}`),
+      ...a.users.map((u) => `user ${u}`),
+      ...a.groups.map((g) => `group ${g}`),
+    ];
+    return others.length ? [`${a.policyArn} is also attached to ${others.join(', ')}`] : [];
+  });
+  if (!elsewhere.length) return [];
+  const why = `The action writes these policies (iam:CreatePolicyVersion takes no condition key), so its workflow would decide what those principals may do. Detach them there (the action's policies are for ${roleName} only), then run again.`;
+  if (writes(mode)) throw new ActionError(`${elsewhere.join('; ')}. Nothing was changed. ${why}`);
+  return [`${elsewhere.join('; ')}: an apply will refuse to write them. ${why}`];
 }
 
 /**

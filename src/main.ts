@@ -8,15 +8,27 @@ import { planCors } from './cors.js';
 import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
 import {
   checkAccount,
-  checkDeployerBoundary,
   checkExternalIdKept,
   checkPartition,
+  checkPolicyAttachments,
   confusedDeputyWarnings,
   crossAccountKeyWarnings,
   kmsGrants,
+  missingBoundaryError,
   rolePathFor,
-  withDeployerHint,
 } from './decisions.js';
+import {
+  boundaryBuckets,
+  boundaryFor,
+  ceilingError,
+  type DeployerStack,
+  deployerOf,
+  isDeployerBoundary,
+  stackUpdate,
+  uncoveredBuckets,
+  upgradeWarnings,
+  withDeployerHint,
+} from './deployer.js';
 import { buildDesired, type DesiredState, type KmsGrant, policyArn, policyName } from './desired.js';
 import { planDestroy } from './destroy.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
@@ -38,10 +50,11 @@ import {
   readBucketCors,
   readBucketPolicies,
   readCallerIdentity,
-  readDeployerBoundary,
+  readCallerRole,
   readKeyPolicies,
   readLiveState,
   readManagedPolicyDocument,
+  readPolicyAttachments,
   readRoleDependents,
 } from './read.js';
 import { runRetryPolicy } from './retry.js';
@@ -129,7 +142,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
       writes(inputs.mode) && first.changeSet.changes.length
         ? await applyConverging(ctx, first, { roleWaitSeconds: options.roleWaitSeconds ?? 60, log, sleep })
         : { last: first, applied: [] };
-    if (outcome.error) outcome.error = withDeployerHint(outcome.error, read.deployerBoundary, inputs.mode);
+    if (outcome.error) outcome.error = withDeployerHint(outcome.error, read.deployer?.boundaryArn, inputs.mode);
     await publish(runResult(ctx, first, outcome, read.discovery, access), env, log);
     await debugStack(outcome.error, log);
   } catch (error) {
@@ -209,8 +222,8 @@ interface Reads {
   /** Key policies of the keys in kms-key-arns that are no bucket's default (undefined: unreadable). */
   listedKeyPolicies: Map<string, PolicyDocument | undefined>;
   bucketPolicies: BucketPolicyRead[];
-  /** The boundary the caller's role names in its tag, when it is a deployer template role. */
-  deployerBoundary?: string;
+  /** The deployer stack whose role the credentials are, when they are one. */
+  deployer?: DeployerStack;
   warnings: string[];
 }
 
@@ -234,50 +247,73 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   const corsP = destroying || inputs.cors || checking ? readBucketCors(clients.s3, bucketNames) : Promise.resolve([]);
   const bucketPoliciesP = checking ? readBucketPolicies(clients.s3, bucketNames) : Promise.resolve([]);
   const quotasP = destroying ? Promise.resolve(DEFAULT_QUOTAS) : awsCall('iam:GetAccountSummary', () => readAccountQuotas(clients.iam));
-  const boundary = inputs.permissionsBoundary;
-  const boundaryP =
+  const liveP = readIam({ inputs, clients }, identityP);
+  // The deployer template's roles name the boundary the Activeloop role must carry: an empty input defaults to it.
+  const deployerP = destroying
+    ? Promise.resolve(undefined)
+    : identityP.then(async (id) => deployerOf(await readCallerRole(clients.iam, id)));
+  const boundaryChoiceP = Promise.all([identityP, deployerP]).then(([id, deployer]) =>
+    destroying ? { boundary: inputs.permissionsBoundary } : boundaryFor(inputs.permissionsBoundary, deployer, id.arn),
+  );
+  const readBoundary = (boundary: string | undefined) =>
     boundary && !destroying
       ? awsCall(`iam:GetPolicy ${boundary} (permissions-boundary)`, () => readManagedPolicyDocument(clients.iam, boundary))
       : undefined;
-  const liveP = readIam({ inputs, clients }, identityP);
-  // The deployer template's roles name the boundary the Activeloop role must carry.
-  const deployerBoundaryP = destroying ? Promise.resolve(undefined) : identityP.then((id) => readDeployerBoundary(clients.iam, id));
-  const [identity, discovery, liveAtInputPath, cors, quotas, boundaryDocument, bucketPolicies, deployerBoundary] = await Promise.all([
-    identityP,
-    discoveryP,
-    liveP,
-    corsP,
-    quotasP,
-    boundaryP,
-    bucketPoliciesP,
-    deployerBoundaryP,
-  ]).catch(async (error) => {
-    // A read denied to a deployer template role: say what to check in the stack.
-    throw withDeployerHint(error, await deployerBoundaryP.catch(() => undefined), inputs.mode);
+  // A boundary given is read at once; the stack's, once the caller's role names it.
+  const boundaryP = inputs.permissionsBoundary
+    ? readBoundary(inputs.permissionsBoundary)
+    : boundaryChoiceP.then(({ boundary }) => readBoundary(boundary));
+  // The stack's ceiling (spec behaviour 16): a bucket its boundary does not cover fails the run before any write,
+  // also when that bucket's reads were denied first (the stack's roles read the Buckets only).
+  const ceilingP = Promise.all([identityP, deployerP, boundaryChoiceP, boundaryP]).then(([id, deployer, choice, document]) => {
+    if (!deployer || destroying || !document || choice.boundary !== deployer.boundaryArn) return undefined;
+    const uncovered = uncoveredBuckets(document, inputs.buckets, { ...id, access: inputs.access });
+    return uncovered.length ? ceilingError(deployer, document, uncovered) : undefined;
   });
-  checkDeployerBoundary(boundary, deployerBoundary, identity.arn);
-  if (boundary && !destroying && !boundaryDocument) {
-    throw new ActionError(
-      `Input 'permissions-boundary': the policy ${boundary} does not exist in account ${identity.account}. Nothing was changed. Create it first, or fix the ARN.`,
-    );
-  }
+  const [identity, discovery, liveAtInputPath, cors, quotas, boundaryDocument, bucketPolicies, deployer, choice, ceiling] =
+    await Promise.all([
+      identityP,
+      discoveryP,
+      liveP,
+      corsP,
+      quotasP,
+      boundaryP,
+      bucketPoliciesP,
+      deployerP,
+      boundaryChoiceP,
+      ceilingP,
+    ]).catch(async (error) => {
+      const stack = await deployerP.catch(() => undefined);
+      // A read denied to a deployer template role: the stack's ceiling, when that is the cause, else what to check in the stack.
+      throw (await ceilingP.catch(() => undefined)) ?? withDeployerHint(error, stack?.boundaryArn, inputs.mode);
+    });
+  if (ceiling) throw ceiling;
+  const boundary = choice.boundary;
+  if (choice.notice) log.info(choice.notice);
+  if (boundary && !destroying && !boundaryDocument) throw missingBoundaryError(boundary, identity, inputs.roleToAssume);
   log.mask(inputs.maskAccountId, identity.account);
   log.info(`AWS account ${identity.account} (${identity.partition}), caller ${identity.arn}`);
 
   const { rolePath, warning } = rolePathFor(inputs.rolePath, liveAtInputPath.role?.path);
-  const at = { ...inputs, rolePath };
+  const at = { ...inputs, rolePath, permissionsBoundary: boundary };
   const live = warning ? await readIam({ inputs: at, clients }, identityP) : liveAtInputPath;
   // Keys listed in kms-key-arns (objects written with other keys): their key policies decide too.
   const listed = checking ? inputs.kmsKeyArns.filter((arn) => !discovery.keyPolicies.has(arn)) : [];
   // A boundary on the role but not in the inputs stays (plan never removes one), so the access check needs it too.
   const keptBoundary = checking && !boundary ? live.role?.permissionsBoundary : undefined;
-  // Both reads at once. An unreadable or gone boundary: the access check then says unknown for what it decides, never allowed.
-  const [listedKeyPolicies, keptBoundaryDocument] = await Promise.all([
+  // The action's policies must be attached to its role only (iam:CreatePolicyVersion takes no condition key).
+  const ours = destroying ? [] : live.policies.filter((p) => owned(p.tags)).map((p) => p.arn);
+  // The three reads at once. An unreadable or gone boundary: the access check then says unknown for what it decides, never allowed.
+  const [listedKeyPolicies, keptBoundaryDocument, attachedTo] = await Promise.all([
     listed.length ? readKeyPolicies(clients.kmsIn, listed) : new Map<string, PolicyDocument | undefined>(),
     keptBoundary ? readManagedPolicyDocument(clients.iam, keptBoundary).catch(() => undefined) : undefined,
+    ours.length ? readPolicyAttachments(clients.iam, ours) : [],
   ]);
+  const attachments = checkPolicyAttachments(attachedTo, inputs.roleName, inputs.mode);
   const grants = destroying ? [] : kmsGrants(inputs.kmsKeyArns, identity, discovery);
   const warnings = [
+    ...upgradeWarnings(inputs, deployer),
+    ...attachments,
     ...(warning ? [warning] : []),
     ...discovery.warnings,
     ...crossAccountKeyWarnings(grants, inputs.access),
@@ -295,7 +331,7 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     boundaryArn: boundary || keptBoundary,
     listedKeyPolicies,
     bucketPolicies,
-    deployerBoundary,
+    deployer,
     warnings,
   };
 }
@@ -320,13 +356,18 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
     };
   });
   const boundary = read.boundaryArn;
+  // A deployer stack's boundary: a bucket it does not cover is fixed by a stack update (the same words as the plan's failure).
+  const stackFixes =
+    boundary && read.boundaryDocument && (read.deployer?.boundaryArn === boundary || isDeployerBoundary(boundary))
+      ? stackFixesFor(read, read.boundaryDocument)
+      : undefined;
   return checkAccess(facts, {
     access: ctx.inputs.access,
     roleArn: desired.role.arn,
     account: ctx.identity.account,
     partition: ctx.identity.partition,
     roleTags: desired.role.tags,
-    boundary: boundary ? { arn: boundary, document: read.boundaryDocument } : undefined,
+    boundary: boundary ? { arn: boundary, document: read.boundaryDocument, fixes: stackFixes } : undefined,
     corsManaged: ctx.inputs.cors,
     webApp: ctx.inputs.webApp,
     listedKeys: ctx.inputs.kmsKeyArns.map((arn) => ({
@@ -334,6 +375,13 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
       policy: read.listedKeyPolicies.get(arn) ?? read.discovery.keyPolicies.get(arn),
     })),
   });
+}
+
+/** For each bucket a deployer stack's boundary does not cover: the stack update that adds it. */
+function stackFixesFor(read: Reads, document: PolicyDocument): Record<string, string> {
+  const uncovered = uncoveredBuckets(document, read.inputs.buckets, { ...read.identity, access: read.inputs.access });
+  const fix = stackUpdate(read.deployer, boundaryBuckets(document), uncovered);
+  return Object.fromEntries(uncovered.map((bucket) => [bucket, fix]));
 }
 
 interface Planned {

@@ -139,6 +139,10 @@ export async function publish(result: RunResult, env: Env, log: Log): Promise<vo
     redact: log.redact,
     failure: result.error && { message: result.error.message, notMade: result.notMade },
     checkFailures: failures,
+    createdConcurrently:
+      writes(inputs.mode) &&
+      result.planned.some((c) => c.action === 'create-role') &&
+      !result.reported.some((c) => c.action === 'create-role'),
   });
 
   const made = result.reported;

@@ -6,6 +6,7 @@ import {
   GetRoleCommand,
   type IAMClient,
   ListAttachedRolePoliciesCommand,
+  ListEntitiesForPolicyCommand,
   ListInstanceProfilesForRoleCommand,
   ListPoliciesCommand,
   ListPolicyVersionsCommand,
@@ -25,6 +26,7 @@ import {
   type ServerSideEncryptionByDefault,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { CallerRole } from './deployer.js';
 import { ActionError, describeAwsError, errorName, httpStatus, isNoSuchEntity } from './errors.js';
 import type { BucketGrant } from './inputs.js';
 import { type PolicyDocument, parseDocument } from './policy.js';
@@ -218,6 +220,8 @@ export async function discoverKmsKeys(
 
   const failures: string[] = [];
   const warnings: string[] = [];
+  // The first denial, kept as the error's cause: a deployer role's run then gets the stack's hint.
+  let denied: unknown;
   const results = await mapBounded(buckets, BUCKET_CONCURRENCY, async ({ bucket }): Promise<BucketEncryption> => {
     let rule: ServerSideEncryptionByDefault | undefined;
     let bucketKeyEnabled: boolean | undefined;
@@ -237,6 +241,7 @@ export async function discoverKmsKeys(
       }
       if (name === 'NoSuchBucket') failures.push(`${bucket}: the bucket does not exist (NoSuchBucket)`);
       else if (name === 'AccessDenied' || httpStatus(error) === 403) {
+        denied ??= error;
         failures.push(
           `${bucket}: access denied reading its default encryption (AccessDenied); allow s3:GetEncryptionConfiguration on it, or set detect-kms: false and list keys in kms-key-arns`,
         );
@@ -291,7 +296,7 @@ export async function discoverKmsKeys(
       unreadable === failures.length
         ? `Input 'buckets': ${failures.length} bucket(s) could not be read (does each exist, in this account, and may the credentials read it?)`
         : `Could not inspect ${failures.length} bucket(s) for KMS encryption`;
-    throw new BucketReadError(`${lead}:\n- ${failures.join('\n- ')}`);
+    throw new BucketReadError(`${lead}:\n- ${failures.join('\n- ')}`, denied === undefined ? undefined : { cause: denied });
   }
   const byKey = new Map<string, DiscoveredKey>();
   for (const r of results) {
@@ -511,20 +516,47 @@ export async function readManagedPolicyDocument(iam: IAMClient, arn: string): Pr
 }
 
 /**
- * The deployer role's tag naming the permissions boundary its Activeloop role must carry (set by
- * bootstrap/activeloop-deployer.yml), read from the caller's own role. Undefined when the caller is not an
- * assumed role, has no such tag, or may not read its role (credentials made some other way).
+ * The caller's own role (name, path, tags), when the credentials are an assumed role that may read itself
+ * (the deployer template's roles may); undefined otherwise (credentials made some other way).
  */
-export const DEPLOYER_BOUNDARY_TAG_KEY = 'activeloop-role-action:permissions-boundary';
-
-export async function readDeployerBoundary(iam: IAMClient, identity: CallerIdentity): Promise<string | undefined> {
+export async function readCallerRole(iam: IAMClient, identity: CallerIdentity): Promise<CallerRole | undefined> {
   // arn:<partition>:sts::<account>:assumed-role/<role name>/<session>
   const roleName = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/]+)\/.+$/.exec(identity.arn)?.[1];
   if (!roleName) return undefined;
   try {
     const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
-    return role?.Tags?.find((t) => t.Key === DEPLOYER_BOUNDARY_TAG_KEY)?.Value;
+    return role ? { name: role.RoleName ?? roleName, path: role.Path ?? '/', tags: tagMap(role.Tags) } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Where a managed policy is attached: the names of the roles, users and groups (iam:ListEntitiesForPolicy). */
+export interface PolicyAttachments {
+  policyArn: string;
+  roles: string[];
+  users: string[];
+  groups: string[];
+}
+
+/** Where each policy is attached, or the reason it could not be read; a policy that does not exist has none. */
+export async function readPolicyAttachments(iam: IAMClient, policyArns: string[]): Promise<PolicyAttachments[] | { error: string }> {
+  try {
+    return await Promise.all(
+      policyArns.map(async (policyArn) => {
+        const out: PolicyAttachments = { policyArn, roles: [], users: [], groups: [] };
+        let marker: string | undefined;
+        do {
+          const page = await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: policyArn, Marker: marker }));
+          out.roles.push(...(page.PolicyRoles ?? []).flatMap((r) => (r.RoleName ? [r.RoleName] : [])));
+          out.users.push(...(page.PolicyUsers ?? []).flatMap((u) => (u.UserName ? [u.UserName] : [])));
+          out.groups.push(...(page.PolicyGroups ?? []).flatMap((g) => (g.GroupName ? [g.GroupName] : [])));
+          marker = page.IsTruncated ? page.Marker : undefined;
+        } while (marker);
+        return out;
+      }),
+    );
+  } catch (error) {
+    return { error: describeAwsError('iam:ListEntitiesForPolicy', error) };
   }
 }

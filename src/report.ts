@@ -37,6 +37,8 @@ export interface ReportInput {
   failure?: { message: string; notMade: Change[] };
   /** Why the step fails although the run went through (fail-on-drift, access-check: fail): led with ❌. */
   checkFailures?: string[];
+  /** This run set out to create the role, and a concurrent run created it first: the role is new all the same. */
+  createdConcurrently?: boolean;
 }
 
 function code(text: string): string {
@@ -145,7 +147,15 @@ function documentSections(changes: Change[]): string[] {
   for (const c of changes) {
     const shown = kindOf(c).document?.(c);
     if (shown) out.push(documentSection(shown.title, shown.before, shown.after));
-    else if (c.action === 'update-role') {
+    if (c.action === 'create-role') {
+      // The boundary is the most the role can ever do: a reviewer sees it before the role exists.
+      out.push(
+        `#### Settings of the new role ${code(c.name)}\n\n| setting | value |\n|---|---|\n` +
+          `| path | ${code(c.path)} |\n` +
+          `| max session duration | ${c.maxSessionDuration} |\n` +
+          `| permissions boundary | ${c.permissionsBoundary ? code(c.permissionsBoundary) : 'none'} |\n`,
+      );
+    } else if (c.action === 'update-role') {
       out.push(
         `#### Role settings of ${code(c.roleName)}\n\n| setting | now | wanted |\n|---|---|---|\n` +
           `| description | ${cell(c.previous.description ?? '')} | ${cell(c.description)} |\n` +
@@ -395,6 +405,19 @@ function manualStep(input: ReportInput): string[] {
       '#### Remaining manual step',
       '',
       'Nothing to paste into Activeloop yet: the role is not ready, as this run stopped before it was complete. It will be ready after a run that succeeds, which then gives the role ARN to paste into Activeloop.',
+    ];
+  }
+  if (!creates && input.createdConcurrently) {
+    // Lost the race to create it: the role is as new as if this run had made it, so Activeloop may not have it yet.
+    return [
+      '#### Remaining manual step',
+      '',
+      `A concurrent run created the role while this one ran, and this run converged onto it. If Activeloop does not have it yet, paste the role ARN into Activeloop: in the Activeloop app, open your organization's managed credentials, add AWS credentials, and enter`,
+      '',
+      `- Role ARN: ${code(input.roleArn)}`,
+      ...externalId,
+      '',
+      WAIT_FOR_NEW_ROLE,
     ];
   }
   if (!creates) {

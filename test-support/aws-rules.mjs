@@ -227,3 +227,23 @@ export function deletedPrincipalShownById(deleted) {
     },
   ];
 }
+
+/**
+ * STS refuses AssumeRoleWithWebIdentity when the role's trust policy does not allow the token (a condition on
+ * its sub, aud or another claim fails): 403 AccessDenied, "Not authorized to perform sts:AssumeRoleWithWebIdentity".
+ * moto evaluates no trust condition and always answers with credentials.
+ * Docs: IAM User Guide, "Troubleshoot IAM roles" (AssumeRoleWithWebIdentity is not authorized); STS API Reference, AssumeRoleWithWebIdentity.
+ * @returns {Rule}
+ */
+export function webIdentityRefused() {
+  return {
+    name: 'the trust policy refuses the web identity',
+    docs: 'IAM User Guide: Troubleshoot IAM roles; STS API Reference: AssumeRoleWithWebIdentity',
+    match: is('sts:AssumeRoleWithWebIdentity'),
+    respond: () => ({
+      status: 403,
+      type: 'text/xml',
+      body: '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error><RequestId>4a2c0f5e-0000-0000-0000-000000000001</RequestId></ErrorResponse>',
+    }),
+  };
+}
