@@ -19,10 +19,11 @@ import {
   MAX_ROLE_PATH,
   PARAMETERS,
   PARTITIONS,
+  STACK_NAME_TAG_KEY,
 } from '../scripts/bootstrap-template.mjs';
 import { forkOfPullRequest } from '../src/credentials.js';
 import { confusedDeputyWarnings } from '../src/decisions.js';
-import { boundaryFor, DEPLOYER_BOUNDARY_TAG_KEY, withDeployerHint } from '../src/deployer.js';
+import { boundaryFor, DEPLOYER_BOUNDARY_TAG_KEY, STACK_NAME_TAG_KEYS, withDeployerHint } from '../src/deployer.js';
 import { ActionError, describeAwsError, PERMISSIONS_HINT } from '../src/errors.js';
 import {
   MANAGED_POLICY_MAX_CHARS as MANAGED_POLICY_MAX_CHARS_OF_THE_ACTION,
@@ -208,10 +209,14 @@ describe('the template is structurally sound', () => {
     expect(Buffer.byteLength(templateText)).toBeLessThan(51_200);
   });
 
-  it('tags both roles with the boundary their Activeloop role must carry, under the key the action reads', () => {
+  it('tags both roles with the boundary their Activeloop role must carry and the stack name, under the keys the action reads', () => {
     expect(BOUNDARY_TAG_KEY).toBe(DEPLOYER_BOUNDARY_TAG_KEY);
+    expect(STACK_NAME_TAG_KEYS[0]).toBe(STACK_NAME_TAG_KEY);
     for (const role of ['PlanRole', 'ApplyRole']) {
-      expect(template.Resources[role].Properties.Tags).toEqual([{ Key: BOUNDARY_TAG_KEY, Value: { Ref: 'PermissionsBoundary' } }]);
+      expect(template.Resources[role].Properties.Tags).toEqual([
+        { Key: BOUNDARY_TAG_KEY, Value: { Ref: 'PermissionsBoundary' } },
+        { Key: STACK_NAME_TAG_KEY, Value: { Ref: 'AWS::StackName' } },
+      ]);
     }
   });
 });

@@ -1,6 +1,9 @@
 // What the action knows of the deployer stack (src/deployer.ts): its roles, the boundary as the ceiling of the
 // buckets (spec behaviour 16), the words of the stack update, upgrade notes and the sign-in hints (behaviour 15).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
 import { DEPLOYER_PATH as TEMPLATE_DEPLOYER_PATH } from '../scripts/bootstrap-template.mjs';
 import { checkAccess } from '../src/access.js';
 import {
@@ -18,13 +21,14 @@ import {
   upgradeWarnings,
 } from '../src/deployer.js';
 import type { PolicyDocument } from '../src/policy.js';
+import { resolveTemplate } from '../test-support/cloudformation.mjs';
 
 const ACCOUNT = '123456789012';
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/activeloop-role-action-deployer/activeloop-boundary`;
 const bucketArns = (buckets: string[], suffix = '') => buckets.map((b) => `arn:aws:s3:::${b}${suffix}`);
 
-/** The stack's boundary as the template writes it for Buckets=kms-lake,plain-lake. */
-function stackBoundary(buckets = ['kms-lake', 'plain-lake']): PolicyDocument {
+/** A boundary of the earlier template, which allowed the Buckets only (no Denies). */
+function earlierBoundary(buckets = ['kms-lake', 'plain-lake']): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -56,6 +60,12 @@ function stackBoundary(buckets = ['kms-lake', 'plain-lake']): PolicyDocument {
       },
     ],
   };
+}
+/** The stack's boundary as the committed template writes it (bootstrap/activeloop-deployer.yml), resolved for Buckets. */
+function stackBoundary(buckets = ['kms-lake', 'plain-lake']): PolicyDocument {
+  const template = parse(readFileSync(join(import.meta.dirname, '..', 'bootstrap', 'activeloop-deployer.yml'), 'utf8'));
+  const values = { GitHubRepository: 'octo-org/datasets', Buckets: buckets.join(',') };
+  return resolveTemplate(template, values, { account: ACCOUNT }).policies.PermissionsBoundary.document;
 }
 const context = { partition: 'aws', account: ACCOUNT, access: 'read-write' as const };
 const grant = (bucket: string, prefixes: string[] = []) => ({ bucket, prefixes });
@@ -101,6 +111,11 @@ describe('uncoveredBuckets: the ceiling, by the IAM evaluator', () => {
     const buckets = [grant('kms-lake'), grant('analytics-lake'), grant('plain-lake-2', ['x'])];
     expect(uncoveredBuckets(stackBoundary(), buckets, context)).toEqual(['analytics-lake', 'plain-lake-2']);
   });
+  it("reads the stack's Buckets from the template's boundary, and from an earlier template's", () => {
+    expect(boundaryBuckets(stackBoundary(['kms-lake', 'plain-lake']))).toEqual(['kms-lake', 'plain-lake']);
+    expect(boundaryBuckets(earlierBoundary(['kms-lake', 'plain-lake']))).toEqual(['kms-lake', 'plain-lake']);
+    expect(uncoveredBuckets(earlierBoundary(), [grant('kms-lake'), grant('analytics-lake')], context)).toEqual(['analytics-lake']);
+  });
   it('covers every bucket with Buckets=*', () => {
     const any = stackBoundary(['*']);
     expect(uncoveredBuckets(any, [grant('anything')], context)).toEqual([]);
@@ -116,7 +131,7 @@ describe('uncoveredBuckets: the ceiling, by the IAM evaluator', () => {
     expect(uncoveredBuckets(doc, [grant('kms-lake'), grant('plain-lake')], context)).toEqual(['plain-lake']);
   });
   it('asks only for reads with access read-only', () => {
-    const readOnly = stackBoundary();
+    const readOnly = earlierBoundary();
     (readOnly.Statement as { Action: string[] }[])[1].Action = ['s3:GetObject'];
     expect(uncoveredBuckets(readOnly, [grant('kms-lake')], { ...context, access: 'read-only' })).toEqual([]);
     expect(uncoveredBuckets(readOnly, [grant('kms-lake')], context)).toEqual(['kms-lake']);

@@ -692,9 +692,12 @@ describe('an independent evaluator agrees (iam-simulate)', () => {
 });
 
 describe('the deployer roles name their boundary', () => {
-  it('in a tag each may read on itself only', () => {
+  it('in a tag each may read on itself only, beside the stack name', () => {
     for (const arn of [outputs.PlanRoleArn, outputs.ApplyRoleArn]) {
-      expect(deployerTags[arn]).toEqual([{ Key: 'activeloop-role-action:permissions-boundary', Value: outputs.BoundaryArn }]);
+      expect(deployerTags[arn]).toEqual([
+        { Key: 'activeloop-role-action:permissions-boundary', Value: outputs.BoundaryArn },
+        { Key: 'activeloop-role-action:stack-name', Value: 'activeloop-deployer' },
+      ]);
     }
     expect(evaluate(deployed.apply as Document, { action: 'iam:GetRole', resource: outputs.ApplyRoleArn })).toBe('allow');
     expect(evaluate(deployed.apply as Document, { action: 'iam:GetRole', resource: outputs.PlanRoleArn })).toBe('implicit-deny');

@@ -25,6 +25,8 @@ export const TEMPLATE_PATH = join(root, 'bootstrap', 'activeloop-deployer.yml');
 
 /** The deployer role's tag naming the boundary its Activeloop role must carry (read by src/read.ts). */
 export const BOUNDARY_TAG_KEY = 'activeloop-role-action:permissions-boundary';
+/** The stack's name, so a plan that finds a bucket beyond the ceiling names the exact stack update to run. */
+export const STACK_NAME_TAG_KEY = 'activeloop-role-action:stack-name';
 
 /**
  * Role actions the apply role may take only on a role that carries (or, for CreateRole and
@@ -548,7 +550,10 @@ function permissionPolicies(id, role, description, statements) {
   );
 }
 
-const boundaryTag = [{ Key: BOUNDARY_TAG_KEY, Value: { Ref: 'PermissionsBoundary' } }];
+const boundaryTag = [
+  { Key: BOUNDARY_TAG_KEY, Value: { Ref: 'PermissionsBoundary' } },
+  { Key: STACK_NAME_TAG_KEY, Value: { Ref: 'AWS::StackName' } },
+];
 
 /** The whole template, as an object. */
 export function buildTemplate() {
@@ -685,10 +690,10 @@ export function renderTemplate() {
   visit(doc, {
     Map(_, node) {
       const branch = node.get('Fn::If');
-      const bucketList = isSeq(branch) && partitionBranches.includes(String(branch.get(0))) && isMap(branch.get(1)) && branch.getIn([1, 'Fn::Split']);
+      const bucketList =
+        isSeq(branch) && partitionBranches.includes(String(branch.get(0))) && isMap(branch.get(1)) && branch.getIn([1, 'Fn::Split']);
       const repositoryPart = node.items.length === 1 && isScalar(node.items[0].key) && node.items[0].key.value === 'Fn::Select';
-      if (bucketList || repositoryPart)
-        node.flow = true;
+      if (bucketList || repositoryPart) node.flow = true;
     },
   });
   const body = doc.toString({ lineWidth: 0 });

@@ -79,19 +79,23 @@ export function boundaryFor(
   );
 }
 
-/** The buckets a boundary's Allow statements name as bucket ARNs ('*' when any bucket): the stack's Buckets. */
+/**
+ * The stack's Buckets as its boundary names them ('*' when any bucket): the bucket ARNs of the S3 Deny's
+ * NotResource (the template's boundary denies S3 outside the Buckets), else of the S3 Allows' Resource (an
+ * earlier template's boundary allowed the Buckets only).
+ */
 export function boundaryBuckets(boundary: PolicyDocument): string[] | '*' {
-  const out = new Set<string>();
   const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
   const statements = Array.isArray(boundary.Statement) ? boundary.Statement : [boundary.Statement];
-  for (const s of statements) {
-    // Statements of S3 (a KMS statement's "*" is no bucket).
-    if (s?.Effect !== 'Allow' || !list(s.Action).some((a) => /^(s3:|\*$)/i.test(a))) continue;
-    for (const r of list(s.Resource)) {
-      if (r === '*' || /^arn:[\w-]+:s3:::\*$/.test(r)) return '*';
-      const bucket = /^arn:[\w-]+:s3:::([^/*?]+)$/.exec(r)?.[1];
-      if (bucket) out.add(bucket);
-    }
+  // Statements of S3 (a KMS statement's "*" is no bucket).
+  const s3 = statements.filter((s) => list(s?.Action).some((a) => /^(s3:|\*$)/i.test(a)));
+  const denied = s3.filter((s) => s.Effect === 'Deny' && s.NotResource !== undefined).flatMap((s) => list(s.NotResource));
+  const arns = denied.length ? denied : s3.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Resource));
+  const out = new Set<string>();
+  for (const r of arns) {
+    if (r === '*' || /^arn:[\w-]+:s3:::\*$/.test(r)) return '*';
+    const bucket = /^arn:[\w-]+:s3:::([^/*?]+)$/.exec(r)?.[1];
+    if (bucket) out.add(bucket);
   }
   return [...out];
 }
