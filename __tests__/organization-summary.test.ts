@@ -1,9 +1,10 @@
 // The organization at a glance: every account of the matrix, from the records its jobs left.
 import { describe, expect, it } from '@jest/globals';
 import { type AccountResult, accountResult, renderOrganizationSummary, statusOf } from '../src/organization-summary.js';
+import type { PlanEntry } from '../src/report.js';
 
 const step = (outcome: string, outputs: Record<string, string> = {}) => JSON.stringify({ outcome, conclusion: outcome, outputs });
-const change = {
+const change: PlanEntry = {
   action: 'update-policy',
   resource: 'arn:aws:iam::222222222222:policy/activeloop-deeplake-access-s3',
   reason: 'the bucket list changed',
