@@ -76,6 +76,7 @@ describe('the settings list', () => {
       'external-id-variable': 'ACTIVELOOP_EXTERNAL_ID_111111111111',
       'plan-role': 'arn:aws:iam::111111111111:role/activeloop-role-action-deployer/activeloop-plan',
       'apply-role': 'arn:aws:iam::111111111111:role/activeloop-role-action-deployer/activeloop-apply',
+      boundary: 'arn:aws:iam::111111111111:policy/activeloop-role-action-deployer/activeloop-boundary',
     });
     expect(include[1].tags).toBe('team=ml-platform\ncost-center=4711');
   });

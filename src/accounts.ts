@@ -66,11 +66,18 @@ export interface MatrixEntry {
   'external-id-variable': string;
   'plan-role': string;
   'apply-role': string;
+  /** The deployer stack's permissions boundary, which every Activeloop role the apply role makes must carry. */
+  boundary: string;
 }
 
 /** The ARN of a deployer stack's plan or apply role in an account: `arn:<partition>:iam::<account>:role/activeloop-role-action-deployer/<DeployerName>-<kind>`. */
 export function deployerRoleArn(account: string, kind: 'plan' | 'apply', deployerName = DEFAULT_DEPLOYER_NAME, partition = 'aws'): string {
   return `arn:${partition}:iam::${account}:role${DEPLOYER_ROLE_PATH}${deployerName}-${kind}`;
+}
+
+/** The ARN of a deployer stack's permissions boundary: `<DeployerName>-boundary` at the deployer's path. */
+export function deployerBoundaryArn(account: string, deployerName = DEFAULT_DEPLOYER_NAME, partition = 'aws'): string {
+  return `arn:${partition}:iam::${account}:policy${DEPLOYER_ROLE_PATH}${deployerName}-boundary`;
 }
 
 /** The default repository variable of an account's external ID. */
@@ -211,6 +218,7 @@ export function accountsMatrix(accounts: AccountSettings[]): { include: MatrixEn
       'external-id-variable': a.externalIdVariable,
       'plan-role': deployerRoleArn(a.account, 'plan', a.deployerName, a.partition),
       'apply-role': deployerRoleArn(a.account, 'apply', a.deployerName, a.partition),
+      boundary: deployerBoundaryArn(a.account, a.deployerName, a.partition),
     })),
   };
 }
