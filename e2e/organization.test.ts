@@ -117,7 +117,7 @@ async function accountJob(entry: MatrixEntry, event: { eventName: string; event:
         conclusion: run.code === 0 ? 'success' : 'failure',
         outputs,
       }),
-      'check-run-id': String(5000 + Number(entry.account.slice(-3))),
+      job: JSON.stringify({ status: run.code === 0 ? 'success' : 'failure', check_run_id: 5000 + Number(entry.account.slice(-3)) }),
       results,
     },
   });

@@ -40,14 +40,24 @@ function recordTask(env: NodeJS.ProcessEnv): void {
   const account = core.getInput('account').trim();
   if (!ACCOUNT_ID.test(account))
     throw new InputError('account', account, 'must be the 12-digit AWS account ID of this job (matrix.account)');
-  const checkRun = core.getInput('check-run-id').trim();
   const run = runUrl(env);
-  const jobUrl = run && /^\d+$/.test(checkRun) ? `${run}/job/${checkRun}` : undefined;
+  const checkRun = checkRunId(core.getInput('job'));
+  const jobUrl = run && checkRun ? `${run}/job/${checkRun}` : undefined;
   const result = accountResult(account, core.getInput('role-step'), jobUrl);
   const dir = core.getInput('results').trim() || 'activeloop-results';
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${account}.json`), JSON.stringify(result));
   core.info(`Recorded account ${account}: ${result.outcome}, ${result.plan.length} change(s), in ${join(dir, `${account}.json`)}.`);
+}
+
+/** The job's check run ID from `toJSON(job)` (GitHub's job context has `check_run_id` on github.com), or undefined. */
+function checkRunId(jobJson: string): string | undefined {
+  try {
+    const id = (JSON.parse(jobJson) as { check_run_id?: unknown })?.check_run_id;
+    return typeof id === 'number' || (typeof id === 'string' && /^\d+$/.test(id)) ? String(id) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The accounts of the matrix output, in order. */
