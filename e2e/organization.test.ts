@@ -344,3 +344,28 @@ describe('one workflow, every account', () => {
     );
   });
 });
+
+describe('the accounts sub-action refuses what it cannot use, naming the input', () => {
+  it('an unknown task, a record without a valid account or step context', async () => {
+    const task = await runAccounts({ inputs: { task: 'apply' } });
+    expect(task.errors).toEqual([expect.stringContaining("Input 'task': must be one of matrix, record, summary")]);
+    const account = await runAccounts({ inputs: { task: 'record', account: '1111-1111-1111', 'role-step': '{}' } });
+    expect(account.errors).toEqual([expect.stringContaining("Input 'account': must be the 12-digit AWS account ID")]);
+    const step = await runAccounts({ inputs: { task: 'record', account: '111111111111', 'role-step': 'success' } });
+    expect(step.code).toBe(1);
+    expect(step.errors).toEqual([expect.stringContaining('toJSON(steps.<id>)')]);
+    for (const r of [task, account, step]) expect(r.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  it('a summary without any record lists every account as without a result, and does not fail', async () => {
+    const matrix = { include: [{ account: '111111111111', name: 'research' }] };
+    const result = await runAccounts({
+      inputs: { task: 'summary', matrix: JSON.stringify(matrix), results: join(tmpdir(), 'no-such-folder-4242') },
+    });
+    expect(result.code).toBe(0);
+    expect(result.warnings).toEqual([expect.stringContaining("no account's job recorded a result")]);
+    expect(result.summary).toContain('| research (`111111111111`) | ❔ no result');
+    const bad = await runAccounts({ inputs: { task: 'summary', matrix: '{"include": [{"account": "1"}]}' } });
+    expect(bad.errors).toEqual([expect.stringContaining("Input 'matrix': must be the matrix output of the accounts task")]);
+  });
+});
