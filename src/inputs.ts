@@ -155,7 +155,7 @@ const KMS_KEY_ARN = new RegExp(
   `^arn:${PARTITION}:kms:[a-z]{2,4}(-[a-z]+)+-\\d+:\\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`,
 );
 // Region names of every partition the SDK knows: us-east-1, cn-north-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1, ...
-const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
+export const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
 
 /** A region of each partition, for a run that names none: the partition's implicit global region in the SDK. */
 export const PARTITION_HOME_REGION: Record<string, string> = {
@@ -300,7 +300,7 @@ function parsePrincipal(entry: string): string {
   );
 }
 
-function parseTags(raw: string): Record<string, string> {
+export function parseTags(raw: string): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const line of raw.split(/\r?\n/)) {
     const entry = line.trim();
