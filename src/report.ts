@@ -270,7 +270,8 @@ function bucketWarning(a: BucketAccess): string | undefined {
   }
   const decides = v.decidingKey ? `: ${v.decidingKey} decides${v.passesWhen ? `; it passes when ${v.passesWhen}` : ''}` : '';
   // A bucket setting (Region, Requester Pays, Object Ownership) is said in its own words, with its fix.
-  if (v.setting) return `Activeloop may not be able to use bucket ${bucketLabel(a)} (${caps}): ${v.reason}. Fix: ${v.fix ?? 'see the job summary.'}`;
+  if (v.setting)
+    return `Activeloop may not be able to use bucket ${bucketLabel(a)} (${caps}): ${v.reason}. Fix: ${v.fix ?? 'see the job summary.'}`;
   return `Activeloop may not be able to use bucket ${bucketLabel(a)} (${caps}): the ${where} depends on what the action cannot see${decides}.`;
 }
 

@@ -187,6 +187,14 @@ describe('IpAddress against an unknown public address (aws:SourceIp of Activeloo
     expect(conditionEntry(op, 'aws:SourceIp', '10.0.0.0/8', fromPublicOrEndpoint).value).toBe(expected);
   });
 
+  it('Null tells the two paths apart: a public address is present, a VPC endpoint has none', () => {
+    expect(conditionEntry('Null', 'aws:SourceIp', 'true', fromPublicOrEndpoint).decider).toMatchObject({
+      holdsWhen: '(absent)',
+      failsWhen: 'a public address',
+    });
+    expect(conditionEntry('Null', 'aws:SourceIp', ['true', 'false'], fromPublicOrEndpoint).value).toBe(true);
+  });
+
   it('names the path that decides an IfExists entry', () => {
     expect(conditionEntry('IpAddressIfExists', 'aws:SourceIp', '10.0.0.0/8', fromPublicOrEndpoint).decider).toMatchObject({
       holdsWhen: '(absent)',

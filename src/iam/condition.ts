@@ -32,6 +32,8 @@ function patternsOf(values: string[], parsed: ParsedOperator, context: RequestCo
 /** One entry for one possible request value of its key (undefined: absent). */
 function entryHolds(parsed: ParsedOperator, values: string[], candidate: Candidate, context: RequestContext): Outcome | 'unknown-variable' {
   if (isAddressSpace(candidate)) {
+    // A public address is a value: Null holds when it is asked for "false".
+    if (parsed.isNull) return tri(values.some((v) => v.toLowerCase() === 'false'));
     const held = forPublicAddress(parsed, values);
     return held === 'unknown' ? { value: 'unknown' } : tri(held);
   }
