@@ -422,6 +422,9 @@ describe('what Activeloop really meets', () => {
     expect(ifExists.reason).toContain('depends on how Activeloop reaches S3: from a public address, or through a VPC endpoint');
     expect(result.summary).toContain('Activeloop reaches S3 from a public address, not through a VPC endpoint');
     expect(states(result.outputs.access, 'office-lake').read).toBe('unknown');
+    expect(verdicts(result.outputs.access, 'office-lake').read.reason).toContain(
+      "depends on Activeloop's public address, which the action cannot see",
+    );
     expect(JSON.parse(result.outputs.access)['office-lake'].read.passesWhen).toBe('aws:SourceIp matches 203.0.113.0/24 (NotIpAddress)');
   });
 

@@ -215,8 +215,12 @@ function verdictOf(decision: Decision, action: string, fixes: Record<string, str
     const passesWhen = sourceIp
       ? pathPassing(passing(decider, decision.unknownSide !== 'allow'))
       : passing(decider, decision.unknownSide !== 'allow');
+    // Only the path decides when every public address gives the same answer; otherwise the address does too.
+    const byPath = decider?.holdsWhen === 'a public address' || decider?.failsWhen === 'a public address';
     const cause = sourceIp
-      ? 'its condition on aws:SourceIp depends on how Activeloop reaches S3: from a public address, or through a VPC endpoint (then the request has no aws:SourceIp)'
+      ? byPath
+        ? 'its condition on aws:SourceIp depends on how Activeloop reaches S3: from a public address, or through a VPC endpoint (then the request has no aws:SourceIp)'
+        : "its condition on aws:SourceIp depends on Activeloop's public address, which the action cannot see, and on whether it comes through a VPC endpoint (then without aws:SourceIp)"
       : decider
         ? `its condition on ${decider.key} depends on what the action cannot see`
         : 'it depends on what the action cannot see';
