@@ -358,3 +358,94 @@ describe('checkAccess: the value that lets Deep Lake through', () => {
     });
   });
 });
+
+describe('what Activeloop really meets beyond the policies (issue 26)', () => {
+  const verdicts = (facts: BucketFacts, over: Partial<AccessInput> = {}) => checkAccess([facts], { ...input, ...over })[0].verdicts;
+
+  it('Object Ownership decides read only: ObjectWriter, none and BucketOwnerPreferred are unknown; BucketOwnerEnforced and unread say nothing', () => {
+    for (const setting of ['ObjectWriter', 'none', 'BucketOwnerPreferred'] as const) {
+      const v = verdicts(bucket({ objectOwnership: setting }));
+      expect([v.list.state, v.read.state, v.write.state]).toEqual(['allowed', 'unknown', 'allowed']);
+      expect(v.read).toMatchObject({ setting: 'Object Ownership', decidingKey: 'Object Ownership' });
+    }
+    expect(states(bucket({ objectOwnership: 'BucketOwnerEnforced' }))).toEqual(ALL);
+    expect(states(bucket())).toEqual(ALL);
+    expect(verdicts(bucket({ ownershipError: 's3:GetBucketOwnershipControls: AccessDenied' })).read.fix).toContain(
+      's3:GetBucketOwnershipControls',
+    );
+  });
+
+  it('a blocked read stays blocked whatever the ownership', () => {
+    expect(states(bucket({ policy: vpcOnly, objectOwnership: 'ObjectWriter' })).read).toBe('blocked');
+  });
+
+  it("Requester Pays: unknown for another account's bucket, allowed with a word for the role's own, unknown when unread", () => {
+    const foreign = verdicts(bucket({ requestPayer: 'Requester', otherAccount: true }));
+    expect([foreign.list.state, foreign.read.state, foreign.write.state, foreign.kms.state]).toEqual([
+      'unknown',
+      'unknown',
+      'unknown',
+      'not-applicable',
+    ]);
+    expect(foreign.read.decidingKey).toBe('x-amz-request-payer');
+    const own = verdicts(bucket({ requestPayer: 'Requester', otherAccount: false }));
+    expect(own.read.state).toBe('allowed');
+    expect(own.read.reason).toContain('need no x-amz-request-payer');
+    expect(states(bucket({ requestPayer: 'BucketOwner', otherAccount: true }))).toEqual(ALL);
+    expect(verdicts(bucket({ requestPaymentError: 's3:GetBucketRequestPayment: AccessDenied' })).list.state).toBe('unknown');
+  });
+
+  it.each([
+    ['me-south-1', 'aws', 'unknown'],
+    ['ap-east-1', 'aws', 'unknown'],
+    ['af-south-1', 'aws', 'unknown'],
+    ['il-central-1', 'aws', 'unknown'],
+    ['eu-west-1', 'aws', 'allowed'],
+    ['ap-northeast-3', 'aws', 'allowed'],
+    ['cn-north-1', 'aws-cn', 'allowed'],
+    ['us-gov-west-1', 'aws-us-gov', 'allowed'],
+  ])('a bucket in %s (%s): %s', (region, partition, expected) => {
+    const v = verdicts(bucket({ region }), { partition });
+    expect(v.list.state).toBe(expected);
+    if (expected === 'unknown') expect(v.list.fix).toMatch(/Your side: .*Activeloop's side: .*Regional STS endpoint/);
+  });
+
+  const at = (iso: string) => ({ now: new Date(iso) });
+  const dated = (operator: string, key: string, value: string) =>
+    doc({
+      Sid: 'Window',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: ['arn:aws:s3:::lake', 'arn:aws:s3:::lake/*'],
+      Condition: { [operator]: { [key]: value } },
+    });
+
+  it('a Deny from a future date: allowed until then, saying from when it denies', () => {
+    const v = verdicts(bucket({ policy: dated('DateGreaterThan', 'aws:CurrentTime', '2030-01-01T00:00:00Z') }), at('2029-06-01T00:00:00Z'));
+    expect(v.read).toMatchObject({ state: 'allowed', changesAt: '2030-01-01T00:00:00Z', changesTo: 'blocked', statement: '"Window"' });
+    expect(v.read.reason).toContain('until 2030-01-01T00:00:00Z; from then s3:GetObject is denied by the bucket policy');
+    // Past the date, it is simply blocked.
+    const past = verdicts(
+      bucket({ policy: dated('DateGreaterThan', 'aws:CurrentTime', '2030-01-01T00:00:00Z') }),
+      at('2031-01-01T00:00:00Z'),
+    ).read;
+    expect(past.state).toBe('blocked');
+    expect(past.changesAt).toBeUndefined();
+  });
+
+  it('a Deny until a date (aws:EpochTime too): blocked until then', () => {
+    const v = verdicts(
+      bucket({ policy: dated('NumericLessThan', 'aws:EpochTime', String(Date.parse('2030-01-01T00:00:00Z') / 1000)) }),
+      at('2029-06-01T00:00:00Z'),
+    );
+    expect(v.list).toMatchObject({ state: 'blocked', changesAt: '2030-01-01T00:00:00Z', changesTo: 'allowed' });
+    expect(v.list.reason).toMatch(/until 2030-01-01T00:00:00Z$/);
+  });
+
+  it('a date in the past or one that changes nothing adds no date', () => {
+    const v = verdicts(bucket({ policy: dated('DateLessThan', 'aws:CurrentTime', '2020-01-01T00:00:00Z') }), at('2029-06-01T00:00:00Z'));
+    expect(v.read).toMatchObject({ state: 'allowed' });
+    expect(v.read.changesAt).toBeUndefined();
+  });
+});

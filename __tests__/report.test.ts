@@ -266,6 +266,56 @@ describe('the access check in the report', () => {
   });
 });
 
+describe('issue 26 words in the report', () => {
+  const v = (state: 'allowed' | 'blocked' | 'unknown' | 'not-applicable', extra = {}) => ({ state, reason: 'r', ...extra });
+  const row = (bucket: string, verdicts: Record<string, ReturnType<typeof v>>) => ({
+    bucket,
+    verdicts: {
+      list: v('allowed'),
+      read: v('allowed'),
+      write: v('allowed'),
+      kms: v('not-applicable'),
+      'web-app': v('allowed'),
+      ...verdicts,
+    },
+  });
+
+  it('a bucket setting is warned in its own words with its fix; a coming block says from when; a lifting one until when', () => {
+    const access = [
+      row('owned', {
+        read: v('unknown', {
+          reason: 'Object Ownership is ObjectWriter: ...',
+          setting: 'Object Ownership',
+          fix: 'Set BucketOwnerEnforced.',
+        }),
+      }),
+      row('later', {
+        read: v('allowed', {
+          changesAt: '2030-01-01T00:00:00Z',
+          changesTo: 'blocked',
+          policy: 'bucket policy',
+          statement: '"Window"',
+          fix: 'Exempt the role.',
+        }),
+      }),
+      row('frozen', {
+        list: v('blocked', {
+          changesAt: '2030-01-01T00:00:00Z',
+          changesTo: 'allowed',
+          policy: 'bucket policy',
+          statement: '"W"',
+          fix: 'Wait.',
+        }),
+      }),
+    ];
+    expect(accessWarnings(access as never)).toEqual([
+      'Activeloop cannot use bucket frozen (list): denied by the bucket policy (statement "W") until 2030-01-01T00:00:00Z. Fix: Wait.',
+      'Activeloop may not be able to use bucket owned (read): Object Ownership is ObjectWriter: .... Fix: Set BucketOwnerEnforced.',
+      'Activeloop can use bucket later (read) only until 2030-01-01T00:00:00Z: from then the bucket policy (statement "Window") denies it. Fix: Exempt the role.',
+    ]);
+  });
+});
+
 describe('the remaining manual step', () => {
   const render = (mode: 'plan' | 'apply', values: Record<string, string>, live: Parameters<typeof planChanges>[1]) => {
     const desired = desiredFor(values);

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, readPolicy } from '../test-support/aws-fixtures.mjs';
+import { bucketOwners, requestPayment } from '../test-support/aws-rules.mjs';
 import { ACCOUNT, policyArn, type Stack, startStack } from './stack.js';
 
 let stack: Stack;
@@ -134,7 +135,9 @@ describe('access-check: warn (the default)', () => {
     const result = await stack.run({ buckets: 'vpc-lake', 'role-name': 'unchecked', mode: 'plan', 'access-check': 'off' });
     expect(result.code).toBe(0);
     expect(result.outputs.access).toBe('{}');
-    expect(stack.proxy.calls.filter((c) => /s3:GET (policy|cors)|kms:GetKeyPolicy/.test(c.operation))).toEqual([]);
+    expect(
+      stack.proxy.calls.filter((c) => /s3:GET (policy|cors|ownershipControls|requestPayment)|kms:GetKeyPolicy/.test(c.operation)),
+    ).toEqual([]);
   });
 });
 
@@ -356,5 +359,137 @@ describe('cors: true', () => {
     expect(stack.proxy.mutating().filter((o) => o.startsWith('s3:'))).toEqual([]);
     expect(await corsRules('plain-web-lake')).toEqual([expect.objectContaining({ ID: 'website' })]);
     expect(JSON.parse(result.outputs.access)['plain-web-lake']['web-app'].fix).toContain('cors: true');
+  });
+});
+
+describe('what Activeloop really meets', () => {
+  const verdicts = (access: string, bucket: string) =>
+    JSON.parse(access)[bucket] as Record<string, { state: string; reason: string; fix?: string; changesAt?: string }>;
+  const denyAll = (bucket: string, condition: object) =>
+    new PutBucketPolicyCommand({
+      Bucket: bucket,
+      Policy: bucketPolicy(bucket, {
+        Sid: 'Guard',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+        Condition: condition,
+      }),
+    });
+
+  it('Object Ownership: ObjectWriter, BucketOwnerPreferred and none make read unknown with the fix; BucketOwnerEnforced says nothing', async () => {
+    await createBucket(stack.motoEndpoint, 'writer-lake', undefined, 'us-east-1', 'ObjectWriter');
+    await createBucket(stack.motoEndpoint, 'preferred-lake', undefined, 'us-east-1', 'BucketOwnerPreferred');
+    await createBucket(stack.motoEndpoint, 'legacy-lake', undefined, 'us-east-1', null);
+    await createBucket(stack.motoEndpoint, 'enforced-lake');
+    const buckets = ['writer-lake', 'preferred-lake', 'legacy-lake', 'enforced-lake'];
+    const result = await stack.run({ buckets: buckets.join('\n'), 'role-name': 'owners', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    const read = (b: string) => verdicts(result.outputs.access, b).read;
+    expect(buckets.map((b) => read(b).state)).toEqual(['unknown', 'unknown', 'unknown', 'allowed']);
+    expect(read('writer-lake').reason).toContain('Object Ownership is ObjectWriter: objects that other AWS accounts upload stay theirs');
+    expect(read('preferred-lake').reason).toContain('without the bucket-owner-full-control ACL stay theirs');
+    expect(read('legacy-lake').reason).toContain('no Object Ownership setting (made before April 2023), so S3 applies ObjectWriter');
+    expect(read('writer-lake').fix).toContain('BucketOwnerEnforced');
+    expect(verdicts(result.outputs.access, 'writer-lake').list.state).toBe('allowed');
+    expect(result.summary).toContain('- `writer-lake` read: unknown: Object Ownership is ObjectWriter');
+    expect(result.summary).not.toContain('`enforced-lake` read');
+    expect(result.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('Activeloop may not be able to use bucket writer-lake (read): Object Ownership is ObjectWriter'),
+      ]),
+    );
+  });
+
+  it('aws:SourceIp on private ranges only is decided; IfExists depends on the path; a public range stays unknown', async () => {
+    const cases = {
+      'private-only-lake': { NotIpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '192.168.0.0/16'] } },
+      'deny-private-lake': { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } },
+      'if-exists-lake': { IpAddressIfExists: { 'aws:SourceIp': '10.0.0.0/8' } },
+      'office-lake': { NotIpAddress: { 'aws:SourceIp': '203.0.113.0/24' } },
+    };
+    for (const [bucket, condition] of Object.entries(cases)) {
+      await createBucket(stack.motoEndpoint, bucket);
+      await clients(stack.motoEndpoint).s3.send(denyAll(bucket, condition));
+    }
+    const result = await stack.run({ buckets: Object.keys(cases).join('\n'), 'role-name': 'source-ip', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'private-only-lake')).toMatchObject({ list: 'blocked', read: 'blocked', write: 'blocked' });
+    expect(states(result.outputs.access, 'deny-private-lake')).toMatchObject({ list: 'allowed', read: 'allowed', write: 'allowed' });
+    const ifExists = verdicts(result.outputs.access, 'if-exists-lake').read;
+    expect(ifExists.state).toBe('unknown');
+    expect(ifExists.reason).toContain('depends on how Activeloop reaches S3: from a public address, or through a VPC endpoint');
+    expect(result.summary).toContain('Activeloop reaches S3 from a public address, not through a VPC endpoint');
+    expect(states(result.outputs.access, 'office-lake').read).toBe('unknown');
+    expect(verdicts(result.outputs.access, 'office-lake').read.reason).toContain(
+      "depends on Activeloop's public address, which the action cannot see",
+    );
+    expect(JSON.parse(result.outputs.access)['office-lake'].read.passesWhen).toBe('aws:SourceIp matches 203.0.113.0/24 (NotIpAddress)');
+  });
+
+  it('dates: a Deny from a future date is allowed until then, one until a date is blocked until then', async () => {
+    await createBucket(stack.motoEndpoint, 'later-lake');
+    await clients(stack.motoEndpoint).s3.send(denyAll('later-lake', { DateGreaterThan: { 'aws:CurrentTime': '2099-01-01T00:00:00Z' } }));
+    await createBucket(stack.motoEndpoint, 'frozen-lake');
+    await clients(stack.motoEndpoint).s3.send(denyAll('frozen-lake', { DateLessThan: { 'aws:CurrentTime': '2099-06-30T00:00:00Z' } }));
+    const result = await stack.run({ buckets: 'later-lake\nfrozen-lake', 'role-name': 'dated', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    const later = verdicts(result.outputs.access, 'later-lake').read;
+    expect(later).toMatchObject({ state: 'allowed', changesAt: '2099-01-01T00:00:00Z', changesTo: 'blocked' });
+    expect(later.reason).toContain(
+      'GetObject is allowed until 2099-01-01T00:00:00Z; from then s3:GetObject is denied by the bucket policy',
+    );
+    const frozen = verdicts(result.outputs.access, 'frozen-lake').read;
+    expect(frozen).toMatchObject({ state: 'blocked', changesAt: '2099-06-30T00:00:00Z', changesTo: 'allowed' });
+    expect(frozen.reason).toBe('s3:GetObject is denied by the bucket policy until 2099-06-30T00:00:00Z');
+    expect(result.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(
+          'Activeloop can use bucket later-lake (list, read, write) only until 2099-01-01T00:00:00Z: from then the bucket policy (statement "Guard") denies it',
+        ),
+        expect.stringContaining(
+          'Activeloop cannot use bucket frozen-lake (list, read, write): denied by the bucket policy (statement "Guard") until 2099-06-30T00:00:00Z',
+        ),
+      ]),
+    );
+    expect(result.summary).toContain('- `later-lake` read: allowed: GetObject is allowed until 2099-01-01T00:00:00Z');
+  });
+
+  it('opt-in Regions: a bucket in me-south-1 is unknown, with what to check on each side', async () => {
+    await createBucket(stack.motoEndpoint, 'bahrain-lake', undefined, 'me-south-1');
+    await createBucket(stack.motoEndpoint, 'virginia-lake');
+    const result = await stack.run({ buckets: 'bahrain-lake\nvirginia-lake', 'role-name': 'regions', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'bahrain-lake')).toMatchObject({ list: 'unknown', read: 'unknown', write: 'unknown' });
+    expect(states(result.outputs.access, 'virginia-lake')).toMatchObject({ list: 'allowed', read: 'allowed', write: 'allowed' });
+    const list = verdicts(result.outputs.access, 'bahrain-lake').list;
+    expect(list.reason).toContain('the bucket is in me-south-1, an opt-in Region');
+    expect(list.fix).toContain(`Your side: check that me-south-1 is enabled in account ${ACCOUNT}`);
+    expect(list.fix).toContain("Activeloop's side: ask Activeloop to confirm that it assumes the role through a Regional STS endpoint");
+    expect(result.summary).toContain('- `bahrain-lake` list: unknown: the bucket is in me-south-1, an opt-in Region');
+    expect(result.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('Activeloop may not be able to use bucket bahrain-lake (list, read, write): the bucket is in me-south-1'),
+      ]),
+    );
+  });
+
+  it("Requester Pays: another account's bucket needs x-amz-request-payer; the role's own account's does not", async () => {
+    await createBucket(stack.motoEndpoint, 'payer-lake');
+    await createBucket(stack.motoEndpoint, 'own-payer-lake');
+    stack.proxy.clear();
+    // The owner check comes first: S3 refuses a wrong expected owner before it answers.
+    stack.proxy.rules.push(bucketOwners({ 'payer-lake': '210987654321' }), requestPayment(['payer-lake', 'own-payer-lake']));
+    const result = await stack.run({ buckets: 'payer-lake\nown-payer-lake', 'role-name': 'payers', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'payer-lake')).toMatchObject({ list: 'unknown', read: 'unknown', write: 'unknown' });
+    const read = verdicts(result.outputs.access, 'payer-lake').read;
+    expect(read.reason).toContain('the bucket is Requester Pays and belongs to another account');
+    expect(read.reason).toContain('x-amz-request-payer: requester');
+    expect(states(result.outputs.access, 'own-payer-lake')).toMatchObject({ list: 'allowed', read: 'allowed', write: 'allowed' });
+    expect(verdicts(result.outputs.access, 'own-payer-lake').read.reason).toContain("Deep Lake's requests need no x-amz-request-payer");
+    expect(result.summary).toContain('- `payer-lake` list: unknown: the bucket is Requester Pays and belongs to another account');
+    expect(stack.proxy.calls.filter((c) => c.operation === 's3:GET requestPayment' && c.params.Bucket === 'payer-lake')).toHaveLength(2);
   });
 });

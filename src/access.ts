@@ -11,9 +11,12 @@ import {
   type Decision,
   type KeyValue,
   type NamedPolicy,
+  PUBLIC_ADDRESS,
+  parseOperator,
   type RequestContext,
   type UnknownValue,
 } from './iam/index.js';
+import { parseDate } from './iam/operators/date.js';
 import { literalPattern, type Pattern, patternText, resolve } from './iam/variables.js';
 import { arnMatches, arnWitness, globWitness } from './iam/wildcard.js';
 import type { Access } from './inputs.js';
@@ -31,6 +34,11 @@ export interface Verdict {
   /** For unknown: the condition key that decides it, and the value of it that lets Deep Lake's request through. */
   decidingKey?: string;
   passesWhen?: string;
+  /** When the verdict changes by itself: a date condition of a policy (aws:CurrentTime, aws:EpochTime) flips it then. */
+  changesAt?: string;
+  changesTo?: AccessState;
+  /** For a verdict a bucket setting decides rather than a policy: the setting (Object Ownership, Requester Pays, Region). */
+  setting?: string;
 }
 
 export type Capability = 'list' | 'read' | 'write' | 'kms' | 'web-app';
@@ -60,6 +68,13 @@ export interface BucketFacts {
   corsError?: string;
   /** The bucket's default KMS key, when it is customer-managed, with its key policy (undefined: not readable). */
   key?: { arn: string; policy?: PolicyDocument; bucketKeyEnabled?: boolean };
+  /** Object Ownership; 'none': no ownership controls, which S3 treats as ObjectWriter; undefined: not read. */
+  objectOwnership?: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter' | 'none';
+  ownershipError?: string;
+  /** Who pays for requests; and whether the bucket belongs to another account than the role's. */
+  requestPayer?: 'Requester' | 'BucketOwner';
+  otherAccount?: boolean;
+  requestPaymentError?: string;
 }
 
 export interface AccessInput {
@@ -89,8 +104,6 @@ const UNKNOWN_KEYS = [
   'aws:PrincipalOrgID',
   'aws:PrincipalOrgPaths',
   'aws:userid',
-  // Activeloop's source address is not known to the action: a condition on it decides only when every address gives the same answer.
-  'aws:SourceIp',
   'aws:TokenIssueTime',
   'aws:MultiFactorAuthPresent',
   'aws:MultiFactorAuthAge',
@@ -125,6 +138,13 @@ const ABSENT_KEYS = [
 /** Deep Lake uses TLS 1.2 or later: 1.2 or 1.3, which one the action cannot know. */
 const TLS_VERSIONS: UnknownValue = { unknown: true, candidates: ['1.2', '1.3'] };
 
+/**
+ * Activeloop's backend reaches S3 from a public address (which one the action cannot know), or through a VPC
+ * endpoint of its own, and then the request has no aws:SourceIp ("AWS global condition context keys",
+ * aws:SourceIp: not present for requests through a VPC endpoint). Never from the customer's private network.
+ */
+const SOURCE_IPS: UnknownValue = { unknown: true, candidates: [PUBLIC_ADDRESS, undefined] };
+
 /** The request context of a call Deep Lake makes with the role: TLS, the role's identity and tags, not through a VPC endpoint, not from the customer's network, no encryption header. */
 function contextFor(
   input: AccessInput,
@@ -151,6 +171,7 @@ function contextFor(
       's3:TlsVersion': TLS_VERSIONS,
       's3:authType': 'REST-HEADER',
       's3:signatureversion': 'AWS4-HMAC-SHA256',
+      'aws:SourceIp': SOURCE_IPS,
       ...tags,
       ...extra,
     },
@@ -179,6 +200,13 @@ function passing(decider: Decider | undefined, denying: boolean): string | undef
     : `${decider.key} does not match ${values} (${decider.operator})`;
 }
 
+/** The path of Activeloop's requests that lets them through an aws:SourceIp condition, in words. */
+function pathPassing(text: string | undefined): string | undefined {
+  if (text === 'aws:SourceIp is a public address') return 'Activeloop reaches S3 from a public address, not through a VPC endpoint';
+  if (text === 'aws:SourceIp is (absent)') return 'Activeloop reaches S3 through a VPC endpoint (no aws:SourceIp)';
+  return text;
+}
+
 /** A Decision as a capability's verdict. */
 function verdictOf(decision: Decision, action: string, fixes: Record<string, string>, input: AccessInput): Verdict | undefined {
   if (decision.decision === 'allowed') return undefined;
@@ -186,10 +214,22 @@ function verdictOf(decision: Decision, action: string, fixes: Record<string, str
   const name = policy?.name ?? 'policy';
   if (decision.decision === 'unknown') {
     const decider = decision.statement?.decider;
-    const passesWhen = passing(decider, decision.unknownSide !== 'allow');
+    const sourceIp = decider?.key.toLowerCase() === 'aws:sourceip';
+    const passesWhen = sourceIp
+      ? pathPassing(passing(decider, decision.unknownSide !== 'allow'))
+      : passing(decider, decision.unknownSide !== 'allow');
+    // Only the path decides when every public address gives the same answer; otherwise the address does too.
+    const byPath = decider?.holdsWhen === 'a public address' || decider?.failsWhen === 'a public address';
+    const cause = sourceIp
+      ? byPath
+        ? 'its condition on aws:SourceIp depends on how Activeloop reaches S3: from a public address, or through a VPC endpoint (then the request has no aws:SourceIp)'
+        : "its condition on aws:SourceIp depends on Activeloop's public address, which the action cannot see, and on whether it comes through a VPC endpoint (then without aws:SourceIp)"
+      : decider
+        ? `its condition on ${decider.key} depends on what the action cannot see`
+        : 'it depends on what the action cannot see';
     return {
       state: 'unknown',
-      reason: `${action} may be denied by the ${name}: ${decider ? `its condition on ${decider.key} depends on what the action cannot see` : 'it depends on what the action cannot see'}`,
+      reason: `${action} may be denied by the ${name}: ${cause}`,
       policy: name,
       statement: decision.statement?.label,
       fix: `Check that statement for requests from Activeloop with the role ${input.roleArn}${passesWhen ? `: it lets them through when ${passesWhen}` : ''}.`,
@@ -375,72 +415,264 @@ function partVerdict(verdict: Verdict, parts: { part: string; verdict: Verdict }
 
 /** Decides, for the role as it will be after this run, what Deep Lake can do with each bucket. */
 export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketAccess[] {
+  return buckets.map((b) => ({
+    bucket: b.bucket,
+    prefixes: b.prefixes,
+    verdicts: withSettings(withDates(verdictsAt(b, input), b, input), b, input),
+  }));
+}
+
+/** The verdicts of one bucket's policies at the time input.now. */
+function verdictsAt(b: BucketFacts, input: AccessInput): Record<Capability, Verdict> {
   const writes = input.access === 'read-write';
-  return buckets.map((b) => {
-    const s3 = `arn:${input.partition}:s3:::${b.bucket}`;
-    const prefixes = b.prefixes.length ? b.prefixes : [''];
-    const boundary: NamedPolicy[] = input.boundary?.document
-      ? [{ kind: 'boundary', name: `permissions boundary ${input.boundary.arn}`, document: input.boundary.document }]
-      : [];
-    const boundaryUnknown: Verdict | undefined =
-      input.boundary && !input.boundary.document
-        ? {
-            state: 'unknown',
-            reason: `the permissions boundary ${input.boundary.arn} could not be read`,
-            policy: `permissions boundary ${input.boundary.arn}`,
-            fix: 'Allow iam:GetPolicy and iam:GetPolicyVersion on it to the credentials running the action.',
-          }
-        : undefined;
-    const bucketPolicy: NamedPolicy[] = b.policy ? [{ kind: 'resource', name: 'bucket policy', document: b.policy }] : [];
-    const s3Policies = [...bucketPolicy, ...boundary];
-    const objects = prefixes.map((p) => objectUnder(s3, p));
-    const policyUnknown: Verdict | undefined = b.policyError
+  const s3 = `arn:${input.partition}:s3:::${b.bucket}`;
+  const prefixes = b.prefixes.length ? b.prefixes : [''];
+  const boundary: NamedPolicy[] = input.boundary?.document
+    ? [{ kind: 'boundary', name: `permissions boundary ${input.boundary.arn}`, document: input.boundary.document }]
+    : [];
+  const boundaryUnknown: Verdict | undefined =
+    input.boundary && !input.boundary.document
       ? {
           state: 'unknown',
-          reason: `the bucket policy could not be read (${b.policyError})`,
-          policy: 'bucket policy',
-          fix: 'Allow s3:GetBucketPolicy on the bucket to the credentials running the action.',
+          reason: `the permissions boundary ${input.boundary.arn} could not be read`,
+          policy: `permissions boundary ${input.boundary.arn}`,
+          fix: 'Allow iam:GetPolicy and iam:GetPolicyVersion on it to the credentials running the action.',
         }
       : undefined;
-    const s3Verdict = (requests: Requests[], reason: string) => {
-      const verdict = decide(requests, input, b.region, s3Policies, reason, input.boundary?.fixes?.[b.bucket]);
-      return verdict.state === 'blocked' ? verdict : (policyUnknown ?? boundaryUnknown ?? verdict);
+  const bucketPolicy: NamedPolicy[] = b.policy ? [{ kind: 'resource', name: 'bucket policy', document: b.policy }] : [];
+  const s3Policies = [...bucketPolicy, ...boundary];
+  const objects = prefixes.map((p) => objectUnder(s3, p));
+  const policyUnknown: Verdict | undefined = b.policyError
+    ? {
+        state: 'unknown',
+        reason: `the bucket policy could not be read (${b.policyError})`,
+        policy: 'bucket policy',
+        fix: 'Allow s3:GetBucketPolicy on the bucket to the credentials running the action.',
+      }
+    : undefined;
+  const s3Verdict = (requests: Requests[], reason: string) => {
+    const verdict = decide(requests, input, b.region, s3Policies, reason, input.boundary?.fixes?.[b.bucket]);
+    return verdict.state === 'blocked' ? verdict : (policyUnknown ?? boundaryUnknown ?? verdict);
+  };
+  const docs = [b.policy, input.boundary?.document].filter((d): d is PolicyDocument => d !== undefined);
+  const context = contextFor(input, b.region, 's3:GetObject', objects[0], {});
+  // Each part of an entry's object space that a Deny singles out is checked with an object of its own.
+  const parts = prefixes.flatMap((p, i) => objectParts(docs, objectSpace(s3, p), objects[i], context));
+  const readActions = ['s3:GetObject'];
+  const writeActions = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
+  const objectRequests = (actions: string[], resources: string[]) =>
+    actions.flatMap((action) => resources.map((resource) => ({ action, resource })));
+  const partsVerdicts = (actions: string[]) =>
+    parts.map(({ part, object }) => ({ part, verdict: s3Verdict(objectRequests(actions, [object]), '') }));
+  // Deep Lake lists with s3:prefix "p/" and a dataset's path below it: which one a request carries is not one value.
+  const listing = prefixes.flatMap((p): Requests[] => [
+    {
+      action: 's3:ListBucket',
+      resource: s3,
+      extra: { 's3:prefix': { unknown: true, candidates: listPrefixes(docs, p, context) } },
+    },
+  ]);
+  const verdicts: Record<Capability, Verdict> = {
+    list: s3Verdict([...listing, { action: 's3:GetBucketLocation', resource: s3 }], 'ListBucket and GetBucketLocation are allowed'),
+    read: partVerdict(s3Verdict(objectRequests(readActions, objects), 'GetObject is allowed'), partsVerdicts(readActions)),
+    write: writes
+      ? partVerdict(
+          s3Verdict(
+            objectRequests(writeActions, objects),
+            'PutObject, DeleteObject, AbortMultipartUpload and ListMultipartUploadParts are allowed',
+          ),
+          partsVerdicts(writeActions),
+        )
+      : na('access is read-only'),
+    kms: withUnknown(keysVerdict(b, objects, s3, input, boundary, writes), boundaryUnknown),
+    'web-app': webAppVerdict(b, input),
+  };
+  return verdicts;
+}
+
+// Regions launched before 2019-03-20 are enabled in every account; each later one is an opt-in Region, disabled
+// until the account enables it (AWS Account Management Reference Guide, "Enable or disable AWS Regions in your account").
+const ENABLED_BY_DEFAULT = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'sa-east-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-north-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+];
+
+/** Whether a region of the commercial partition is an opt-in Region (me-south-1, ap-east-1, af-south-1, ...). */
+export const isOptInRegion = (partition: string, region: string) => partition === 'aws' && !ENABLED_BY_DEFAULT.includes(region);
+
+/**
+ * A bucket in an opt-in Region works only while the Region is enabled and the session token is valid there:
+ * tokens of the global STS endpoint are version 1 by default, valid only in Regions enabled by default; those of
+ * a Regional endpoint, and version 2 tokens, everywhere (IAM User Guide, "Manage AWS STS in an AWS Region").
+ */
+function regionVerdict(b: BucketFacts, input: AccessInput): Verdict | undefined {
+  const r = b.region;
+  if (!isOptInRegion(input.partition, r)) return undefined;
+  return {
+    state: 'unknown',
+    reason: `the bucket is in ${r}, an opt-in Region: Deep Lake's requests work only while ${r} is enabled in your account and Activeloop's session token is valid there (tokens of the global STS endpoint are version 1 by default, valid only in Regions enabled by default)`,
+    setting: `Region ${r}`,
+    decidingKey: `Region ${r}`,
+    passesWhen: `${r} is enabled and Activeloop gets its session from a Regional STS endpoint, or as a version 2 token`,
+    fix: `Your side: check that ${r} is enabled in account ${input.account} (AWS console, Account, AWS Regions; or aws account get-region-opt-status --region-name ${r}). Activeloop's side: ask Activeloop to confirm that it assumes the role through a Regional STS endpoint, or gets version 2 tokens from the global one (AWS "Manage AWS STS in an AWS Region").`,
+  };
+}
+
+/**
+ * Requester Pays: S3 refuses (403) a request from an account other than the bucket owner's that does not carry
+ * x-amz-request-payer: requester; the owner's own requests need none (S3 User Guide, "Using Requester Pays
+ * buckets", "Downloading objects from Requester Pays buckets"). Whether Deep Lake sends it, the action cannot see.
+ */
+function requestPaymentVerdict(b: BucketFacts, input: AccessInput): Verdict | undefined {
+  if (b.requestPaymentError) {
+    return {
+      state: 'unknown',
+      reason: `whether the bucket is Requester Pays could not be read (${b.requestPaymentError})`,
+      setting: 'Requester Pays',
+      policy: 'Requester Pays setting',
+      fix: 'Allow s3:GetBucketRequestPayment on the bucket to the credentials running the action.',
     };
-    const docs = [b.policy, input.boundary?.document].filter((d): d is PolicyDocument => d !== undefined);
-    const context = contextFor(input, b.region, 's3:GetObject', objects[0], {});
-    // Each part of an entry's object space that a Deny singles out is checked with an object of its own.
-    const parts = prefixes.flatMap((p, i) => objectParts(docs, objectSpace(s3, p), objects[i], context));
-    const readActions = ['s3:GetObject'];
-    const writeActions = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'];
-    const objectRequests = (actions: string[], resources: string[]) =>
-      actions.flatMap((action) => resources.map((resource) => ({ action, resource })));
-    const partsVerdicts = (actions: string[]) =>
-      parts.map(({ part, object }) => ({ part, verdict: s3Verdict(objectRequests(actions, [object]), '') }));
-    // Deep Lake lists with s3:prefix "p/" and a dataset's path below it: which one a request carries is not one value.
-    const listing = prefixes.flatMap((p): Requests[] => [
-      {
-        action: 's3:ListBucket',
-        resource: s3,
-        extra: { 's3:prefix': { unknown: true, candidates: listPrefixes(docs, p, context) } },
-      },
-    ]);
-    const verdicts: Record<Capability, Verdict> = {
-      list: s3Verdict([...listing, { action: 's3:GetBucketLocation', resource: s3 }], 'ListBucket and GetBucketLocation are allowed'),
-      read: partVerdict(s3Verdict(objectRequests(readActions, objects), 'GetObject is allowed'), partsVerdicts(readActions)),
-      write: writes
-        ? partVerdict(
-            s3Verdict(
-              objectRequests(writeActions, objects),
-              'PutObject, DeleteObject, AbortMultipartUpload and ListMultipartUploadParts are allowed',
-            ),
-            partsVerdicts(writeActions),
-          )
-        : na('access is read-only'),
-      kms: withUnknown(keysVerdict(b, objects, s3, input, boundary, writes), boundaryUnknown),
-      'web-app': webAppVerdict(b, input),
+  }
+  if (b.requestPayer !== 'Requester' || !b.otherAccount) return undefined;
+  return {
+    state: 'unknown',
+    reason: `the bucket is Requester Pays and belongs to another account than the role's (${input.account}): S3 refuses every request of Deep Lake's without the header x-amz-request-payer: requester, and bills account ${input.account} for those with it`,
+    setting: 'Requester Pays',
+    decidingKey: 'x-amz-request-payer',
+    passesWhen: "Deep Lake's requests carry x-amz-request-payer: requester",
+    fix: `Ask Activeloop whether Deep Lake sends x-amz-request-payer: requester for this bucket (its requests are then billed to account ${input.account}), or ask the bucket's owner to turn Requester Pays off.`,
+  };
+}
+
+/**
+ * Object Ownership: with ObjectWriter (and on a bucket without ownership controls, made before April 2023) an
+ * object another account uploads stays that account's, and the bucket owner's roles can read it only where its
+ * ACL grants it; with BucketOwnerPreferred the same holds for objects uploaded without the
+ * bucket-owner-full-control ACL; BucketOwnerEnforced (ACLs disabled, the default since April 2023) gives every
+ * object to the bucket owner (S3 User Guide, "Controlling ownership of objects and disabling ACLs for your bucket").
+ */
+function ownershipVerdict(b: BucketFacts): Verdict | undefined {
+  if (b.ownershipError) {
+    return {
+      state: 'unknown',
+      reason: `the bucket's Object Ownership could not be read (${b.ownershipError})`,
+      setting: 'Object Ownership',
+      policy: 'Object Ownership setting',
+      fix: 'Allow s3:GetBucketOwnershipControls on the bucket to the credentials running the action.',
     };
-    return { bucket: b.bucket, prefixes: b.prefixes, verdicts };
-  });
+  }
+  const setting = b.objectOwnership;
+  if (setting === undefined || setting === 'BucketOwnerEnforced') return undefined;
+  const which =
+    setting === 'BucketOwnerPreferred'
+      ? 'Object Ownership is BucketOwnerPreferred: objects that other AWS accounts upload without the bucket-owner-full-control ACL stay theirs'
+      : `${setting === 'none' ? 'the bucket has no Object Ownership setting (made before April 2023), so S3 applies ObjectWriter' : 'Object Ownership is ObjectWriter'}: objects that other AWS accounts upload stay theirs`;
+  return {
+    state: 'unknown',
+    reason: `${which}, and the bucket owner's roles, Activeloop's included, can read them only where the object's ACL grants it`,
+    setting: 'Object Ownership',
+    decidingKey: 'Object Ownership',
+    passesWhen: "every object Deep Lake reads was uploaded by the bucket owner's account (Deep Lake's own writes are)",
+    fix: "Set the bucket's Object Ownership to BucketOwnerEnforced (ACLs disabled, AWS's default for new buckets): the bucket owner then owns every object, old ones included. First check that no writer depends on ACLs: S3 then refuses uploads that set other ACLs.",
+  };
+}
+
+/** Bucket settings that decide what the policies allow: the Region, Requester Pays, Object Ownership. */
+function withSettings(verdicts: Record<Capability, Verdict>, b: BucketFacts, input: AccessInput): Record<Capability, Verdict> {
+  const out = { ...verdicts };
+  const requests: Capability[] = ['list', 'read', 'write'];
+  const over = (capabilities: Capability[], setting: Verdict | undefined) => {
+    if (!setting) return;
+    for (const c of capabilities) if (out[c].state === 'allowed') out[c] = setting;
+  };
+  over(requests, regionVerdict(b, input));
+  over(requests, requestPaymentVerdict(b, input));
+  over(['read'], ownershipVerdict(b));
+  if (b.requestPayer === 'Requester' && b.otherAccount === false) {
+    for (const c of requests) {
+      if (out[c].state !== 'allowed') continue;
+      out[c] = {
+        ...out[c],
+        reason: `${out[c].reason}; the bucket is Requester Pays, but the role is of the account that owns it, which pays: Deep Lake's requests need no x-amz-request-payer`,
+        setting: 'Requester Pays',
+      };
+    }
+  }
+  return out;
+}
+
+const DATE_KEYS = ['aws:currenttime', 'aws:epochtime'];
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** The future times at which a date condition of the bucket's policies (aws:CurrentTime, aws:EpochTime) changes its answer, in order. */
+function dateThresholds(b: BucketFacts, input: AccessInput): number[] {
+  const now = (input.now ?? new Date()).getTime();
+  const docs = [b.policy, input.boundary?.document, b.key?.policy, ...(input.listedKeys ?? []).map((k) => k.policy)];
+  const times = new Set<number>();
+  for (const st of docs.flatMap(statementsOf)) {
+    for (const [operator, block] of Object.entries(st.Condition ?? {})) {
+      if (!parseOperator(operator).operator) continue;
+      for (const [key, raw] of Object.entries(block ?? {})) {
+        if (!DATE_KEYS.includes(key.toLowerCase())) continue;
+        for (const value of listOf(raw)) {
+          const at = parseDate(value);
+          if (at !== undefined && at > now) times.add(at);
+        }
+      }
+    }
+  }
+  return [...times].sort((x, y) => x - y);
+}
+
+/**
+ * A verdict that a date condition will flip says until when it holds: each future threshold is tried one
+ * second after it (past it for every Date operator), and the first that changes a capability's state names it.
+ */
+function withDates(now: Record<Capability, Verdict>, b: BucketFacts, input: AccessInput): Record<Capability, Verdict> {
+  const out = { ...now };
+  const pending = new Set(DATA_CAPABILITIES);
+  for (const at of dateThresholds(b, input)) {
+    if (!pending.size) break;
+    const later = verdictsAt(b, { ...input, now: new Date(at + 1000) });
+    for (const c of [...pending]) {
+      const v = now[c];
+      const then = later[c];
+      if (then.state === v.state) continue;
+      pending.delete(c);
+      const when = iso(at);
+      out[c] =
+        v.state === 'allowed' && then.state === 'blocked'
+          ? {
+              ...then,
+              state: 'allowed',
+              reason: `${v.reason} until ${when}; from then ${then.reason}`,
+              changesAt: when,
+              changesTo: 'blocked',
+            }
+          : {
+              ...v,
+              reason: `${v.reason} until ${when}${then.state === 'allowed' ? '' : `; from then ${then.reason}`}`,
+              changesAt: when,
+              changesTo: then.state,
+            };
+    }
+  }
+  return out;
 }
 
 /**

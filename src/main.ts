@@ -41,6 +41,7 @@ import { type AccountQuotas, DEFAULT_QUOTAS, MAX_MANAGED_POLICIES, quotaViolatio
 import {
   type BucketCors,
   type BucketPolicyRead,
+  type BucketSettingsRead,
   type CallerIdentity,
   discoverKmsKeys,
   findPolicyByName,
@@ -49,6 +50,7 @@ import {
   readAccountQuotas,
   readBucketCors,
   readBucketPolicies,
+  readBucketSettings,
   readCallerIdentity,
   readCallerRole,
   readKeyPolicies,
@@ -224,6 +226,8 @@ interface Reads {
   bucketPolicies: BucketPolicyRead[];
   /** The deployer stack whose role the credentials are, when they are one. */
   deployer?: DeployerStack;
+  /** For the access check: each bucket's region, Object Ownership and Requester Pays. */
+  bucketSettings: BucketSettingsRead[];
   warnings: string[];
 }
 
@@ -246,6 +250,10 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   // CORS rules: destroy removes the action's rule, cors: true keeps it, and the access check reads them.
   const corsP = destroying || inputs.cors || checking ? readBucketCors(clients.s3, bucketNames) : Promise.resolve([]);
   const bucketPoliciesP = checking ? readBucketPolicies(clients.s3, bucketNames) : Promise.resolve([]);
+  // It never rejects by itself; a failed identity read fails the run below.
+  const bucketSettingsP = checking
+    ? identityP.then((id) => readBucketSettings(clients.s3, bucketNames, id.account)).catch((): BucketSettingsRead[] => [])
+    : Promise.resolve([]);
   const quotasP = destroying ? Promise.resolve(DEFAULT_QUOTAS) : awsCall('iam:GetAccountSummary', () => readAccountQuotas(clients.iam));
   const liveP = readIam({ inputs, clients }, identityP);
   // The deployer template's roles name the boundary the Activeloop role must carry: an empty input defaults to it.
@@ -332,6 +340,7 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     listedKeyPolicies,
     bucketPolicies,
     deployer,
+    bucketSettings: await bucketSettingsP,
     warnings,
   };
 }
@@ -341,13 +350,16 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
   const encryption = new Map(read.discovery.buckets.map((b) => [b.bucket, b]));
   const policies = new Map(read.bucketPolicies.map((p) => [p.bucket, p]));
   const cors = new Map(ctx.cors.map((c) => [c.bucket, c]));
+  const settings = new Map(read.bucketSettings.map((s) => [s.bucket, s]));
   const facts = ctx.inputs.buckets.map(({ bucket, prefixes }) => {
     const enc = encryption.get(bucket);
     const key = enc?.grantedKeyArn;
+    const { region, ...setting } = settings.get(bucket) ?? {};
     return {
+      ...setting,
       bucket,
       prefixes,
-      region: enc?.region ?? ctx.inputs.region,
+      region: enc?.region ?? region ?? ctx.inputs.region,
       policy: policies.get(bucket)?.document,
       policyError: policies.get(bucket)?.error,
       cors: cors.get(bucket)?.rules ?? [],

@@ -21,7 +21,10 @@ import {
   GetBucketCorsCommand,
   GetBucketEncryptionCommand,
   GetBucketLocationCommand,
+  GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
+  GetBucketRequestPaymentCommand,
+  type ObjectOwnership,
   type S3Client,
   type ServerSideEncryptionByDefault,
 } from '@aws-sdk/client-s3';
@@ -559,4 +562,54 @@ export async function readPolicyAttachments(iam: IAMClient, policyArns: string[]
   } catch (error) {
     return { error: describeAwsError('iam:ListEntitiesForPolicy', error) };
   }
+}
+
+/** The bucket settings the access check needs beyond its policies: region, Object Ownership, Requester Pays. */
+export interface BucketSettingsRead {
+  bucket: string;
+  /** Undefined when GetBucketLocation failed. */
+  region?: string;
+  /** 'none': the bucket has no ownership controls (OwnershipControlsNotFoundError), which S3 treats as ObjectWriter. */
+  objectOwnership?: ObjectOwnership | 'none';
+  ownershipError?: string;
+  requestPayer?: 'Requester' | 'BucketOwner';
+  /** The bucket belongs to another account than `account` (known only from the Requester Pays read). */
+  otherAccount?: boolean;
+  requestPaymentError?: string;
+}
+
+/**
+ * Each bucket's region, Object Ownership and Requester Pays setting, for the access check. GetBucketRequestPayment
+ * is asked with ExpectedBucketOwner (the account): S3 answers 403 when another account owns the bucket
+ * (S3 User Guide, "Verifying bucket ownership with bucket owner condition"), so a second ask without it tells
+ * a bucket of another account from a denied read.
+ */
+export function readBucketSettings(s3: S3Client, buckets: string[], account: string): Promise<BucketSettingsRead[]> {
+  return mapBounded(buckets, BUCKET_CONCURRENCY, async (bucket): Promise<BucketSettingsRead> => {
+    const regionP = s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
+      (out) => bucketRegion(out.LocationConstraint),
+      () => undefined,
+    );
+    const ownershipP = s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })).then(
+      (out) => ({ objectOwnership: out.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? ('none' as const) }),
+      (error: unknown) =>
+        errorName(error) === 'OwnershipControlsNotFoundError'
+          ? { objectOwnership: 'none' as const }
+          : { ownershipError: `s3:GetBucketOwnershipControls: ${errorName(error)}` },
+    );
+    const payerOf = (out: { Payer?: string }): 'Requester' | 'BucketOwner' => (out.Payer === 'Requester' ? 'Requester' : 'BucketOwner');
+    const paymentP = s3.send(new GetBucketRequestPaymentCommand({ Bucket: bucket, ExpectedBucketOwner: account })).then(
+      (out) => ({ requestPayer: payerOf(out), otherAccount: false }),
+      async (error: unknown) => {
+        if (httpStatus(error) !== 403) return { requestPaymentError: `s3:GetBucketRequestPayment: ${errorName(error)}` };
+        try {
+          return { requestPayer: payerOf(await s3.send(new GetBucketRequestPaymentCommand({ Bucket: bucket }))), otherAccount: true };
+        } catch (again) {
+          return { requestPaymentError: `s3:GetBucketRequestPayment: ${errorName(again)}` };
+        }
+      },
+    );
+    const [region, ownership, payment] = await Promise.all([regionP, ownershipP, paymentP]);
+    return { bucket, region, ...ownership, ...payment };
+  });
 }

@@ -1,6 +1,6 @@
 // What the run tells people: the plan as JSON, and Markdown for the job summary and the PR comment. Pure.
 
-import { type BucketAccess, CAPABILITIES, type Capability, DATA_CAPABILITIES } from './access.js';
+import { type BucketAccess, CAPABILITIES, type Capability, DATA_CAPABILITIES, type Verdict } from './access.js';
 import { type Change, kindOf } from './changes.js';
 import type { DesiredState } from './desired.js';
 import { type Mode, removes } from './inputs.js';
@@ -228,8 +228,10 @@ function accessSection(unordered: BucketAccess[]): string {
     `|---|${CAPABILITIES.map(() => '---').join('|')}|`,
   ];
   const row = (a: BucketAccess) => `| ${code(bucketLabel(a))} | ${CAPABILITIES.map((c) => STATE_ICONS[a.verdicts[c].state]).join(' | ')} |`;
+  // Allowed cells are told too when a date will change them or a bucket setting has a word on them.
+  const told = (v: Verdict) => v.state === 'blocked' || v.state === 'unknown' || v.changesAt !== undefined || v.setting !== undefined;
   const details = access.flatMap((a) =>
-    CAPABILITIES.filter((c) => a.verdicts[c].state === 'blocked' || a.verdicts[c].state === 'unknown').map((c) => {
+    CAPABILITIES.filter((c) => told(a.verdicts[c])).map((c) => {
       const v = a.verdicts[c];
       const where = [v.policy, v.statement && `statement ${v.statement}`].filter(Boolean).join(', ');
       return `- ${code(bucketLabel(a))} ${CAPABILITY_TITLES[c]}: ${v.state}: ${cell(v.reason)}${where ? ` (${cell(where)})` : ''}.${v.fix ? ` **Fix:** ${cell(v.fix)}` : ''}`;
@@ -273,10 +275,23 @@ function bucketWarning(a: BucketAccess): string | undefined {
   if (blocked.length) {
     // A statement is named only for a Deny; without one, no statement allowed the request.
     const how = v.statement ? 'denied by' : 'not allowed by';
-    return `Activeloop cannot use bucket ${bucketLabel(a)} (${caps}): ${how} the ${where}. Fix: ${v.fix ?? 'see the job summary.'}`;
+    const until = v.changesAt && v.changesTo !== 'blocked' ? ` until ${v.changesAt}` : '';
+    return `Activeloop cannot use bucket ${bucketLabel(a)} (${caps}): ${how} the ${where}${until}. Fix: ${v.fix ?? 'see the job summary.'}`;
   }
   const decides = v.decidingKey ? `: ${v.decidingKey} decides${v.passesWhen ? `; it passes when ${v.passesWhen}` : ''}` : '';
+  // A bucket setting (Region, Requester Pays, Object Ownership) is said in its own words, with its fix.
+  if (v.setting)
+    return `Activeloop may not be able to use bucket ${bucketLabel(a)} (${caps}): ${v.reason}. Fix: ${v.fix ?? 'see the job summary.'}`;
   return `Activeloop may not be able to use bucket ${bucketLabel(a)} (${caps}): the ${where} depends on what the action cannot see${decides}.`;
+}
+
+/** A bucket Deep Lake can use today that a date condition will block: from when, and by what. */
+function comingBlockWarning(a: BucketAccess): string | undefined {
+  const coming = DATA_CAPABILITIES.filter((c) => a.verdicts[c].state === 'allowed' && a.verdicts[c].changesTo === 'blocked');
+  if (!coming.length) return undefined;
+  const v = a.verdicts[coming[0]];
+  const where = `${v.policy ?? 'a policy'}${v.statement ? ` (statement ${v.statement})` : ''}`;
+  return `Activeloop can use bucket ${bucketLabel(a)} (${coming.map((c) => CAPABILITY_TITLES[c]).join(', ')}) only until ${v.changesAt}: from then the ${where} denies it. Fix: ${v.fix ?? 'see the job summary.'}`;
 }
 
 /**
@@ -287,7 +302,10 @@ function bucketWarning(a: BucketAccess): string | undefined {
 export function accessWarnings(access: BucketAccess[], limit = WARNING_LIMIT): string[] {
   const unusable = access.filter((a) => hasState(a, 'blocked').length);
   const unknown = access.filter((a) => !hasState(a, 'blocked').length && hasState(a, 'unknown').length);
-  const lines = [...unusable, ...unknown].map(bucketWarning).filter((w): w is string => w !== undefined);
+  const lines = [
+    ...[...unusable, ...unknown].map(bucketWarning),
+    ...access.filter((a) => !unusable.includes(a) && !unknown.includes(a)).map(comingBlockWarning),
+  ].filter((w): w is string => w !== undefined);
   const noCors = access.filter((a) => a.verdicts['web-app'].state === 'blocked').map(bucketLabel);
   if (noCors.length) {
     lines.push(

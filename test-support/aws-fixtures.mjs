@@ -36,12 +36,16 @@ export async function createKey(endpoint, alias, region) {
  * @param {string} endpoint @param {string} name
  * @param {undefined | 'AES256' | { algorithm?: 'aws:kms' | 'aws:kms:dsse', key: string }} [encryption]
  * @param {string} [region] where the bucket lives (us-east-1 when not given)
+ * @param {'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter' | null} [ownership] Object Ownership; null: none,
+ *   like a bucket made before April 2023. AWS gives every new bucket BucketOwnerEnforced since April 2023 (S3 User
+ *   Guide, "Setting Object Ownership when you create a bucket"); moto gives none, so the fixture asks for it.
  */
-export async function createBucket(endpoint, name, encryption, region = 'us-east-1') {
+export async function createBucket(endpoint, name, encryption, region = 'us-east-1', ownership = 'BucketOwnerEnforced') {
   const { s3 } = clients(endpoint, undefined, region);
   await s3.send(
     new CreateBucketCommand({
       Bucket: name,
+      ...(ownership ? { ObjectOwnership: ownership } : {}),
       ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: /** @type {any} */ (region) } }),
     }),
   );

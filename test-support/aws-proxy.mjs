@@ -38,6 +38,8 @@ const S3_IAM_ACTIONS = {
   's3:GET location': 's3:GetBucketLocation',
   's3:GET cors': 's3:GetBucketCORS',
   's3:GET policy': 's3:GetBucketPolicy',
+  's3:GET ownershipControls': 's3:GetBucketOwnershipControls',
+  's3:GET requestPayment': 's3:GetBucketRequestPayment',
   's3:PUT cors': 's3:PutBucketCORS',
   's3:DELETE cors': 's3:PutBucketCORS',
 };
@@ -114,11 +116,17 @@ function random(seed) {
  * }} Rule
  */
 
-/** The request's parameters: the form body of IAM and STS, the JSON body of KMS, the bucket of S3. */
-function paramsOf(/** @type {string} */ service, /** @type {string} */ url, /** @type {string} */ body) {
+/** The request's parameters: the form body of IAM and STS, the JSON body of KMS, the bucket of S3 (and its expected owner). */
+function paramsOf(
+  /** @type {string} */ service,
+  /** @type {string} */ url,
+  /** @type {string} */ body,
+  /** @type {Headers} */ headers = {},
+) {
   if (service === 's3') {
     const bucket = new URL(url, 'http://x').pathname.split('/')[1] ?? '';
-    return { Bucket: decodeURIComponent(bucket) };
+    const owner = headers['x-amz-expected-bucket-owner'];
+    return { Bucket: decodeURIComponent(bucket), ...(owner ? { ExpectedBucketOwner: String(owner) } : {}) };
   }
   if (service === 'kms') {
     try {
@@ -168,7 +176,7 @@ export async function startAwsProxy(target, options = {}) {
         operation,
         service: svc,
         region,
-        params: paramsOf(svc, req.url ?? '/', text),
+        params: paramsOf(svc, req.url ?? '/', text, req.headers),
         mutating: isMutating(operation),
         throttled: false,
         at: Date.now(),

@@ -247,3 +247,52 @@ export function webIdentityRefused() {
     }),
   };
 }
+
+/** An S3 (REST XML) error answer. @param {string} code @param {string} message @param {number} status */
+function s3Error(code, message, status) {
+  return {
+    status,
+    type: 'application/xml',
+    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>4a2c0f5e00000000</RequestId></Error>`,
+  };
+}
+
+/**
+ * GetBucketRequestPayment answers the bucket's payer: Requester for the buckets listed, BucketOwner for any
+ * other (moto has no such call and answers a listing).
+ * Docs: Amazon S3 API Reference, GetBucketRequestPayment (RequestPaymentConfiguration, Payer).
+ * @param {string[]} requesterPays the buckets with Requester Pays on
+ * @returns {Rule}
+ */
+export function requestPayment(requesterPays) {
+  return {
+    name: `Requester Pays on ${requesterPays.join(', ')}`,
+    docs: 'Amazon S3 API Reference: GetBucketRequestPayment',
+    match: is('s3:GET requestPayment'),
+    respond: (call) => ({
+      status: 200,
+      type: 'application/xml',
+      body: `<?xml version="1.0" encoding="UTF-8"?><RequestPaymentConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Payer>${requesterPays.includes(call.params.Bucket) ? 'Requester' : 'BucketOwner'}</Payer></RequestPaymentConfiguration>`,
+    }),
+  };
+}
+
+/**
+ * Buckets of another account: a request whose x-amz-expected-bucket-owner names another account than the
+ * bucket's owner is refused with 403 Access Denied. moto ignores the header (and has one account).
+ * Docs: Amazon S3 User Guide, "Verifying bucket ownership with bucket owner condition".
+ * @param {Record<string, string>} owners bucket name to the account that owns it
+ * @returns {Rule}
+ */
+export function bucketOwners(owners) {
+  return {
+    name: `buckets of other accounts: ${Object.keys(owners).join(', ')}`,
+    docs: 'Amazon S3 User Guide: Verifying bucket ownership with bucket owner condition',
+    match: (call) =>
+      call.service === 's3' &&
+      owners[call.params.Bucket] !== undefined &&
+      call.params.ExpectedBucketOwner !== undefined &&
+      call.params.ExpectedBucketOwner !== owners[call.params.Bucket],
+    respond: () => s3Error('AccessDenied', 'Access Denied', 403),
+  };
+}

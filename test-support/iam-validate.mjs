@@ -247,7 +247,8 @@ async function checkConditionKey(key, operator, actions, type, where) {
   // A key whose name holds a variable of the reference (token.actions.githubusercontent.com/${SubPath}:ref) is
   // found by the actions' key templates, not by name.
   const templated = async () => {
-    for (const a of actions) if ((await conditionKeysOf(a.service, a.details)).some((k) => k.includes('${') && keyRegex(k).test(key))) return true;
+    for (const a of actions)
+      if ((await conditionKeysOf(a.service, a.details)).some((k) => k.includes('${') && keyRegex(k).test(key))) return true;
     return false;
   };
   if (!(await findConditionKey(key)) && !(await templated()))

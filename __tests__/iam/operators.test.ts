@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { conditionEntry, conditionHolds, type RequestContext } from '../../src/iam/index.js';
 import { parseDate } from '../../src/iam/operators/date.js';
-import { inBlock, parseAddress } from '../../src/iam/operators/ip.js';
+import { inBlock, parseAddress, publicAddressesIn } from '../../src/iam/operators/ip.js';
 import { parseNumber } from '../../src/iam/operators/numeric.js';
 
 const context = (keys: RequestContext['keys'], unknownKeys: string[] = []): RequestContext => ({
@@ -149,6 +149,61 @@ describe('IpAddress', () => {
     expect(parseAddress('12345::')).toBeUndefined();
     expect(parseAddress('example')).toBeUndefined();
     expect(inBlock('10.0.0.1', '10.0.0.0/8/1')).toBe(false);
+  });
+});
+
+describe('IpAddress against an unknown public address (aws:SourceIp of Activeloop)', () => {
+  // IANA special-purpose address registries (RFC 6890): these ranges are not globally reachable.
+  it.each([
+    [['10.0.0.0/8'], 'none'],
+    [['10.1.0.0/16', '172.16.0.0/12', '192.168.1.7'], 'none'],
+    [['100.64.0.0/10', '127.0.0.1', '169.254.0.0/16', '0.0.0.0/8', '224.0.0.0/4', '240.0.0.0/4'], 'none'],
+    [['fc00::/7', 'fd12:3456::/32', 'fe80::/10', '::1', '::', 'ff02::1'], 'none'],
+    [['not-a-block', '10.0.0.0/33'], 'none'],
+    [['10.0.0.0/7'], 'some'],
+    [['172.15.0.0/16'], 'some'],
+    [['100.0.0.0/8'], 'some'],
+    [['203.0.113.0/24'], 'some'],
+    [['2001:db8::/32'], 'some'],
+    [['10.0.0.0/8', '198.51.100.7'], 'some'],
+    [['0.0.0.0/0'], 'some'],
+    [['0.0.0.0/0', '::/0'], 'all'],
+  ])('%j holds %s of the public addresses', (blocks, expected) => {
+    expect(publicAddressesIn(blocks)).toBe(expected);
+  });
+
+  const fromPublicOrEndpoint: RequestContext = {
+    action: 's3:GetObject',
+    resource: 'arn:aws:s3:::lake/x',
+    keys: { 'aws:SourceIp': { unknown: true, candidates: [{ space: 'public-address' }, undefined] } },
+  };
+  it.each([
+    ['NotIpAddress', true],
+    ['IpAddress', false],
+    ['NotIpAddressIfExists', true],
+    ['IpAddressIfExists', 'unknown'],
+    ['StringEquals', 'unknown'],
+  ])('%s on 10.0.0.0/8, from a public address or without the key: %s', (op, expected) => {
+    expect(conditionEntry(op, 'aws:SourceIp', '10.0.0.0/8', fromPublicOrEndpoint).value).toBe(expected);
+  });
+
+  it('Null tells the two paths apart: a public address is present, a VPC endpoint has none', () => {
+    expect(conditionEntry('Null', 'aws:SourceIp', 'true', fromPublicOrEndpoint).decider).toMatchObject({
+      holdsWhen: '(absent)',
+      failsWhen: 'a public address',
+    });
+    expect(conditionEntry('Null', 'aws:SourceIp', ['true', 'false'], fromPublicOrEndpoint).value).toBe(true);
+  });
+
+  it('names the path that decides an IfExists entry', () => {
+    expect(conditionEntry('IpAddressIfExists', 'aws:SourceIp', '10.0.0.0/8', fromPublicOrEndpoint).decider).toMatchObject({
+      holdsWhen: '(absent)',
+      failsWhen: 'a public address',
+    });
+    const publicRange = conditionEntry('NotIpAddress', 'aws:SourceIp', '203.0.113.0/24', fromPublicOrEndpoint);
+    expect(publicRange.value).toBe('unknown');
+    expect(publicRange.decider).toMatchObject({ holdsWhen: '(absent)' });
+    expect(publicRange.decider?.failsWhen).toBeUndefined();
   });
 });
 

@@ -3,8 +3,8 @@
 // matches (OR); a negated operator holds when none matches. A key absent from the request: negated operators
 // and ...IfExists hold, the others do not; Null tests presence; ForAllValues holds and ForAnyValue does not.
 // Three-valued: a key the evaluator cannot value makes its entry unknown, naming the key.
-import { type KeyValue, lookup, type RequestContext } from './context.js';
-import { type ParsedOperator, parseOperator, sameForEveryValue } from './operators/index.js';
+import { type Candidate, isAddressSpace, type KeyValue, lookup, type RequestContext } from './context.js';
+import { forPublicAddress, type ParsedOperator, parseOperator, sameForEveryValue } from './operators/index.js';
 import { all, type Decider, FALSE, type Outcome, TRUE, tri } from './tri.js';
 import { literalPattern, type Pattern, resolve } from './variables.js';
 
@@ -30,12 +30,14 @@ function patternsOf(values: string[], parsed: ParsedOperator, context: RequestCo
 }
 
 /** One entry for one possible request value of its key (undefined: absent). */
-function entryHolds(
-  parsed: ParsedOperator,
-  values: string[],
-  requestValue: KeyValue | undefined,
-  context: RequestContext,
-): Outcome | 'unknown-variable' {
+function entryHolds(parsed: ParsedOperator, values: string[], candidate: Candidate, context: RequestContext): Outcome | 'unknown-variable' {
+  if (isAddressSpace(candidate)) {
+    // A public address is a value: Null holds when it is asked for "false".
+    if (parsed.isNull) return tri(values.some((v) => v.toLowerCase() === 'false'));
+    const held = forPublicAddress(parsed, values);
+    return held === 'unknown' ? { value: 'unknown' } : tri(held);
+  }
+  const requestValue: KeyValue | undefined = candidate;
   const present = requestValue !== undefined && !(Array.isArray(requestValue) && requestValue.length === 0);
   if (parsed.isNull) return tri(values.some((v) => v.toLowerCase() === String(!present)));
   const operator = parsed.operator;
@@ -56,7 +58,8 @@ function entryHolds(
   return tri(operator.negated ? requestValues.every(holdsFor) : requestValues.some(holdsFor));
 }
 
-const show = (v: KeyValue | undefined) => (v === undefined ? '(absent)' : Array.isArray(v) ? v.join(', ') : v === '' ? '"" (empty)' : v);
+const show = (v: Candidate) =>
+  v === undefined ? '(absent)' : isAddressSpace(v) ? 'a public address' : Array.isArray(v) ? v.join(', ') : v === '' ? '"" (empty)' : v;
 
 /** One condition entry: an operator, a key and its policy values. */
 export function conditionEntry(written: string, key: string, rawValues: unknown, context: RequestContext): Outcome {
@@ -69,16 +72,23 @@ export function conditionEntry(written: string, key: string, rawValues: unknown,
   // An address the evaluator cannot know, against blocks that hold every address: the same answer for all.
   if (found.kind === 'unknown' && !found.candidates && parsed.operator && sameForEveryValue(parsed, values))
     return tri(!parsed.operator.negated);
-  const candidates: (KeyValue | undefined)[] | undefined =
+  const candidates: Candidate[] | undefined =
     found.kind === 'present' ? [found.value] : found.kind === 'absent' ? [undefined] : found.candidates;
   if (!candidates) return { value: 'unknown', decider: decider() };
   const results = candidates.map((c) => entryHolds(parsed, values, c, context));
   if (results.some((r) => r === 'unknown-variable')) return { value: 'unknown', decider: decider() };
   const outcomes = results as Outcome[];
-  if (outcomes.every((o) => o.value === outcomes[0].value)) return outcomes[0];
-  const holds = candidates[outcomes.findIndex((o) => o.value === true)];
-  const fails = candidates[outcomes.findIndex((o) => o.value === false)];
-  return { value: 'unknown', decider: decider({ holdsWhen: show(holds), failsWhen: show(fails) }) };
+  if (outcomes.every((o) => o.value === outcomes[0].value) && outcomes[0].value !== 'unknown') return outcomes[0];
+  // The values that make the entry hold and fail, where a candidate decides it.
+  const holds = outcomes.findIndex((o) => o.value === true);
+  const fails = outcomes.findIndex((o) => o.value === false);
+  return {
+    value: 'unknown',
+    decider: decider({
+      ...(holds >= 0 && { holdsWhen: show(candidates[holds]) }),
+      ...(fails >= 0 && { failsWhen: show(candidates[fails]) }),
+    }),
+  };
 }
 
 /** A statement's whole Condition element (a statement without one holds). */

@@ -5,11 +5,23 @@
 /** A condition key's value: one string, or several for a multivalued key (aws:CalledVia, say). */
 export type KeyValue = string | string[];
 
+/** A value known only by the set it lies in: some address of the public internet, which one unknown (IP operators decide on it where the set does). */
+export interface AddressSpace {
+  space: 'public-address';
+}
+
+export const PUBLIC_ADDRESS: AddressSpace = { space: 'public-address' };
+
+/** One possible value of a key: a value, a set of values, or undefined for absent. */
+export type Candidate = KeyValue | AddressSpace | undefined;
+
 /** A key whose value the evaluator cannot know: any value, or one of `candidates` (undefined: absent). */
 export interface UnknownValue {
   unknown: true;
-  candidates?: (KeyValue | undefined)[];
+  candidates?: Candidate[];
 }
+
+export const isAddressSpace = (v: Candidate): v is AddressSpace => typeof v === 'object' && !Array.isArray(v);
 
 /** The principal of a request: a session of an IAM role (its session name is not always known). */
 export interface RolePrincipal {
@@ -35,7 +47,7 @@ export interface RequestContext {
   literalVariables?: boolean;
 }
 
-export type Lookup = { kind: 'present'; value: KeyValue } | { kind: 'absent' } | { kind: 'unknown'; candidates?: (KeyValue | undefined)[] };
+export type Lookup = { kind: 'present'; value: KeyValue } | { kind: 'absent' } | { kind: 'unknown'; candidates?: Candidate[] };
 
 const isUnknown = (v: KeyValue | UnknownValue): v is UnknownValue => typeof v === 'object' && !Array.isArray(v);
 

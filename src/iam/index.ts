@@ -1,6 +1,16 @@
 // The IAM evaluator: one for the product (the access check) and its tests (test-support/iam-policy.mjs).
 export { conditionEntry, conditionHolds } from './condition.js';
-export { type KeyValue, lookup, type RequestContext, type RolePrincipal, sessionArn, type UnknownValue } from './context.js';
+export {
+  type AddressSpace,
+  type Candidate,
+  type KeyValue,
+  lookup,
+  PUBLIC_ADDRESS,
+  type RequestContext,
+  type RolePrincipal,
+  sessionArn,
+  type UnknownValue,
+} from './context.js';
 export { authorize, type Decision, evaluatePolicy, type NamedPolicy, type PolicyResult, type StatementRef } from './evaluate.js';
 export { parseOperator } from './operators/index.js';
 export { principalMatches } from './principal.js';

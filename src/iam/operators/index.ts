@@ -5,7 +5,7 @@ import { ARN_OPERATORS } from './arn.js';
 import { BINARY_OPERATORS } from './binary.js';
 import { BOOL_OPERATORS } from './bool.js';
 import { DATE_OPERATORS } from './date.js';
-import { coversEveryAddress, IP_OPERATORS } from './ip.js';
+import { coversEveryAddress, IP_OPERATORS, publicAddressesIn } from './ip.js';
 import { NUMERIC_OPERATORS } from './numeric.js';
 import { STRING_OPERATORS } from './string.js';
 import type { Operator } from './types.js';
@@ -49,4 +49,16 @@ export function parseOperator(written: string): ParsedOperator {
 /** Whether an entry holds (or fails) for every value of its key, so an unknown value does not matter: an IP operator over every address. */
 export function sameForEveryValue(parsed: ParsedOperator, values: string[]): boolean {
   return Object.hasOwn(IP_OPERATORS, parsed.name) && parsed.set === undefined && coversEveryAddress(values);
+}
+
+/**
+ * An entry for a value known only as some public address: an IP operator (without a set qualifier) holds or
+ * fails for every such address when its blocks hold none or all of them; otherwise, and for any other
+ * operator, it depends on the address.
+ */
+export function forPublicAddress(parsed: ParsedOperator, values: string[]): boolean | 'unknown' {
+  if (!parsed.operator || !Object.hasOwn(IP_OPERATORS, parsed.name) || parsed.set !== undefined) return 'unknown';
+  const held = publicAddressesIn(values);
+  if (held === 'some') return 'unknown';
+  return (held === 'all') !== parsed.operator.negated;
 }

@@ -29,13 +29,10 @@ export function parseAddress(text: string): { bits: bigint; width: 32 | 128 } | 
 
 /** Whether an address lies in a CIDR block of the same family. */
 export function inBlock(address: string, block: string): boolean {
-  const [base, length, ...rest] = block.trim().split('/');
   const ip = parseAddress(address);
-  const net = parseAddress(base);
-  if (!ip || !net || ip.width !== net.width || rest.length) return false;
-  const prefix = length === undefined ? net.width : /^\d{1,3}$/.test(length) ? Number(length) : Number.NaN;
-  if (!(prefix >= 0 && prefix <= net.width)) return false;
-  const shift = BigInt(net.width - prefix);
+  const net = parseBlock(block);
+  if (!ip || !net || ip.width !== net.width) return false;
+  const shift = BigInt(net.width - net.prefix);
   return ip.bits >> shift === net.bits >> shift;
 }
 
@@ -47,6 +44,59 @@ export function coversEveryAddress(blocks: string[]): boolean {
       return length === '0' && parseAddress(base)?.width === width;
     });
   return zero(32) && zero(128);
+}
+
+/**
+ * Address ranges no host of the public internet sends from (IANA's special-purpose registries, RFC 6890:
+ * not globally reachable): RFC 1918 private networks, RFC 6598 shared (carrier-grade NAT) space, "this
+ * network", loopback, link-local, multicast and reserved space; IPv6 unique-local (RFC 4193), link-local,
+ * loopback, unspecified and multicast. The documentation ranges (RFC 5737, RFC 3849) are left out: examples
+ * use them for a public range, and treating them as public only leaves a verdict unknown.
+ */
+export const NON_PUBLIC_BLOCKS = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+  '::/128',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+  'ff00::/8',
+];
+
+/** A CIDR block as its base bits and prefix length; undefined when it is no block (it then matches nothing). */
+function parseBlock(block: string): { bits: bigint; width: 32 | 128; prefix: number } | undefined {
+  const [base, length, ...rest] = block.trim().split('/');
+  const net = parseAddress(base);
+  if (!net || rest.length) return undefined;
+  const prefix = length === undefined ? net.width : /^\d{1,3}$/.test(length) ? Number(length) : Number.NaN;
+  return prefix >= 0 && prefix <= net.width ? { ...net, prefix } : undefined;
+}
+
+/** Whether every address of `inner` lies in `outer` (same family, a longer or equal prefix, the same leading bits). */
+function blockWithin(inner: string, outer: string): boolean {
+  const a = parseBlock(inner);
+  const b = parseBlock(outer);
+  if (!a || !b || a.width !== b.width || a.prefix < b.prefix) return false;
+  const shift = BigInt(b.width - b.prefix);
+  return a.bits >> shift === b.bits >> shift;
+}
+
+/**
+ * Which public addresses the blocks hold: none (every block is no block, or lies in non-public space), all
+ * (they hold every address of both families), or some. A request from an unknown public address is decided
+ * by the first two.
+ */
+export function publicAddressesIn(blocks: string[]): 'none' | 'all' | 'some' {
+  if (coversEveryAddress(blocks)) return 'all';
+  const holdsNone = (b: string) => !parseBlock(b) || NON_PUBLIC_BLOCKS.some((outer) => blockWithin(b, outer));
+  return blocks.every(holdsNone) ? 'none' : 'some';
 }
 
 const within: Operator['test'] = (v, p) => inBlock(v, patternText(p));
