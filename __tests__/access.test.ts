@@ -212,6 +212,17 @@ describe('checkAccess: permissions boundary and CORS', () => {
     expect(webAppCanRead([{ AllowedOrigins: ['https://*.activeloop.ai'], AllowedMethods: ['PUT'] }])).toBe(false);
   });
 
+  it("decides a boundary's aws:ResourceAccount Deny once the bucket is known to be the account's own", () => {
+    const thisAccountOnly = doc(
+      { Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' },
+      { Effect: 'Deny', Action: 's3:*', Resource: '*', Condition: { StringNotEquals: { 'aws:ResourceAccount': '123456789012' } } },
+    );
+    const boundary = { arn: 'arn:aws:iam::123456789012:policy/b', document: thisAccountOnly };
+    expect(states(bucket({ otherAccount: false }), { boundary })).toEqual(ALL);
+    // Unread (or another account whose ID the action cannot see): the Deny may apply.
+    expect(states(bucket(), { boundary })).toEqual({ ...ALL, list: 'unknown', read: 'unknown', write: 'unknown' });
+  });
+
   it('lists the blocked buckets', () => {
     const result = checkAccess([bucket({ bucket: 'a' }), bucket({ bucket: 'b', cors: [] })], input);
     expect(blockedBuckets(result)).toEqual(['b']);

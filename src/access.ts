@@ -450,12 +450,16 @@ function verdictsAt(b: BucketFacts, input: AccessInput): Record<Capability, Verd
         fix: 'Allow s3:GetBucketPolicy on the bucket to the credentials running the action.',
       }
     : undefined;
+  // The bucket's account, when the Requester Pays read with ExpectedBucketOwner said it is the role's own.
+  const owner: Record<string, string> =
+    b.otherAccount === false ? { 'aws:ResourceAccount': input.account, 's3:ResourceAccount': input.account } : {};
   const s3Verdict = (requests: Requests[], reason: string) => {
-    const verdict = decide(requests, input, b.region, s3Policies, reason, input.boundary?.fixes?.[b.bucket]);
+    const owned = requests.map((r) => ({ ...r, extra: { ...owner, ...r.extra } }));
+    const verdict = decide(owned, input, b.region, s3Policies, reason, input.boundary?.fixes?.[b.bucket]);
     return verdict.state === 'blocked' ? verdict : (policyUnknown ?? boundaryUnknown ?? verdict);
   };
   const docs = [b.policy, input.boundary?.document].filter((d): d is PolicyDocument => d !== undefined);
-  const context = contextFor(input, b.region, 's3:GetObject', objects[0], {});
+  const context = contextFor(input, b.region, 's3:GetObject', objects[0], owner);
   // Each part of an entry's object space that a Deny singles out is checked with an object of its own.
   const parts = prefixes.flatMap((p, i) => objectParts(docs, objectSpace(s3, p), objects[i], context));
   const readActions = ['s3:GetObject'];
