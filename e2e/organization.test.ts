@@ -8,10 +8,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetPolicyCommand, GetPolicyVersionCommand, ListRolesCommand, ListRoleTagsCommand, UpdateRoleCommand } from '@aws-sdk/client-iam';
+import { GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, UpdateRoleCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { deployerRoleArn, type MatrixEntry } from '../src/accounts.js';
+import { deployerBoundaryArn, deployerRoleArn, type MatrixEntry } from '../src/accounts.js';
 import { ORGANIZATION_COMMENT_MARKER } from '../src/organization-summary.js';
 import { clients, readRole } from '../test-support/aws-fixtures.mjs';
 import { startGitHubApi } from '../test-support/github-api.mjs';
@@ -37,23 +37,21 @@ const admin: Record<string, Credentials> = {};
 let results: string;
 
 /**
- * The deployer's plan and apply role ARNs and boundary in an account. Once the template names them from DeployerName
- * (the contract: `<DeployerName>-plan`/`-apply`/`-boundary` at /activeloop-role-action-deployer/), they are what the
- * matrix derives (deployerRoleArn, deployerBoundaryArn); until then CloudFormation generates the names, found here by
- * listing the path and reading the roles' boundary tag. The one place to switch after the template change.
+ * The deployer's plan and apply role ARNs and boundary in an account, as the matrix derives them from the account ID
+ * (`<DeployerName>-plan`/`-apply`/`-boundary` at /activeloop-role-action-deployer/), each checked to exist there.
  */
 async function deployerRoles(account: string): Promise<Record<'plan' | 'apply' | 'boundary', string>> {
   const { iam } = clients(stack.motoEndpoint, admin[account]);
-  const roles = (await iam.send(new ListRolesCommand({ PathPrefix: '/activeloop-role-action-deployer/' }))).Roles ?? [];
-  const find = (kind: 'plan' | 'apply') => {
-    const named = roles.find((r) => r.Arn === deployerRoleArn(account, kind));
-    const generated = roles.find((r) => r.RoleName?.includes(kind === 'plan' ? '-PlanRole-' : '-ApplyRole-'));
-    return (named ?? generated)?.Arn ?? '';
+  const roles = {
+    plan: deployerRoleArn(account, 'plan'),
+    apply: deployerRoleArn(account, 'apply'),
+    boundary: deployerBoundaryArn(account),
   };
-  const apply = find('apply');
-  const tags = (await iam.send(new ListRoleTagsCommand({ RoleName: apply.split('/').pop() }))).Tags ?? [];
-  const boundary = tags.find((t) => t.Key === 'activeloop-role-action:permissions-boundary')?.Value ?? '';
-  return { plan: find('plan'), apply, boundary };
+  for (const kind of ['plan', 'apply'] as const) {
+    const role = (await iam.send(new GetRoleCommand({ RoleName: `activeloop-${kind}` }))).Role;
+    expect(role?.Arn).toBe(roles[kind]);
+  }
+  return roles;
 }
 
 /** The workflow's OIDC exchange for a deployer role: credentials in the role's own account. */
@@ -92,8 +90,8 @@ const githubEnv = () => ({ GITHUB_API_URL: github.url, 'INPUT_GITHUB-TOKEN': 'gh
 
 /** One account's job of the matrix: the action with the matrix entry's settings, then the record of its result. */
 async function accountJob(entry: MatrixEntry, event: { eventName: string; event: object } = { eventName: 'push', event: {} }) {
-  const roles = await deployerRoles(entry.account);
-  const role = event.eventName === 'pull_request' ? roles.plan : roles.apply;
+  // The matrix entry's roles, as the example workflow picks them; the boundary defaults to the stack's.
+  const role = event.eventName === 'pull_request' ? entry['plan-role'] : entry['apply-role'];
   const run = await stack.run(
     {
       mode: 'auto',
@@ -103,7 +101,6 @@ async function accountJob(entry: MatrixEntry, event: { eventName: string; event:
       cors: entry.cors,
       tags: entry.tags,
       'pr-comment': 'false',
-      'permissions-boundary': roles.boundary,
     },
     { ...event, env: { ...(await session(role)), ...githubEnv() } },
   );
