@@ -4,30 +4,23 @@
 // only against "*": resources and conditions are the evaluator's). An apply without the boundary stops before
 // any write, and the plan role cannot write.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  CreateOpenIDConnectProviderCommand,
-  CreatePolicyVersionCommand,
-  CreateRoleCommand,
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetRoleCommand,
-  ListAttachedRolePoliciesCommand,
-} from '@aws-sdk/client-iam';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateOpenIDConnectProviderCommand, CreatePolicyVersionCommand, CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { STACK_NAME_PLACEHOLDER } from '../src/deployer.js';
 import { clients, createBucket, createKey, createUserWithPolicy, readRole as readRoleAs } from '../test-support/aws-fixtures.mjs';
 import { type Call, iamActionOf } from '../test-support/aws-proxy.mjs';
 import { evaluate } from '../test-support/iam-policy.mjs';
-import { root } from '../test-support/run-action.mjs';
 import { signIn, trustPolicyProblems } from '../test-support/web-identity.mjs';
+import {
+  attachedPolicies,
+  type Document,
+  deployDeployer,
+  type DeployerOutputs as Outputs,
+  policyDocument as policyDocumentOf,
+  webIdentitySession,
+} from './deployer-stack.js';
 import { ACCOUNT, type Stack, startStack } from './stack.js';
-
-type Document = { Statement: { Effect: string; Action?: string | string[]; Resource?: unknown; Condition?: unknown }[] };
-type Outputs = { PlanRoleArn: string; ApplyRoleArn: string; BoundaryArn: string };
 
 const BUCKETS = ['kms-lake', 'plain-lake'];
 const ROLE = 'activeloop-deeplake-access';
@@ -53,62 +46,18 @@ const nested = {} as { outputs: Outputs; plan: Document; apply: Document; sessio
 const hostile = { policyArns: [] } as unknown as { outputs: Outputs; apply: Document; policyArns: string[] };
 const readRole = (name: string) => readRoleAs(stack.motoEndpoint, name, admin);
 
-/** A CloudFormation Query API call to moto (the SDK's CloudFormation client is not a dependency). */
-async function cloudFormation(params: Record<string, string>): Promise<string> {
-  const res = await fetch(`${stack.motoEndpoint}/`, {
-    method: 'POST',
-    body: new URLSearchParams({ Version: '2010-05-15', ...params }),
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/cloudformation/aws4_request, SignedHeaders=host, Signature=0',
-    },
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`CloudFormation ${params.Action}: ${res.status} ${text}`);
-  return text;
-}
-
-async function deploy(stackName: string, parameters: Record<string, string>): Promise<Outputs> {
-  const params: Record<string, string> = {
-    Action: 'CreateStack',
-    StackName: stackName,
-    TemplateBody: readFileSync(join(root, 'bootstrap', 'activeloop-deployer.yml'), 'utf8'),
-    // Named roles and boundary (DeployerName): CloudFormation asks for CAPABILITY_NAMED_IAM.
-    'Capabilities.member.1': 'CAPABILITY_NAMED_IAM',
-  };
-  Object.entries(parameters).forEach(([key, value], i) => {
-    params[`Parameters.member.${i + 1}.ParameterKey`] = key;
-    params[`Parameters.member.${i + 1}.ParameterValue`] = value;
-  });
-  await cloudFormation(params);
-  const described = await cloudFormation({ Action: 'DescribeStacks', StackName: stackName });
-  expect(described).toContain('<StackStatus>CREATE_COMPLETE</StackStatus>');
-  const output = (key: string) => new RegExp(`<OutputKey>${key}</OutputKey><OutputValue>([^<]+)</OutputValue>`).exec(described)?.[1] ?? '';
-  return { PlanRoleArn: output('PlanRoleArn'), ApplyRoleArn: output('ApplyRoleArn'), BoundaryArn: output('BoundaryArn') };
-}
+const deploy = (stackName: string, parameters: Record<string, string>) => deployDeployer(stack.motoEndpoint, stackName, parameters);
+const policyDocument = (arn: string) => policyDocumentOf(stack.motoEndpoint, arn);
 
 /** The role's permissions: every attached managed policy's ARN and document, and all their statements as one document. */
 async function attachedDocument(roleArn: string): Promise<{ policies: { arn: string; document: Document }[]; document: Document }> {
-  const { iam } = clients(stack.motoEndpoint);
-  const roleName = roleArn.split('/').pop() as string;
-  const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [];
-  const policies = await Promise.all(
-    attached.map(async (a) => ({ arn: a.PolicyArn as string, document: await policyDocument(a.PolicyArn as string) })),
-  );
+  const policies = await attachedPolicies(stack.motoEndpoint, roleArn);
   // IAM evaluates a role's policies together: an Allow in any, unless a Deny in any.
   return { policies, document: { Statement: policies.flatMap((p) => p.document.Statement) } };
 }
 
 async function widenAllForMoto(role: { policies: { arn: string; document: Document }[] }): Promise<void> {
   for (const p of role.policies) await widenForMoto(p.arn, p.document);
-}
-
-async function policyDocument(arn: string): Promise<Document> {
-  const { iam } = clients(stack.motoEndpoint);
-  const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
-  const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy?.DefaultVersionId }));
-  const text = version.PolicyVersion?.Document ?? '{}';
-  return JSON.parse(text.startsWith('%') ? decodeURIComponent(text) : text);
 }
 
 /**
@@ -199,18 +148,7 @@ function run(role: 'plan' | 'apply', inputs: Record<string, string>, event = { e
  * in e2e/provision.test.ts).
  */
 async function exchange(roleArn: string): Promise<Record<string, string>> {
-  const sts = new STSClient({ endpoint: stack.motoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const c = (
-    await sts.send(
-      new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: 'run-4242', WebIdentityToken: 'header.payload.signature' }),
-    )
-  ).Credentials;
-  sts.destroy();
-  return {
-    AWS_ACCESS_KEY_ID: c?.AccessKeyId ?? '',
-    AWS_SECRET_ACCESS_KEY: c?.SecretAccessKey ?? '',
-    AWS_SESSION_TOKEN: c?.SessionToken ?? '',
-  };
+  return webIdentitySession(stack.motoEndpoint, roleArn);
 }
 
 const pullRequest = {

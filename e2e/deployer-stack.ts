@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetPolicyCommand, GetPolicyVersionCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { clients } from '../test-support/aws-fixtures.mjs';
 import { root } from '../test-support/run-action.mjs';
 
@@ -73,4 +74,23 @@ export async function attachedPolicies(motoEndpoint: string, roleArn: string): P
   return Promise.all(
     attached.map(async (a) => ({ arn: a.PolicyArn as string, document: await policyDocument(motoEndpoint, a.PolicyArn as string) })),
   );
+}
+
+/**
+ * The workflow's OIDC exchange for a deployer role: credentials in the role's own account, as environment
+ * variables. moto checks no trust condition (test-support/web-identity.mjs judges those) and no token signature.
+ */
+export async function webIdentitySession(motoEndpoint: string, roleArn: string): Promise<Record<string, string>> {
+  const sts = new STSClient({ endpoint: motoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const c = (
+    await sts.send(
+      new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: 'run-4242', WebIdentityToken: 'header.payload.signature' }),
+    )
+  ).Credentials;
+  sts.destroy();
+  return {
+    AWS_ACCESS_KEY_ID: c?.AccessKeyId ?? '',
+    AWS_SECRET_ACCESS_KEY: c?.SecretAccessKey ?? '',
+    AWS_SESSION_TOKEN: c?.SessionToken ?? '',
+  };
 }

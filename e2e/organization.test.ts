@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, UpdateRoleCommand } from '@aws-sdk/client-iam';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deployerBoundaryArn, deployerRoleArn, type MatrixEntry } from '../src/accounts.js';
 import { ORGANIZATION_COMMENT_MARKER } from '../src/organization-summary.js';
@@ -18,6 +17,7 @@ import { startGitHubApi } from '../test-support/github-api.mjs';
 import { type Credentials, cloudFormation, credentialsIn, members, organizations, parameters } from '../test-support/organization.mjs';
 import { runAccounts } from '../test-support/run-accounts.mjs';
 import { root } from '../test-support/run-action.mjs';
+import { webIdentitySession } from './deployer-stack.js';
 import { type Stack, startStack } from './stack.js';
 
 const REPOSITORY = 'octo-org/data-platform';
@@ -54,21 +54,7 @@ async function deployerRoles(account: string): Promise<Record<'plan' | 'apply' |
   return roles;
 }
 
-/** The workflow's OIDC exchange for a deployer role: credentials in the role's own account. */
-async function session(roleArn: string): Promise<Record<string, string>> {
-  const sts = new STSClient({ endpoint: stack.motoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const c = (
-    await sts.send(
-      new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: 'run-4242', WebIdentityToken: 'header.payload.signature' }),
-    )
-  ).Credentials;
-  sts.destroy();
-  return {
-    AWS_ACCESS_KEY_ID: c?.AccessKeyId ?? '',
-    AWS_SECRET_ACCESS_KEY: c?.SecretAccessKey ?? '',
-    AWS_SESSION_TOKEN: c?.SessionToken ?? '',
-  };
-}
+const session = (roleArn: string) => webIdentitySession(stack.motoEndpoint, roleArn);
 
 const settings = (extra = '') => `
 - account: "${accounts.research}"

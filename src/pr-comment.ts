@@ -48,6 +48,38 @@ export function isOwnComment(user: { login?: string } | null | undefined, self: 
   return user?.login?.toLowerCase() === self.toLowerCase();
 }
 
+type OwnComment = { id: number; body?: string | null };
+
+/**
+ * The token's own comments on the pull request, every page (so an old PR's comment is found too), and a writer
+ * that creates a comment, or updates an existing one whose body differs, with `marker` on its first line and the
+ * body capped under GitHub's 65,536 characters.
+ */
+export async function ownComments(target: CommentTarget): Promise<{
+  own: OwnComment[];
+  write: (marker: string, body: string, existing: OwnComment | undefined) => Promise<CommentResult>;
+}> {
+  const octokit = github.getOctokit(target.token);
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: target.issueNumber,
+    per_page: 100,
+  });
+  const self = await tokenLogin(octokit);
+  const write = async (marker: string, body: string, existing: OwnComment | undefined): Promise<CommentResult> => {
+    const full = `${marker}\n${capBody(body)}`;
+    if (!existing) {
+      await octokit.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issueNumber, body: full });
+      return 'created';
+    }
+    if (existing.body === full) return 'unchanged';
+    await octokit.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: existing.id, body: full });
+    return 'updated';
+  };
+  return { own: comments.filter((c) => isOwnComment(c.user, self)), write };
+}
+
 /** Which role a comment is about; `arn` is undefined when the run stopped before it knew the account. */
 export interface CommentRole {
   name: string;
@@ -60,27 +92,10 @@ export interface CommentRole {
  * one, and no comment of another account's role of that name exists, or it names this very role ARN.
  */
 export async function upsertPlanComment(target: CommentTarget, role: CommentRole, body: string): Promise<CommentResult> {
-  const octokit = github.getOctokit(target.token);
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner: target.owner,
-    repo: target.repo,
-    issue_number: target.issueNumber,
-    per_page: 100,
-  });
-  const self = await tokenLogin(octokit);
-  const own = comments.filter((c) => isOwnComment(c.user, self));
+  const { own, write: writeAt } = await ownComments(target);
   const legacy = own.filter((c) => c.body?.includes(legacyCommentMarker(role.name)));
   const perArn = own.filter((c) => c.body?.includes(`<!-- activeloop-role-action:role=${role.name}:`));
-  const write = async (marker: string, existing: (typeof comments)[number] | undefined): Promise<CommentResult> => {
-    const full = `${marker}\n${capBody(body)}`;
-    if (!existing) {
-      await octokit.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issueNumber, body: full });
-      return 'created';
-    }
-    if (existing.body === full) return 'unchanged';
-    await octokit.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: existing.id, body: full });
-    return 'updated';
-  };
+  const write = (marker: string, existing: OwnComment | undefined) => writeAt(marker, body, existing);
   if (role.arn === undefined) {
     // The account is not known: every comment of this role name gets the failure, each under its own marker.
     const mine = [...perArn, ...legacy];
