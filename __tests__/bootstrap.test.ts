@@ -12,6 +12,7 @@ import {
   BOUNDARY_TAG_KEY,
   BOUNDED_ACTIONS,
   DEPLOYER_PATH,
+  MANAGE_CORS_TAG_KEY,
   MANAGED_POLICY_MAX_CHARS,
   MAX_BUCKETS,
   MAX_ENVIRONMENT,
@@ -209,13 +210,15 @@ describe('the template is structurally sound', () => {
     expect(Buffer.byteLength(templateText)).toBeLessThan(51_200);
   });
 
-  it('tags both roles with the boundary their Activeloop role must carry and the stack name, under the keys the action reads', () => {
+  it('tags both roles with the boundary their Activeloop role must carry, the stack name and ManageCors, under the keys the action reads', () => {
     expect(BOUNDARY_TAG_KEY).toBe(DEPLOYER_BOUNDARY_TAG_KEY);
     expect(STACK_NAME_TAG_KEYS[0]).toBe(STACK_NAME_TAG_KEY);
+    expect(MANAGE_CORS_TAG_KEY).toBe('activeloop-role-action:manage-cors');
     for (const role of ['PlanRole', 'ApplyRole']) {
       expect(template.Resources[role].Properties.Tags).toEqual([
         { Key: BOUNDARY_TAG_KEY, Value: { Ref: 'PermissionsBoundary' } },
         { Key: STACK_NAME_TAG_KEY, Value: { Ref: 'AWS::StackName' } },
+        { Key: MANAGE_CORS_TAG_KEY, Value: { Ref: 'ManageCors' } },
       ]);
     }
   });
@@ -295,8 +298,11 @@ describe('every parameter refuses values that could change a document', () => {
   it.each([
     [
       'GitHubRepository',
-      ['octo-org/data-platform', 'Octo-Org/Data.Platform_2', 'acme@4242/data-infra@90210'],
+      // jdoe_acme: an Enterprise Managed User's name (the short code after `_`), who may own repositories.
+      ['octo-org/data-platform', 'Octo-Org/Data.Platform_2', 'acme@4242/data-infra@90210', 'jdoe_acme/lake', 'jdoe_acme@5151/lake@42'],
       [
+        '_acme/data-infra',
+        `${'o'.repeat(40)}/data-infra`,
         'octo-org',
         'a/b/c',
         '/repo',
@@ -651,17 +657,39 @@ describe('the plan and apply roles deny outright what they are not allowed (reso
     for (const document of [stack.plan, stack.apply]) expect([action, evaluate(document, { action, resource })]).toEqual([action, 'deny']);
   });
 
+  // S3 sets aws:ResourceAccount to the bucket owner's account.
+  const inAccount = { 'aws:ResourceAccount': '123456789012' };
+  const elsewhere = { 'aws:ResourceAccount': '111122223333' };
+
   it('denies S3 on any bucket but the Buckets to both roles, and writes CORS rules only with ManageCors=true', () => {
     const on = deployWith({ ManageCors: 'true' });
     const off = deployWith({});
+    const can = (document: Parameters<typeof evaluate>[0], action: string, resource: string) =>
+      evaluate(document, { action, resource, context: inAccount });
     for (const document of [on.plan, on.apply, off.apply])
-      expect(evaluate(document, { action: 's3:GetBucketPolicy', resource: 'arn:aws:s3:::payroll-exports' })).toBe('deny');
-    expect(evaluate(on.apply, { action: 's3:PutBucketCORS', resource: LISTED })).toBe('allow');
-    expect(evaluate(on.apply, { action: 's3:PutBucketCORS', resource: 'arn:aws:s3:::payroll-exports' })).toBe('deny');
-    expect(evaluate(off.apply, { action: 's3:PutBucketCORS', resource: LISTED })).toBe('deny');
-    expect(evaluate(off.apply, { action: 's3:PutBucketCORS', resource: 'arn:aws:s3:::payroll-exports' })).toBe('deny');
+      expect(can(document, 's3:GetBucketPolicy', 'arn:aws:s3:::payroll-exports')).toBe('deny');
+    expect(can(on.apply, 's3:PutBucketCORS', LISTED)).toBe('allow');
+    expect(can(on.apply, 's3:PutBucketCORS', 'arn:aws:s3:::payroll-exports')).toBe('deny');
+    expect(can(off.apply, 's3:PutBucketCORS', LISTED)).toBe('deny');
+    expect(can(off.apply, 's3:PutBucketCORS', 'arn:aws:s3:::payroll-exports')).toBe('deny');
     expect(template.Conditions.ManageCorsRules).toEqual({ 'Fn::Equals': [{ Ref: 'ManageCors' }, 'true'] });
   });
+
+  it.each(['ml-datasets', '*'])(
+    'Buckets=%s: denies S3 on a listed name owned by another account to both roles (settings reads, the CORS write), or with no account known',
+    (buckets) => {
+      const stack = deployWith({ Buckets: buckets, ManageCors: 'true' });
+      const reads = ['s3:GetBucketPolicy', 's3:GetBucketCORS', 's3:GetEncryptionConfiguration', 's3:GetBucketLocation'];
+      const verdicts = (context: Record<string, string>) =>
+        [
+          ...reads.map((action) => [stack.plan, action] as const),
+          ...[...reads, 's3:PutBucketCORS'].map((action) => [stack.apply, action] as const),
+        ].map(([document, action]) => [action, evaluate(document, { action, resource: LISTED, context })]);
+      expect(verdicts(inAccount).every(([, verdict]) => verdict === 'allow')).toBe(true);
+      expect(verdicts(elsewhere).filter(([, verdict]) => verdict !== 'deny')).toEqual([]);
+      expect(verdicts({}).filter(([, verdict]) => verdict !== 'deny')).toEqual([]);
+    },
+  );
 });
 
 describe('withDeployerHint', () => {

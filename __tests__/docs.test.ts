@@ -1,10 +1,12 @@
 // The README and examples stay true to action.yml and the policy files.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { MAX_BRANCH, MAX_ENVIRONMENT, MAX_WORKFLOW_FILE_NAME } from '../scripts/bootstrap-template.mjs';
 import { CHANGE_KINDS } from '../src/changes.js';
+import { TEMPLATE_FILE } from '../src/deployer.js';
 
 const read = (file: string) => readFileSync(join(process.cwd(), file), 'utf8');
 const action = parse(read('action.yml')) as {
@@ -110,6 +112,28 @@ describe('README', () => {
 
   it('keeps reference detail out of the first screens: under 500 lines, the rest in docs/', () => {
     expect(read('README.md').split('\n').length).toBeLessThan(500);
+  });
+});
+
+describe('the deployer template, as the setup downloads it', () => {
+  const stepOne = /```sh\n\s*(curl [\s\S]*?)```/.exec(read('README.md'))?.[1] ?? '';
+
+  it("is one file name in the README's first step (curl's download, deploy's --template-file) and the stack update the action prints", () => {
+    const downloaded = basename(/curl -fsSLO (\S+)/.exec(stepOne)?.[1] ?? '');
+    expect(downloaded).toBe('activeloop-deployer.yml');
+    expect(/--template-file (\S+)/.exec(stepOne)?.[1]).toBe(downloaded);
+    expect(basename(TEMPLATE_FILE)).toBe(downloaded);
+  });
+
+  it('is named the same way in docs/bootstrap.md, never by its path in a clone', () => {
+    const doc = read('docs/bootstrap.md');
+    expect(doc).toContain('--template-file activeloop-deployer.yml');
+    expect(doc).not.toMatch(/--template-file (?!activeloop-deployer\.yml)/);
+  });
+
+  it("docs/bootstrap.md gives the trust policies' length caps the template has", () => {
+    expect(new Set([MAX_BRANCH, MAX_WORKFLOW_FILE_NAME, MAX_ENVIRONMENT])).toEqual(new Set([48]));
+    expect(read('docs/bootstrap.md').replace(/\s+/g, ' ')).toContain(`at most ${MAX_BRANCH} characters each`);
   });
 });
 

@@ -150,6 +150,15 @@ const FORMS: [string, (repo: Repository) => Repository, SubjectForm][] = [
     () => ACME_OLD,
     ['ref', 'repo', 'job_workflow_ref', 'repository_owner'],
   ],
+  // Subjects whose first claim is neither `repo` nor a repository claim: Pulumi's documented template, the context
+  // first (a pull request's subject is then `pull_request:...`), a workflow or the event first.
+  ['customized actor,context,repository_owner (Pulumi’s example)', () => ACME_OLD, ['actor', 'context', 'repository_owner']],
+  ['customized context,repository_owner', () => ACME, ['context', 'repository_owner']],
+  ['customized context alone', () => ACME, ['context']],
+  ['customized workflow,repo', () => ACME, ['workflow', 'repo']],
+  ['customized job_workflow_ref,context', () => ACME_OLD, ['job_workflow_ref', 'context']],
+  ['customized event_name,repository_id', () => ACME, ['event_name', 'repository_id']],
+  ['customized repository_visibility,runner_environment,context', () => ACME, ['repository_visibility', 'runner_environment', 'context']],
 ];
 /** Forms whose subject names the run's context (pull_request, environment, ref): the only place IAM sees a pull request event. */
 const carriesContext = (form: SubjectForm) => form === 'default' || form.includes('context');
@@ -190,6 +199,85 @@ const STACKS: [string, string][] = [
   ['GitHubRepository=acme/data-infra', 'acme/data-infra'],
   ['GitHubRepository=acme@4242/data-infra@90210', 'acme@4242/data-infra@90210'],
 ];
+
+describe('a customized subject may start with any claim GitHub signs', () => {
+  // GitHub's "OpenID Connect reference": the claims of its table (a custom property as repo_property_NAME), and
+  // `repo` and `context`, which include_claim_keys also takes.
+  const CLAIMS = [
+    'actor',
+    'actor_id',
+    'base_ref',
+    'check_run_id',
+    'enterprise',
+    'enterprise_id',
+    'environment',
+    'event_name',
+    'head_ref',
+    'job_workflow_ref',
+    'job_workflow_sha',
+    'ref',
+    'ref_type',
+    'ref_protected',
+    'repository',
+    'repository_id',
+    'repository_owner',
+    'repository_owner_id',
+    'repository_visibility',
+    'repo_property_workspace_id',
+    'run_id',
+    'run_number',
+    'run_attempt',
+    'runner_environment',
+    'sha',
+    'workflow',
+    'workflow_ref',
+    'workflow_sha',
+  ];
+  const push = claims(ACME, RUNS.push, 'default');
+  const signs = (subject: string, run = push) => {
+    const trust = trustOf({ GitHubRepository: 'acme@4242/data-infra@90210' });
+    const token = { provider: PROVIDER, issuer: ISSUER, claims: { ...run, sub: subject } };
+    return [signIn(trust.plan, token), signIn(trust.apply, token)];
+  };
+
+  it.each(CLAIMS)('%s first: the push of the workflow file gets both roles', (claim) => {
+    expect(signs(`${claim}:x:repository_owner:acme`)).toEqual(['allow', 'allow']);
+  });
+
+  it.each([
+    ['ref:refs/heads/main:repository_owner:acme', 'allow'],
+    ['environment:activeloop-offboarding:repository_owner:acme', 'allow'],
+    ['pull_request:repository_owner:acme', 'implicit-deny'],
+    ['pull_request', 'implicit-deny'],
+  ])('the context first (%s), on the default branch: plan allowed, apply %s', (subject, apply) => {
+    expect(signs(subject)).toEqual(['allow', apply]);
+  });
+
+  it('still tests sub: a subject of no claim GitHub signs is refused', () => {
+    for (const subject of ['octocat:x', 'x', 'pull_requests:x', 'Repo:acme/data-infra:ref:refs/heads/main'])
+      expect([subject, signs(subject)]).toEqual([subject, ['implicit-deny', 'implicit-deny']]);
+  });
+});
+
+describe('an Enterprise Managed User’s repository (jdoe_acme/lake) signs in', () => {
+  it.each([
+    ['jdoe_acme/lake', false],
+    ['jdoe_acme@5151/lake@42', true],
+  ])('GitHubRepository=%s', (repository, immutable) => {
+    const trust = trustOf({ GitHubRepository: repository });
+    const repo: Repository = { owner: 'jdoe_acme', ownerId: '5151', name: 'lake', id: '42', immutable };
+    const sign = (run: Run) => {
+      const token = { provider: PROVIDER, issuer: ISSUER, claims: claims(repo, run, 'default') };
+      return [signIn(trust.plan, token), signIn(trust.apply, token)];
+    };
+    expect([sign(RUNS.push), sign(RUNS.pullRequest)]).toEqual([
+      ['allow', 'allow'],
+      ['allow', 'implicit-deny'],
+    ]);
+    const other = { ...repo, owner: 'jdoe-acme' };
+    expect(signIn(trust.plan, { provider: PROVIDER, issuer: ISSUER, claims: claims(other, RUNS.push, 'default') })).toBe('implicit-deny');
+  });
+});
 
 describe.each(STACKS)('%s: the repository’s own runs', (_stack, repository) => {
   const trust = trustOf({ GitHubRepository: repository });
@@ -314,6 +402,12 @@ describe('IAM accepts every trust policy of the template, and each fits its quot
       OffboardingEnvironment: environment,
     });
     for (const doc of Object.values(stack.trust)) expect(trustPolicyProblems(doc, issuer)).toEqual([]);
+    // Every subject pattern starts with a literal claim, and the first names the repository.
+    for (const doc of Object.values(stack.trust) as { Statement: { Condition: { StringLike: Record<string, string[]> } }[] }[]) {
+      const subjects = doc.Statement[0].Condition.StringLike[`${issuer}:sub`];
+      expect(subjects[0]).toBe(`repo:${repository.replace(/@\d+/g, '')}:*`);
+      expect(subjects.filter((p) => !/^[a-z_]+[:*]|^pull_request$/.test(p))).toEqual([]);
+    }
   });
 
   it('the evaluator sees the claims IAM lists for GitHub, and no other', () => {

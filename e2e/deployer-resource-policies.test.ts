@@ -375,6 +375,28 @@ describe('the plan and apply roles', () => {
     expect(verdicts).toEqual(cases.map(([r, verdict]) => [r.action, r.context, verdict, ourTerms[verdict]]));
   });
 
+  it.each(['plan', 'apply'] as const)(
+    '%s: nothing of a listed bucket name whose bucket belongs to another account, even where its policy grants the role; its own still read',
+    async (who) => {
+      const requester = requesters[who];
+      const bucket = `arn:aws:s3:::${LISTED[0]}`;
+      const actions = ['s3:GetBucketPolicy', 's3:GetBucketCORS', 's3:GetEncryptionConfiguration', 's3:GetBucketLocation'];
+      // The apply role of this stack has ManageCors=true: its CORS write on the listed names.
+      if (who === 'apply') actions.push('s3:PutBucketCORS');
+      const verdicts = async (resourceAccount: string) => {
+        const out = [];
+        for (const action of actions) {
+          const request: Request = { action, resource: bucket, resourceAccount };
+          const policy = grantingPolicy({ kind: 'bucket', resource: bucket, requests: [request] }, CONDITIONS['aws:PrincipalAccount']);
+          out.push([action, await simulate(requester, request, policy), ours(requester, request, policy)]);
+        }
+        return out;
+      };
+      expect(await verdicts(OTHER_ACCOUNT)).toEqual(actions.map((a) => [a, 'ExplicitlyDenied', 'explicit-deny']));
+      expect(await verdicts(ACCOUNT)).toEqual(actions.map((a) => [a, 'Allowed', 'allowed']));
+    },
+  );
+
   it('write CORS rules only with ManageCors=true, and then on the listed buckets only', async () => {
     const cors = (bucket: string): Request => ({ action: 's3:PutBucketCORS', resource: `arn:aws:s3:::${bucket}` });
     expect(await simulate(requesters.apply, cors(LISTED[0]))).toBe('Allowed');

@@ -27,6 +27,8 @@ export const TEMPLATE_PATH = join(root, 'bootstrap', 'activeloop-deployer.yml');
 export const BOUNDARY_TAG_KEY = 'activeloop-role-action:permissions-boundary';
 /** The stack's name, so a plan that finds a bucket beyond the ceiling names the exact stack update to run. */
 export const STACK_NAME_TAG_KEY = 'activeloop-role-action:stack-name';
+/** The stack's ManageCors (`true`/`false`), so a plan with `cors: true` on a stack without it fails before any write. */
+export const MANAGE_CORS_TAG_KEY = 'activeloop-role-action:manage-cors';
 
 /**
  * Role actions the apply role may take only on a role that carries (or, for CreateRole and
@@ -91,14 +93,18 @@ export const MAX_BUCKETS = 30;
 export const MAX_ROLE_PATH = 128;
 /** IAM's quota on a managed policy's size, whitespace not counted (IAM User Guide, "IAM and AWS STS quotas"). */
 export const MANAGED_POLICY_MAX_CHARS = 6144;
-/** GitHub's name rules (an owner: 1-39 of letters, digits and -; a repository: 1-100 of letters, digits, ., _ and -) and its numeric IDs. */
-const GITHUB_OWNER = '[A-Za-z0-9][A-Za-z0-9-]{0,38}';
+/**
+ * GitHub's name rules (an owner: 1-39 of letters, digits and -, plus the `_` before the short code of an Enterprise
+ * Managed User's name, `jdoe_acme`, "including underscore and short code, must not exceed 39 characters"; a
+ * repository: 1-100 of letters, digits, ., _ and -) and its numeric IDs.
+ */
+const GITHUB_OWNER = '[A-Za-z0-9][A-Za-z0-9_-]{0,38}';
 const GITHUB_REPO = '[A-Za-z0-9._-]{1,100}';
 const GITHUB_ID = '[0-9]{1,20}';
 /** Longest workflow file name (after .github/workflows/), default branch and environment: the apply role's trust policy must stay within IAM's 2,048 characters. */
-export const MAX_WORKFLOW_FILE_NAME = 64;
-export const MAX_BRANCH = 64;
-export const MAX_ENVIRONMENT = 64;
+export const MAX_WORKFLOW_FILE_NAME = 48;
+export const MAX_BRANCH = 48;
+export const MAX_ENVIRONMENT = 48;
 /** Longest GitHubOidcIssuer: every condition key of a trust policy starts with it. */
 export const MAX_ISSUER = 56;
 /** IAM's default quota on a role trust policy's size, whitespace not counted (IAM User Guide, "IAM and AWS STS quotas"). */
@@ -113,7 +119,7 @@ export const PARAMETERS = {
     // Both IDs or none: GitHub's immutable subject carries both (`repo:OWNER@OWNER_ID/REPO@REPO_ID:...`).
     AllowedPattern: `^${GITHUB_OWNER}(?:/${GITHUB_REPO}|@${GITHUB_ID}/${GITHUB_REPO}@${GITHUB_ID})$`,
     ConstraintDescription:
-      'OWNER/REPO or OWNER@OWNER_ID/REPO@REPO_ID: letters, digits and - in the owner; letters, digits, ., _ and - in the name; digits in the IDs.',
+      'OWNER/REPO or OWNER@OWNER_ID/REPO@REPO_ID: letters, digits, _ and - in the owner; letters, digits, ., _ and - in the name; digits in the IDs.',
   },
   WorkflowFile: {
     Type: 'String',
@@ -169,7 +175,7 @@ export const PARAMETERS = {
   Buckets: {
     Type: 'String',
     Description:
-      'The buckets of this account the Activeloop role may ever reach, comma-separated (the permissions boundary). * allows every bucket of this account: then a compromised workflow could open any of them to Activeloop. Buckets of other accounts are never reachable.',
+      'Comma-separated: the buckets of this account the Activeloop role may ever reach (the permissions boundary), the only ones whose settings the plan and apply roles read, and, with ManageCors=true, whose CORS rules the apply role writes. No role of the stack reaches a bucket of another account. * is every bucket of this account, for all three: a compromised workflow could open any of them to Activeloop and, with ManageCors=true, rewrite or delete the CORS rules of any.',
     AllowedPattern: `^(?:\\*|[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:,[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]){0,${MAX_BUCKETS - 1}})$`,
     ConstraintDescription: `* or 1 to ${MAX_BUCKETS} bucket names separated by commas, without spaces (more would not fit the permissions boundary, a managed policy of at most 6,144 characters).`,
   },
@@ -343,6 +349,15 @@ function merged(files, options) {
   return out.map(withBoundaryRefs);
 }
 
+/** S3 on a bucket of another account (aws:ResourceAccount, which S3 sets to the bucket owner's account): denied. */
+const OTHER_ACCOUNTS_BUCKETS = {
+  Sid: 'OnlyThisAccountsBuckets',
+  Effect: 'Deny',
+  Action: 's3:*',
+  Resource: '*',
+  Condition: { StringNotEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } },
+};
+
 /**
  * The permissions boundary. The Allows alone would cap only what identity policies grant: a bucket, key, role
  * or secret policy that grants to a role session or to "*" passes an implicit deny in a boundary (IAM User
@@ -358,13 +373,7 @@ function boundaryStatements() {
     { Sid: 'S3AndKms', Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' },
     { Sid: 'OnlyDeepLakesRequests', Effect: 'Deny', NotAction: [...s3, ...BOUNDARY_ACTIONS.kms], Resource: '*' },
     { Sid: 'OnlyTheBuckets', Effect: 'Deny', Action: 's3:*', NotResource: bucketArns(['', '/*']) },
-    {
-      Sid: 'OnlyThisAccountsBuckets',
-      Effect: 'Deny',
-      Action: 's3:*',
-      Resource: '*',
-      Condition: { StringNotEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } },
-    },
+    OTHER_ACCOUNTS_BUCKETS,
     { Sid: 'KmsOnlyThroughS3', Effect: 'Deny', Action: 'kms:*', Resource: '*', Condition: { StringNotLike: { 'kms:ViaService': 's3.*' } } },
   ];
 }
@@ -418,31 +427,55 @@ const REPOSITORY_PARTS = (() => {
  * The subjects GitHub signs for one repository (docs.github.com, "OpenID Connect reference"): the name form
  * `repo:OWNER/REPO:<context>`, the immutable form `repo:OWNER@OWNER_ID/REPO@REPO_ID:<context>` (repositories
  * created, renamed or transferred since 2026-07-15, or opted in), and customized subjects (an organization's or
- * repository's include_claim_keys: `repo` keeps either form above; templates without it start with another claim).
- * The subject alone cannot name the repository in a customized form: the `repository` and `repository_id`
- * claims (condition keys of sts:AssumeRoleWithWebIdentity in IAM's Service Authorization Reference) do.
+ * repository's include_claim_keys, each `claim:value` joined by `:`; `repo` keeps either form above, `context` is
+ * bare: `ref:REF`, `environment:NAME` or `pull_request`). A customized subject may start with any claim GitHub
+ * signs, so each claim-first pattern below names claims of the reference's table (a `*` joins those that share a
+ * prefix: actor and actor_id, ref, ref_type and ref_protected, ...), and `pull_request` is the context's bare form.
+ * The subject alone cannot name the repository in a customized form, nor must it: the `repository`,
+ * `repository_id`, `ref` and `job_workflow_ref` claims (condition keys of sts:AssumeRoleWithWebIdentity in IAM's
+ * Service Authorization Reference) pin the run. `sub` is tested because IAM refuses a GitHub trust policy that
+ * does not test it, or lets every subject in: each pattern starts with a literal claim, the first names the
+ * repository.
  */
 export const SUBJECT_PATTERNS = [
   'repo:${Owner}/${Repo}:*',
   'repo:${Owner}@${OwnerId}/${Repo}@${RepoId}:*',
-  // Customized subjects that start with another claim: GitHub's documented templates, and `ref` first (the example
-  // of aws-actions/configure-aws-credentials#746).
-  ...['repository_owner', 'repository_owner_id', 'repository_id', 'job_workflow_ref', 'environment', 'ref'].map((claim) => `${claim}:*`),
+  ...[
+    'actor*',
+    'base_ref',
+    'check_run_id',
+    'enterprise*',
+    'environment',
+    'event_name',
+    'head_ref',
+    'job_workflow_*',
+    'ref*',
+    'repository*',
+    'repo_property_*',
+    'run*',
+    'sha',
+    'workflow*',
+  ].map((claim) => `${claim}:*`),
+  'pull_request',
+  'pull_request:*',
 ];
+/** Subjects that name a pull request event (the context in any position): never the apply role's. */
+export const PULL_REQUEST_SUBJECTS = ['pull_request', 'pull_request:*', '*:pull_request', '*:pull_request:*'];
 
 /**
  * A GitHub OIDC trust policy, as JSON text (its condition keys start with the issuer, a parameter). Every
  * statement tests `sub` with StringLike and no bare `*` (IAM refuses a GitHub trust policy that does not),
  * the audience, and the repository by name and, with IDs in GitHubRepository, by ID.
  * @param {Record<string, Record<string, string | string[]>>} conditions the role's own conditions, by operator (keys without the issuer)
+ * @param {string[]} subjects the subjects the role accepts (StringLike)
  * @param {string} [extra] JSON text of one more operator block (a Sub variable)
  */
-function trustPolicy(conditions, extra = '') {
+function trustPolicy(conditions, subjects, extra = '') {
   const keyed = (/** @type {Record<string, string | string[]>} */ block) =>
     Object.fromEntries(Object.entries(block).map(([k, v]) => [`\${GitHubOidcIssuer}:${k}`, v]));
   const blocks = {
     StringEquals: keyed({ aud: '${Audience}', repository: '${Owner}/${Repo}', ...conditions.StringEquals }),
-    StringLike: keyed({ sub: SUBJECT_PATTERNS, repository_id: '${RepoId}', ...conditions.StringLike }),
+    StringLike: keyed({ sub: subjects, repository_id: '${RepoId}', ...conditions.StringLike }),
     ...(conditions.StringNotLike ? { StringNotLike: keyed(conditions.StringNotLike) } : {}),
   };
   const blocksText = JSON.stringify(blocks).slice(0, -1);
@@ -469,7 +502,7 @@ const ENVIRONMENT = {
 };
 
 /** Plan: the repository's pull requests (`refs/pull/N/merge`) and its default branch, any workflow (the role only reads). */
-const PLAN_TRUST = trustPolicy({ StringLike: { ref: ['refs/pull/*/merge', 'refs/heads/${DefaultBranch}'] } });
+const PLAN_TRUST = trustPolicy({ StringLike: { ref: ['refs/pull/*/merge', 'refs/heads/${DefaultBranch}'] } }, SUBJECT_PATTERNS);
 /**
  * Apply: WorkflowFile as it is on the default branch (job_workflow_ref carries repository, file and ref in any
  * subject form), run for the default branch, not for a pull request (pull_request_target presents the default
@@ -481,8 +514,10 @@ const APPLY_TRUST = trustPolicy(
       ref: 'refs/heads/${DefaultBranch}',
       job_workflow_ref: '${Owner}/${Repo}/${WorkflowFile}@refs/heads/${DefaultBranch}',
     },
-    StringNotLike: { sub: ['*:pull_request', '*:pull_request:*'] },
+    StringNotLike: { sub: PULL_REQUEST_SUBJECTS },
   },
+  // A subject that starts with the pull_request context is refused anyway: not listed (the trust policy's 2,048 characters).
+  SUBJECT_PATTERNS.filter((s) => !s.startsWith('pull_request')),
   'Environment',
 );
 
@@ -511,7 +546,9 @@ function withoutCorsWrite(statements) {
  * that grants to "*" (with an aws:PrincipalAccount, aws:PrincipalOrgID or aws:PrincipalTag condition, say) needs
  * no identity Allow within the account (IAM User Guide, "Policy evaluation logic"): only a Deny keeps the role
  * from reading objects, using KMS keys, assuming other roles or reading secrets through such policies. So:
- * every action but those the role is allowed, and S3 on any bucket but the Buckets.
+ * every action but those the role is allowed, S3 on any bucket but the Buckets, and S3 on a bucket of another
+ * account (the Buckets are names only: a listed name owned by another account, whose bucket policy grants the
+ * role, would otherwise have its settings read, and its CORS rules written with ManageCors=true).
  * @param {any[]} statements the role's Allows @param {string[]} [more] actions a statement of their own allows or denies
  */
 function roleLimits(statements, more = []) {
@@ -519,6 +556,7 @@ function roleLimits(statements, more = []) {
   return [
     { Sid: 'NothingButTheActionsRequests', Effect: 'Deny', NotAction: actions, Resource: '*' },
     { Sid: 'NoOtherBucket', Effect: 'Deny', Action: 's3:*', NotResource: bucketArns('') },
+    OTHER_ACCOUNTS_BUCKETS,
   ];
 }
 
@@ -553,6 +591,7 @@ function permissionPolicies(id, role, description, statements) {
 const boundaryTag = [
   { Key: BOUNDARY_TAG_KEY, Value: { Ref: 'PermissionsBoundary' } },
   { Key: STACK_NAME_TAG_KEY, Value: { Ref: 'AWS::StackName' } },
+  { Key: MANAGE_CORS_TAG_KEY, Value: { Ref: 'ManageCors' } },
 ];
 
 /** The whole template, as an object. */
