@@ -168,6 +168,8 @@ describe('the template is structurally sound', () => {
 
   it('keeps the OIDC provider when the stack is deleted, replaced or stops creating it (other roles may trust it)', () => {
     expect(template.Resources.GitHubOidcProvider).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    // A boundary in use cannot be deleted (IAM's DeleteConflict): the stack leaves it, and the role stays capped.
+    expect(template.Resources.PermissionsBoundary).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   it('resolves every Ref, GetAtt, Sub variable and condition', () => {

@@ -652,8 +652,12 @@ export function buildTemplate() {
           ClientIdList: [{ 'Fn::If': ['InAwsCn', 'sts.amazonaws.com.cn', 'sts.amazonaws.com'] }],
         },
       },
+      // The Activeloop role keeps it while it exists, and IAM refuses to delete a boundary in use (DeleteConflict):
+      // deleting the stack (or an account leaving a StackSet's OU) before offboarding leaves the role capped.
       PermissionsBoundary: {
         Type: 'AWS::IAM::ManagedPolicy',
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
         Properties: {
           ManagedPolicyName: { 'Fn::Sub': '${DeployerName}-boundary' },
           Description:
