@@ -1,6 +1,6 @@
 // The settings list of the many-account workflow: parsed, validated before any AWS call, turned into the matrix.
 import { describe, expect, it } from '@jest/globals';
-import { accountsMatrix, deployerRoleArn, MAX_MATRIX_JOBS, parseAccounts } from '../src/accounts.js';
+import { accountLabels, accountsMatrix, deployerRoleArn, MAX_MATRIX_JOBS, parseAccounts } from '../src/accounts.js';
 import { InputError } from '../src/inputs.js';
 
 const SETTINGS = `
@@ -77,6 +77,7 @@ describe('the settings list', () => {
       'plan-role': 'arn:aws:iam::111111111111:role/activeloop-role-action-deployer/activeloop-plan',
       'apply-role': 'arn:aws:iam::111111111111:role/activeloop-role-action-deployer/activeloop-apply',
       boundary: 'arn:aws:iam::111111111111:policy/activeloop-role-action-deployer/activeloop-boundary',
+      audience: 'sts.amazonaws.com',
     });
     expect(include[1].tags).toBe('team=ml-platform\ncost-center=4711');
   });
@@ -87,6 +88,31 @@ describe('the settings list', () => {
     ).include;
     expect(entry['apply-role']).toBe(deployerRoleArn('222222222222', 'apply', 'team-b', 'aws-cn'));
     expect(entry['apply-role']).toBe('arn:aws-cn:iam::222222222222:role/activeloop-role-action-deployer/team-b-apply');
+    // The deployer's provider and trust policies in aws-cn expect this audience (the template's InAwsCn).
+    expect(entry.audience).toBe('sts.amazonaws.com.cn');
+    expect(accountsMatrix(parseAccounts('- {account: "222222222222", buckets: lake-one, partition: aws-us-gov}')).include[0].audience).toBe(
+      'sts.amazonaws.com',
+    );
+  });
+
+  it("takes a bucket ARN of the entry's partition", () => {
+    expect(parseAccounts('- {account: "222222222222", buckets: "arn:aws-cn:s3:::lake-one", partition: aws-cn}')[0].buckets).toEqual([
+      'arn:aws-cn:s3:::lake-one',
+    ]);
+  });
+
+  it('gives the summary a small list of accounts and names, whatever the buckets', () => {
+    const buckets = Array.from({ length: 30 }, (_, i) => `a-rather-long-bucket-name-for-datasets-of-team-${String(i).padStart(2, '0')}`);
+    const list = Array.from(
+      { length: MAX_MATRIX_JOBS },
+      (_, i) => `- {account: "${String(100000000000 + i)}", name: team-${i}-datasets-in-eu-west-1, buckets: [${buckets.join(', ')}]}`,
+    ).join('\n');
+    const accounts = parseAccounts(list);
+    // The runner passes each input as one environment variable: at most 128 KiB on Linux (MAX_ARG_STRLEN).
+    expect(JSON.stringify(accountsMatrix(accounts)).length).toBeGreaterThan(128 * 1024);
+    const labels = JSON.stringify(accountLabels(accounts));
+    expect(labels.length).toBeLessThan(32 * 1024);
+    expect(JSON.parse(labels)[255]).toEqual({ account: '100000000255', name: 'team-255-datasets-in-eu-west-1' });
   });
 
   it('adding an account is one entry', () => {
@@ -128,6 +154,30 @@ describe('a bad settings list fails naming the input and the value', () => {
     ],
     ['a deployer name with a slash', '- {account: "111111111111", buckets: lake-one, deployer-name: "a/b"}', 'a/b', "'deployer-name'"],
     ['an unknown partition', '- {account: "111111111111", buckets: lake-one, partition: aws-moon}', 'aws-moon', "'partition'"],
+    [
+      'a bucket ARN of another partition',
+      '- {account: "111111111111", buckets: "arn:aws:s3:::lake-one", partition: aws-cn}',
+      'arn:aws:s3:::lake-one',
+      "partition aws, the account's partition is aws-cn",
+    ],
+    [
+      'a newline in a tag value',
+      '- {account: "111111111111", buckets: lake-one, tags: {team: "a\\nowner=me"}}',
+      '"a\\nowner=me"',
+      "account 111111111111: 'tags.team' holds a newline",
+    ],
+    [
+      'a tab in a tag key',
+      '- {account: "111111111111", buckets: lake-one, tags: {"te\\tam": a}}',
+      '"te\\tam"',
+      "'tags.te\tam' holds a newline or another control character",
+    ],
+    [
+      'a control character in a tag line',
+      '- {account: "111111111111", buckets: lake-one, tags: ["team=a\\u0007"]}',
+      '"team=a\\u0007"',
+      "'tags' holds",
+    ],
     ['Markdown in a name', '- {account: "111111111111", buckets: lake-one, name: "<img src=x>|"}', '<img src=x>|', "'name'"],
     ['a nested list as a value', '- {account: "111111111111", buckets: [[lake-one]]}', '["lake-one"]', 'single value'],
   ])('%s', (_, raw, value, reason) => {

@@ -9,8 +9,18 @@ const read = (file: string) => readFileSync(file, 'utf8');
 const subAction = parse(read('accounts/action.yml')) as { inputs: Record<string, unknown>; runs: { using: string; main: string } };
 const text = read('examples/multi-account.yml');
 type Step = { id?: string; uses?: string; with?: Record<string, string>; if?: string };
-type Job = { steps: Step[]; strategy?: { 'fail-fast': boolean; matrix: string }; needs?: string | string[]; if?: string };
-const workflow = parse(text) as { jobs: Record<string, Job> };
+type Job = {
+  steps: Step[];
+  strategy?: { 'fail-fast': boolean; matrix: string };
+  needs?: string | string[];
+  if?: string;
+  environment?: string;
+  outputs?: Record<string, string>;
+};
+const workflow = parse(text) as {
+  on: { workflow_dispatch: { inputs: Record<string, { options?: string[] }> } };
+  jobs: Record<string, Job>;
+};
 const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
 const subActionSteps = steps.filter((s) => s.uses?.startsWith('org/activeloop-role-action/accounts@'));
 
@@ -27,7 +37,7 @@ describe('examples/multi-account.yml', () => {
   });
 
   it('uses only declared inputs of the sub-action', () => {
-    expect(subActionSteps.map((s) => s.with?.task ?? 'matrix')).toEqual(['matrix', 'record', 'summary']);
+    expect(subActionSteps.map((s) => s.with?.task ?? 'matrix')).toEqual(['matrix', 'record', 'record', 'summary']);
     for (const s of subActionSteps)
       for (const key of Object.keys(s.with ?? {})) expect([key, key in subAction.inputs]).toEqual([key, true]);
   });
@@ -45,6 +55,90 @@ describe('examples/multi-account.yml', () => {
     const role = activeloop.steps.find((s) => s.id === 'role');
     expect(role?.with?.['pr-comment']).toBe(false);
     expect(activeloop.steps.slice(1).every((s) => s.if === 'always()')).toBe(true);
-    expect(summary.if).toMatch(/^always\(\)/);
+    // Also when the settings list failed: the summary then says so in the one comment.
+    expect(summary.if).toBe('always()');
+    const summaryStep = summary.steps.find((s) => s.with?.task === 'summary');
+    expect(summaryStep?.with?.['settings-result']).toBe(`$${'{{'} needs.accounts.result }}`);
+    expect(summaryStep?.with?.['settings-job']).toBe(`$${'{{'} needs.accounts.outputs.check-run-id }}`);
+    expect(workflow.jobs.accounts.outputs?.['check-run-id']).toBe(`$${'{{'} steps.accounts.outputs.check-run-id }}`);
+    expect(subActionSteps[0].with?.job).toBe(`$${'{{'} toJSON(job) }}`);
+  });
+
+  it('passes every step small inputs: never a whole step context or the matrix (each input is one environment variable)', () => {
+    const values = steps.flatMap((s) => Object.values(s.with ?? {}).map(String));
+    expect(values.filter((v) => /toJSON\(steps|outputs\.matrix|outputs\.access/.test(v))).toEqual([]);
+    const summaryStep = workflow.jobs.summary.steps.find((s) => s.with?.task === 'summary');
+    expect(summaryStep?.with?.names).toBe(`$${'{{'} needs.accounts.outputs.names }}`);
+    expect(summaryStep?.with?.matrix).toBeUndefined();
+    for (const record of subActionSteps.filter((s) => s.with?.task === 'record'))
+      expect(Object.keys(record.with ?? {}).sort()).toEqual(['account', 'changed', 'job', 'outcome', 'plan', 'role-arn', 'task']);
+  });
+
+  it("signs in with the partition's audience", () => {
+    for (const job of [workflow.jobs.activeloop, workflow.jobs.offboard])
+      expect(job.steps.find((s) => s.id === 'role')?.with?.audience).toBe(`$${'{{'} matrix.audience }}`);
+  });
+
+  it('offboards only by hand, in the protected environment, per account or all', () => {
+    const { activeloop, offboard } = workflow.jobs;
+    expect(workflow.on.workflow_dispatch.inputs.mode.options).toEqual(['auto', 'plan', 'plan-destroy', 'destroy']);
+    expect(offboard.environment).toBe('activeloop-offboarding');
+    expect(offboard.if).toBe("github.event_name == 'workflow_dispatch' && inputs.mode == 'destroy' && inputs.account != ''");
+    expect(activeloop.if).toBe("github.event_name != 'workflow_dispatch' || inputs.mode != 'destroy'");
+    expect(offboard.steps.find((s) => s.id === 'role')?.with?.['role-to-assume']).toBe(`$${'{{'} matrix.apply-role }}`);
+    expect(subActionSteps[0].with?.['only-account']).toBe(`$${'{{'} inputs.account }}`);
+    expect(offboard.strategy?.['fail-fast']).toBe(false);
+  });
+});
+
+/** The shell commands of a Markdown file's sh blocks, continuation lines joined. */
+function commands(file: string): string[] {
+  return [...read(file).matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1].replace(/\\\n\s*/g, ' ').split('\n'))
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('aws '));
+}
+const stackSetCommands = [...commands('docs/organizations.md'), ...commands('README.md')].filter((c) => /stack-(set|instances)/.test(c));
+
+describe('the StackSet commands (docs/organizations.md, README)', () => {
+  it('escape every comma of a parameter value inside quotes: the CLI shorthand splits on a bare one', () => {
+    expect(stackSetCommands.length).toBeGreaterThan(6);
+    for (const c of stackSetCommands)
+      for (const value of c.matchAll(/ParameterValue=([^ ']*)/g)) expect([c, value[1]]).toEqual([c, value[1].replace(/(?<!\\),/g, '')]);
+    expect(read('docs/organizations.md')).toContain("'ParameterKey=Buckets,ParameterValue=prod-features\\,prod-raw'");
+  });
+
+  it("read the template the README's setup downloads", () => {
+    const download = /curl -fsSLO \S+\/(activeloop-deployer\.yml)/.exec(read('README.md'))?.[1];
+    expect(download).toBe('activeloop-deployer.yml');
+    for (const c of stackSetCommands.filter((x) => x.includes('create-stack-set')))
+      expect(c).toContain(`--template-body file://${download} `);
+  });
+
+  it('create instances in parallel, one failing account stopping no other', () => {
+    for (const c of stackSetCommands.filter((x) => x.includes('create-stack-instances')))
+      expect(c).toContain(
+        '--operation-preferences FailureTolerancePercentage=100,MaxConcurrentPercentage=100,RegionConcurrencyType=PARALLEL',
+      );
+  });
+
+  it('give accounts that have an OIDC provider CreateOidcProvider=false at creation, and the others the StackSet value', () => {
+    const creates = commands('docs/organizations.md').filter(
+      (c) => c.includes('create-stack-instances') && c.includes('OrganizationalUnitIds'),
+    );
+    const intersection = creates.find((c) => c.includes('AccountFilterType=INTERSECTION'));
+    const difference = creates.find((c) => c.includes('AccountFilterType=DIFFERENCE'));
+    expect(intersection).toContain('--parameter-overrides ParameterKey=CreateOidcProvider,ParameterValue=false');
+    expect(difference).not.toContain('--parameter-overrides');
+  });
+
+  it('agree with the example: ManageCors=true where an account sets cors: true, and the offboarding environment', () => {
+    const usesCors = parseAccounts(subActionSteps[0].with?.accounts ?? '').some((a) => a.cors);
+    expect(usesCors).toBe(true);
+    for (const c of stackSetCommands.filter((x) => x.includes('create-stack-set'))) {
+      expect(c).toContain('ParameterKey=ManageCors,ParameterValue=true');
+      expect(c).toContain('ParameterKey=OffboardingEnvironment,ParameterValue=activeloop-offboarding');
+      expect(c).toContain("'ParameterKey=Buckets,ParameterValue=*'");
+    }
   });
 });

@@ -1,9 +1,22 @@
 // The organization at a glance: every account of the matrix, from the records its jobs left.
 import { describe, expect, it } from '@jest/globals';
-import { type AccountResult, accountResult, renderOrganizationSummary, statusOf } from '../src/organization-summary.js';
+import {
+  type AccountResult,
+  accountResult,
+  MAX_PLAN_ENTRIES,
+  markdownText,
+  renderOrganizationSummary,
+  renderSettingsFailure,
+  statusOf,
+} from '../src/organization-summary.js';
 import type { PlanEntry } from '../src/report.js';
 
-const step = (outcome: string, outputs: Record<string, string> = {}) => JSON.stringify({ outcome, conclusion: outcome, outputs });
+const step = (outcome: string, outputs: { plan?: string; 'role-arn'?: string; changed?: string } = {}) => ({
+  outcome,
+  changed: outputs.changed,
+  plan: outputs.plan,
+  roleArn: outputs['role-arn'],
+});
 const change: PlanEntry = {
   action: 'update-policy',
   resource: 'arn:aws:iam::222222222222:policy/activeloop-deeplake-access-s3',
@@ -21,6 +34,7 @@ describe('an account record', () => {
     expect(r).toEqual({
       account: '222222222222',
       outcome: 'success',
+      changed: true,
       roleArn: 'arn:aws:iam::222222222222:role/x',
       plan: [change],
       jobUrl: 'https://github.com/o/r/actions/runs/1/job/9',
@@ -35,11 +49,29 @@ describe('an account record', () => {
     expect(statusOf(undefined)).toBe('no-result');
   });
 
-  it('refuses what is not a step context', () => {
-    expect(() => accountResult('111111111111', 'not json')).toThrow('toJSON(steps.<id>)');
-    expect(() => accountResult('111111111111', JSON.stringify({ outputs: {} }))).toThrow('no step outcome');
-    // A plan output that is not a list of changes lists none, rather than failing the record.
+  it('refuses what is not a step outcome', () => {
+    expect(() => accountResult('111111111111', step('{"outcome":"success"}'))).toThrow("Input 'outcome'");
+    expect(() => accountResult('111111111111', step(''))).toThrow('steps.<id>.outcome');
+    // A plan output that is not a list of changes lists none, rather than failing the record; changed still tells.
     expect(accountResult('111111111111', step('success', { plan: '{"x":1}' })).plan).toEqual([]);
+    expect(statusOf(accountResult('111111111111', step('success', { plan: 'not json', changed: 'true' })))).toBe('changes');
+  });
+
+  it('keeps what it shows bounded and in shape: 50 changes, 500 characters, a role ARN, an https job link', () => {
+    const many = Array.from({ length: 80 }, (_, i) => ({ ...change, reason: `${'x'.repeat(900)}${i}` }));
+    const r = accountResult(
+      '111111111111',
+      step('success', { plan: JSON.stringify([...many, { ...change, action: '<img src=x>' }]), 'role-arn': 'arn:aws:iam::1:role/`x`' }),
+      'javascript:alert(1)',
+    );
+    expect(r.plan).toHaveLength(MAX_PLAN_ENTRIES);
+    expect(r.more).toBe(80 - MAX_PLAN_ENTRIES);
+    expect(r.plan[0].reason).toHaveLength(500);
+    expect(r.roleArn).toBe('');
+    expect(r.jobUrl).toBeUndefined();
+    expect(
+      renderOrganizationSummary([{ account: '111111111111', name: 'lake' }], new Map([['111111111111', r]]), { planning: true }),
+    ).toContain(`- and ${80 - MAX_PLAN_ENTRIES} more`);
   });
 });
 
@@ -86,6 +118,35 @@ describe('the summary', () => {
     const odd = new Map([
       ['111111111111', { ...accountResult('111111111111', step('success')), plan: [{ ...change, reason: 'a | b\nc' }] }],
     ]);
-    expect(renderOrganizationSummary(accounts.slice(0, 1), odd, { planning: true })).toContain(': a   b c');
+    expect(renderOrganizationSummary(accounts.slice(0, 1), odd, { planning: true })).toContain(': a \\| b c');
+  });
+
+  it('escapes Markdown and HTML in every value from outputs or settings', () => {
+    const hostile = '<img src=x onerror=alert(1)> [click](https://evil.example) ![i](x) **b** `c` ~~d~~ a|b';
+    const md = renderOrganizationSummary(
+      [{ account: '111111111111', name: hostile }],
+      new Map([
+        ['111111111111', { ...accountResult('111111111111', step('success')), plan: [{ ...change, resource: hostile, reason: hostile }] }],
+      ]),
+      { planning: true },
+    );
+    expect(md).not.toContain('<img');
+    expect(md).not.toContain('](https://evil');
+    expect(md).not.toContain('**b**');
+    expect(md).toContain(
+      '&lt;img src=x onerror=alert\\(1\\)&gt; \\[click\\]\\(https://evil.example\\) \\!\\[i\\]\\(x\\) \\*\\*b\\*\\* \\`c\\` \\~\\~d\\~\\~ a\\|b',
+    );
+    expect(markdownText('a\u0007b\r\nc')).toBe('a b c');
+  });
+});
+
+describe('a settings list that failed', () => {
+  it('says so, with a link to its job, instead of any account table', () => {
+    const md = renderSettingsFailure('failure', 'https://github.com/o/r/actions/runs/1/job/7');
+    expect(md).toContain('### Activeloop roles: the settings list failed validation');
+    expect(md).toContain('([its job](https://github.com/o/r/actions/runs/1/job/7))');
+    expect(md).not.toContain('| account |');
+    expect(renderSettingsFailure('cancelled')).toContain('did not complete (cancelled)');
+    expect(renderSettingsFailure('failure', 'javascript:x')).not.toContain('javascript');
   });
 });

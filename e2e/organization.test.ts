@@ -12,7 +12,7 @@ import { GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, UpdateRoleCo
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deployerBoundaryArn, deployerRoleArn, type MatrixEntry } from '../src/accounts.js';
 import { ORGANIZATION_COMMENT_MARKER } from '../src/organization-summary.js';
-import { clients, readRole } from '../test-support/aws-fixtures.mjs';
+import { clients, createBucket, readRole } from '../test-support/aws-fixtures.mjs';
 import { startGitHubApi } from '../test-support/github-api.mjs';
 import { type Credentials, cloudFormation, credentialsIn, members, organizations, parameters } from '../test-support/organization.mjs';
 import { runAccounts } from '../test-support/run-accounts.mjs';
@@ -69,6 +69,9 @@ const settings = (extra = '') => `
   name: staging
   # staging-typo does not exist in the staging account: this account's run fails, alone.
   buckets: [staging-lake, staging-typo]
+- account: "${OUTSIDE}"
+  name: outside
+  buckets: [outside-lake]
 ${extra}`;
 
 const pullRequest = { eventName: 'pull_request', event: { pull_request: { number: 7 } } };
@@ -90,16 +93,15 @@ async function accountJob(entry: MatrixEntry, event: { eventName: string; event:
     },
     { ...event, env: { ...(await session(role)), ...githubEnv() } },
   );
-  const outputs = Object.fromEntries(Object.entries(run.outputs));
+  // The example's record step: the step's outcome and three small outputs, each its own input (environment variable).
   const record = await runAccounts({
     inputs: {
       task: 'record',
       account: entry.account,
-      'role-step': JSON.stringify({
-        outcome: run.code === 0 ? 'success' : 'failure',
-        conclusion: run.code === 0 ? 'success' : 'failure',
-        outputs,
-      }),
+      outcome: run.code === 0 ? 'success' : 'failure',
+      changed: run.outputs.changed ?? '',
+      plan: run.outputs.plan ?? '',
+      'role-arn': run.outputs['role-arn'] ?? '',
       job: JSON.stringify({ status: run.code === 0 ? 'success' : 'failure', check_run_id: 5000 + Number(entry.account.slice(-3)) }),
       results,
     },
@@ -107,6 +109,9 @@ async function accountJob(entry: MatrixEntry, event: { eventName: string; event:
   expect(record.code).toBe(0);
   return run;
 }
+
+/** The summary's input: each account and its name, as the matrix task's `names` output holds them. */
+const labelsOf = (matrix: MatrixEntry[]) => matrix.map((e) => ({ account: e.account, name: e.name }));
 
 async function matrixOf(list: string): Promise<MatrixEntry[]> {
   const result = await runAccounts({ inputs: { task: 'matrix', accounts: list } });
@@ -218,9 +223,8 @@ describe('the deployer as a StackSet', () => {
     const boundary = await boundaryDocument(OUTSIDE);
     expect(boundary).toContain('arn:aws:s3:::outside-lake');
     expect(boundary).not.toContain('research-lake');
-    // The action is not run here: moto names a self-managed instance's stack "StackSet:<name>" (AWS: "StackSet-<name>-<id>"),
-    // and the colon it puts into CloudFormation's generated role and policy names is no valid IAM name. Once the
-    // template names them from DeployerName, the account runs like the OU's.
+    // The action runs there too (below): the template names its roles, so moto's stack name for a self-managed
+    // instance ("StackSet:<name>", AWS: "StackSet-<name>-<UUID>") no longer reaches a role's name.
   });
 });
 
@@ -231,6 +235,7 @@ describe('the settings list', () => {
       ['research', accounts.research],
       ['production', accounts.production],
       ['staging', accounts.staging],
+      ['outside', OUTSIDE],
     ]);
     for (const e of matrix) {
       expect(e['plan-role']).toBe(`arn:aws:iam::${e.account}:role/activeloop-role-action-deployer/activeloop-plan`);
@@ -243,7 +248,7 @@ describe('the settings list', () => {
     const dup = `${settings()}- account: "${accounts.research}"\n  buckets: research-extra\n`;
     const result = await runAccounts({ inputs: { task: 'matrix', accounts: dup } });
     expect(result.code).toBe(1);
-    expect(result.errors).toEqual([expect.stringContaining(`Input 'accounts': entries 1 and 4 both name account ${accounts.research}`)]);
+    expect(result.errors).toEqual([expect.stringContaining(`Input 'accounts': entries 1 and 5 both name account ${accounts.research}`)]);
     expect(result.outputs.matrix).toBeUndefined();
     expect(stack.proxy.calls.length).toBe(before);
   });
@@ -254,7 +259,7 @@ describe('one workflow, every account', () => {
     const matrix = await matrixOf(settings());
     const runs = [];
     for (const entry of matrix) runs.push(await accountJob(entry));
-    const [research, production, staging] = runs;
+    const [research, production, staging, outside] = runs;
     expect(research.code).toBe(0);
     expect(research.outputs['role-arn']).toBe(`arn:aws:iam::${accounts.research}:role/${ROLE}`);
     expect(production.code).toBe(0);
@@ -262,6 +267,11 @@ describe('one workflow, every account', () => {
     // A bucket missing from its account stops staging before any write, naming the bucket.
     expect(staging.code).toBe(1);
     expect(staging.errors.join('\n')).toContain('staging-typo');
+    // The self-managed StackSet's account runs like the OU's: its derived apply role, the stack's default boundary.
+    expect(outside.code).toBe(0);
+    expect(outside.outputs['role-arn']).toBe(`arn:aws:iam::${OUTSIDE}:role/${ROLE}`);
+    const outsideRole = await readRole(stack.motoEndpoint, ROLE, admin[OUTSIDE]);
+    expect(outsideRole?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(deployerBoundaryArn(OUTSIDE));
     // Each role lives in its own account, with that account's settings; staging got none.
     const researchRole = await readRole(stack.motoEndpoint, ROLE, admin[accounts.research]);
     const productionRole = await readRole(stack.motoEndpoint, ROLE, admin[accounts.production]);
@@ -270,9 +280,9 @@ describe('one workflow, every account', () => {
     expect(researchRole?.tags.team).toBeUndefined();
     expect(await readRole(stack.motoEndpoint, ROLE, admin[accounts.staging])).toBeUndefined();
 
-    const summary = await runAccounts({ inputs: { task: 'summary', matrix: JSON.stringify({ include: matrix }), results } });
+    const summary = await runAccounts({ inputs: { task: 'summary', names: JSON.stringify(labelsOf(matrix)), results } });
     expect(summary.code).toBe(0);
-    expect(summary.summary).toContain('### Activeloop roles in 3 accounts');
+    expect(summary.summary).toContain('### Activeloop roles in 4 accounts');
     expect(summary.summary).toMatch(
       new RegExp(
         `\\| research \\(\`${accounts.research}\`\\) \\| 📝 \\d+ changes made \\| \\[job\\]\\(https://github.com/octo-org/data-platform/actions/runs/4242/job/\\d+\\) \\|`,
@@ -280,6 +290,7 @@ describe('one workflow, every account', () => {
     );
     expect(summary.summary).toMatch(new RegExp(`\\| production \\(\`${accounts.production}\`\\) \\| 📝 \\d+ changes made`));
     expect(summary.summary).toContain(`| staging (\`${accounts.staging}\`) | ❌ failed |`);
+    expect(summary.summary).toContain(`| outside (\`${OUTSIDE}\`) | 📝`);
     expect(JSON.parse(summary.outputs['failed-accounts'])).toEqual([accounts.staging]);
   });
 
@@ -291,10 +302,10 @@ describe('one workflow, every account', () => {
       'buckets: [research-lake, research-extra]',
     );
     const matrix = await matrixOf(changed);
-    for (const entry of matrix.slice(0, 3)) await accountJob(entry, pullRequest);
+    for (const entry of matrix.slice(0, 4)) await accountJob(entry, pullRequest);
     expect(await readRole(stack.motoEndpoint, ROLE, admin[accounts.research]).then((r) => r?.attached.length)).toBe(1);
     const summarize = () =>
-      runAccounts({ inputs: { task: 'summary', matrix: JSON.stringify({ include: matrix }), results }, env: githubEnv(), ...pullRequest });
+      runAccounts({ inputs: { task: 'summary', names: JSON.stringify(labelsOf(matrix)), results }, env: githubEnv(), ...pullRequest });
     expect((await summarize()).code).toBe(0);
     expect((await summarize()).stdout).toContain('PR comment unchanged on #7');
     const comments = github.comments(7);
@@ -309,6 +320,27 @@ describe('one workflow, every account', () => {
     expect(body).toContain('| newcomer (`555555555555`) | ❔ no result');
     // Planning wrote nothing: research's policy still grants only research-lake.
     expect(JSON.stringify(await readRole(stack.motoEndpoint, ROLE, admin[accounts.research]))).not.toContain('research-extra');
+
+    // The next push breaks the list: the matrix job fails, and the summary turns the same comment red, with its link.
+    const broken = await runAccounts({
+      inputs: { task: 'matrix', accounts: `${changed}- account: "12345"\n  buckets: x-lake\n`, job: '{"check_run_id": 777}' },
+    });
+    expect(broken.code).toBe(1);
+    expect(broken.outputs.matrix).toBeUndefined();
+    expect(broken.outputs['check-run-id']).toBe('777');
+    const failed = await runAccounts({
+      inputs: { task: 'summary', 'settings-result': 'failure', 'settings-job': broken.outputs['check-run-id'], results },
+      env: githubEnv(),
+      ...pullRequest,
+    });
+    expect(failed.code).toBe(0);
+    expect(github.comments(7)).toHaveLength(1);
+    const red = github.comments(7)[0].body;
+    expect(red.startsWith(ORGANIZATION_COMMENT_MARKER)).toBe(true);
+    expect(red).toContain('the settings list failed validation');
+    expect(red).toContain('[its job](https://github.com/octo-org/data-platform/actions/runs/4242/job/777)');
+    expect(red).not.toContain('✅');
+    expect(failed.summary).toContain('the settings list failed validation');
   });
 
   it('keeps one drift issue per account on scheduled runs', async () => {
@@ -328,15 +360,61 @@ describe('one workflow, every account', () => {
   });
 });
 
+describe('every input stays under the 128 KiB an environment variable may hold (Linux MAX_ARG_STRLEN)', () => {
+  const LIMIT = 128 * 1024;
+
+  it('a 256-account list: the summary takes the names, where the matrix itself would not even start', async () => {
+    const buckets = Array.from({ length: 12 }, (_, i) => `team-datasets-bucket-${String(i).padStart(2, '0')}`);
+    const list = Array.from(
+      { length: 256 },
+      (_, i) => `- account: "${String(100000000000 + i)}"\n  name: team-${i}\n  buckets: [${buckets.join(', ')}]\n`,
+    ).join('');
+    expect(list.length).toBeLessThan(LIMIT);
+    const result = await runAccounts({ inputs: { task: 'matrix', accounts: list } });
+    expect(result.errors).toEqual([]);
+    expect(result.outputs.matrix.length).toBeGreaterThan(LIMIT);
+    expect(result.outputs.names.length).toBeLessThan(LIMIT / 4);
+    // Passed as the runner passes inputs, the matrix fails before the action starts; the names do not.
+    await expect(runAccounts({ inputs: { task: 'summary', matrix: result.outputs.matrix, results } })).rejects.toThrow('E2BIG');
+    const summary = await runAccounts({ inputs: { task: 'summary', names: result.outputs.names, results: join(results, 'none') } });
+    expect(summary.code).toBe(0);
+    expect(summary.summary).toContain('### Activeloop roles in 256 accounts');
+    expect(summary.summary).toContain('| team-255 (`100000000255`) | ❔ no result');
+  });
+
+  it('a 500-bucket account: the record takes its outcome, changed, plan and role ARN, never the access output', async () => {
+    const names = Array.from({ length: 500 }, (_, i) => `org-scale-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < names.length; i += 25) await Promise.all(names.slice(i, i + 25).map((n) => createBucket(stack.motoEndpoint, n)));
+    // The moto account's own credentials (no deployer): a plan of a new role over 500 buckets.
+    const run = await stack.run({ mode: 'plan', 'role-name': 'org-scale-role', buckets: names.join('\n') });
+    expect(run.code).toBe(0);
+    const { changed, plan, access } = run.outputs;
+    expect(Object.keys(JSON.parse(access))).toHaveLength(500);
+    // toJSON(steps.role) would hold it: more than one input may carry.
+    expect(access.length).toBeGreaterThan(LIMIT);
+    for (const value of [changed, plan, run.outputs['role-arn']]) expect(value.length).toBeLessThan(LIMIT / 8);
+    const record = await runAccounts({
+      inputs: { task: 'record', account: '123456789012', outcome: 'success', changed, plan, 'role-arn': run.outputs['role-arn'], results },
+    });
+    expect(record.code).toBe(0);
+    const kept = JSON.parse(readFileSync(join(results, '123456789012.json'), 'utf8'));
+    expect(kept.plan.length).toBe(JSON.parse(plan).length);
+    expect(kept.changed).toBe(true);
+    console.log(
+      `500 buckets: access output ${access.length} bytes (${Math.round(access.length / 500)} a bucket), plan ${plan.length} bytes, ${JSON.parse(plan).length} changes`,
+    );
+  });
+});
+
 describe('the accounts sub-action refuses what it cannot use, naming the input', () => {
-  it('an unknown task, a record without a valid account or step context', async () => {
+  it('an unknown task, a record without a valid account or step outcome', async () => {
     const task = await runAccounts({ inputs: { task: 'apply' } });
     expect(task.errors).toEqual([expect.stringContaining("Input 'task': must be one of matrix, record, summary")]);
-    const account = await runAccounts({ inputs: { task: 'record', account: '1111-1111-1111', 'role-step': '{}' } });
+    const account = await runAccounts({ inputs: { task: 'record', account: '1111-1111-1111', outcome: 'success' } });
     expect(account.errors).toEqual([expect.stringContaining("Input 'account': must be the 12-digit AWS account ID")]);
-    const step = await runAccounts({ inputs: { task: 'record', account: '111111111111', 'role-step': 'success' } });
+    const step = await runAccounts({ inputs: { task: 'record', account: '111111111111', outcome: '{"outcome": "success"}' } });
     expect(step.code).toBe(1);
-    expect(step.errors).toEqual([expect.stringContaining('toJSON(steps.<id>)')]);
+    expect(step.errors).toEqual([expect.stringContaining("Input 'outcome' must be the action step's outcome, steps.<id>.outcome")]);
     for (const r of [task, account, step]) expect(r.stdout).not.toMatch(/\n\s+at /);
   });
 

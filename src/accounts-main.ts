@@ -2,12 +2,15 @@
 //   matrix:  validates the settings list before any AWS call and outputs the matrix of one job per account;
 //   record:  in an account's job, writes the action step's result to a file for the artifact the summary reads;
 //   summary: in the last job, lists every account (job summary, and one PR comment on pull requests).
+// The runner passes every input as an environment variable, at most 128 KiB each on Linux (MAX_ARG_STRLEN, else
+// E2BIG before the action starts): so record takes the step's outcome and small outputs one by one (never its
+// `access` output), and summary takes the accounts' labels, not the matrix with every account's buckets.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { accountsMatrix, type MatrixEntry, parseAccounts } from './accounts.js';
+import { type AccountLabel, accountLabels, accountsMatrix, parseAccounts } from './accounts.js';
 import { InputError } from './inputs.js';
-import { type AccountResult, accountResult, renderOrganizationSummary } from './organization-summary.js';
+import { type AccountResult, accountResult, renderOrganizationSummary, renderSettingsFailure } from './organization-summary.js';
 import { pullRequestTarget } from './pr-comment.js';
 import { runUrl } from './publish.js';
 
@@ -26,7 +29,14 @@ export async function runAccounts(env: NodeJS.ProcessEnv = process.env): Promise
 }
 
 function matrixTask(): void {
-  const accounts = parseAccounts(core.getInput('accounts'));
+  // First, so the summary can link this job even when the list fails validation below.
+  const checkRun = checkRunId(core.getInput('job'));
+  if (checkRun) core.setOutput('check-run-id', checkRun);
+  const all = parseAccounts(core.getInput('accounts'));
+  // A dispatch for one account (offboarding one, say): the list is still validated whole.
+  const only = core.getInput('only-account').trim();
+  const accounts = only && only !== 'all' ? all.filter((a) => a.account === only) : all;
+  if (accounts.length === 0) throw new InputError('only-account', only, "must be 'all', empty, or an account ID of the settings list");
   const matrix = accountsMatrix(accounts);
   for (const a of accounts)
     core.info(
@@ -34,6 +44,7 @@ function matrixTask(): void {
     );
   core.setOutput('matrix', JSON.stringify(matrix));
   core.setOutput('accounts', JSON.stringify(accounts.map((a) => a.account)));
+  core.setOutput('names', JSON.stringify(accountLabels(accounts)));
 }
 
 function recordTask(env: NodeJS.ProcessEnv): void {
@@ -43,7 +54,16 @@ function recordTask(env: NodeJS.ProcessEnv): void {
   const run = runUrl(env);
   const checkRun = checkRunId(core.getInput('job'));
   const jobUrl = run && checkRun ? `${run}/job/${checkRun}` : undefined;
-  const result = accountResult(account, core.getInput('role-step'), jobUrl);
+  const result = accountResult(
+    account,
+    {
+      outcome: core.getInput('outcome'),
+      changed: core.getInput('changed'),
+      plan: core.getInput('plan'),
+      roleArn: core.getInput('role-arn'),
+    },
+    jobUrl,
+  );
   const dir = core.getInput('results').trim() || 'activeloop-results';
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${account}.json`), JSON.stringify(result));
@@ -60,18 +80,28 @@ function checkRunId(jobJson: string): string | undefined {
   }
 }
 
-/** The accounts of the matrix output, in order. */
-function matrixAccounts(raw: string): Pick<MatrixEntry, 'account' | 'name'>[] {
-  let matrix: { include?: unknown };
+/**
+ * The accounts to sum up, in order: the `names` output of the matrix task (`[{account, name}]`), or the `matrix`
+ * output itself (which outgrows an input past a hundred-odd accounts with many buckets).
+ */
+function summaryAccounts(): AccountLabel[] {
+  const names = core.getInput('names').trim();
+  const input = names ? 'names' : 'matrix';
+  const raw = names || core.getInput('matrix').trim();
+  let parsed: unknown;
   try {
-    matrix = JSON.parse(raw);
+    parsed = JSON.parse(raw);
   } catch {
-    throw new InputError('matrix', raw, 'must be the matrix output of the accounts task (JSON)');
+    throw new InputError(input, raw.slice(0, 200), `must be the ${input} output of the accounts task (JSON)`);
   }
-  const include = Array.isArray(matrix?.include) ? matrix.include : undefined;
-  if (!include?.every((e) => ACCOUNT_ID.test(e?.account) && typeof e?.name === 'string'))
-    throw new InputError('matrix', raw, 'must be the matrix output of the accounts task ({"include": [{"account": ..., "name": ...}]})');
-  return include.map((e) => ({ account: e.account, name: e.name }));
+  const list = names ? parsed : (parsed as { include?: unknown })?.include;
+  if (!Array.isArray(list) || !list.every((e) => ACCOUNT_ID.test(e?.account) && typeof e?.name === 'string'))
+    throw new InputError(
+      input,
+      raw.slice(0, 200),
+      `must be the ${input} output of the accounts task (${names ? '[{"account": ..., "name": ...}]' : '{"include": [{"account": ..., "name": ...}]}'})`,
+    );
+  return list.map((e) => ({ account: e.account, name: e.name }));
 }
 
 /** Every record in the folder, by account. A file that is not one is skipped with a warning. */
@@ -96,11 +126,18 @@ function readResults(dir: string): Map<string, AccountResult> {
 }
 
 async function summaryTask(env: NodeJS.ProcessEnv): Promise<void> {
-  const accounts = matrixAccounts(core.getInput('matrix'));
-  const results = readResults(core.getInput('results').trim() || 'activeloop-results');
   const eventName = env.GITHUB_EVENT_NAME ?? '';
   const planning = eventName === 'pull_request' || eventName === 'pull_request_target';
-  const body = renderOrganizationSummary(accounts, results, { planning, runUrl: runUrl(env) });
+  const settingsResult = core.getInput('settings-result').trim() || 'success';
+  const run = runUrl(env);
+  const settingsJob = core.getInput('settings-job').trim();
+  // The settings list never became a matrix: say so in the same comment, so it keeps no earlier green table.
+  const accounts = settingsResult === 'success' ? summaryAccounts() : [];
+  const results = settingsResult === 'success' ? readResults(core.getInput('results').trim() || 'activeloop-results') : new Map();
+  const body =
+    settingsResult === 'success'
+      ? renderOrganizationSummary(accounts, results, { planning, runUrl: run })
+      : renderSettingsFailure(settingsResult, run && /^\d+$/.test(settingsJob) ? `${run}/job/${settingsJob}` : run);
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(body).write();
   else core.info(body);
   const prComment = core.getInput('pr-comment').trim() !== 'false';

@@ -68,7 +68,12 @@ export interface MatrixEntry {
   'apply-role': string;
   /** The deployer stack's permissions boundary, which every Activeloop role the apply role makes must carry. */
   boundary: string;
+  /** The OIDC token's audience the deployer's trust policies and provider expect in the account's partition. */
+  audience: string;
 }
+
+/** What the summary task needs of each account: bounded (about 80 bytes an account), unlike the matrix. */
+export type AccountLabel = Pick<MatrixEntry, 'account' | 'name'>;
 
 /** The ARN of a deployer stack's plan or apply role in an account: `arn:<partition>:iam::<account>:role/activeloop-role-action-deployer/<DeployerName>-<kind>`. */
 export function deployerRoleArn(account: string, kind: 'plan' | 'apply', deployerName = DEFAULT_DEPLOYER_NAME, partition = 'aws'): string {
@@ -79,6 +84,15 @@ export function deployerRoleArn(account: string, kind: 'plan' | 'apply', deploye
 export function deployerBoundaryArn(account: string, deployerName = DEFAULT_DEPLOYER_NAME, partition = 'aws'): string {
   return `arn:${partition}:iam::${account}:policy${DEPLOYER_ROLE_PATH}${deployerName}-boundary`;
 }
+
+/**
+ * The OIDC audience for an account's partition: the deployer template's provider and trust policies expect
+ * `sts.amazonaws.com.cn` in aws-cn (its InAwsCn condition), `sts.amazonaws.com` elsewhere.
+ */
+export const audienceOf = (partition: string) => (partition === 'aws-cn' ? 'sts.amazonaws.com.cn' : 'sts.amazonaws.com');
+
+// A tag key or value with a control character: a newline would make a second `key=value` line, a second tag.
+const CONTROL = /\p{Cc}/u;
 
 /** The default repository variable of an account's external ID. */
 export const externalIdVariableOf = (account: string) => `ACTIVELOOP_EXTERNAL_ID_${account}`;
@@ -144,6 +158,9 @@ function parseEntry(entry: unknown, n: number): AccountSettings {
   if (!ACCOUNT_ID.test(account))
     throw new InputError(INPUT, account, `entry ${n}: 'account' must be a 12-digit AWS account ID (quote it if it starts with 0)`);
   const where = `account ${account}`;
+  const partition = get('partition') || 'aws';
+  if (!PARTITIONS.includes(partition))
+    throw new InputError(INPUT, partition, `${where}: 'partition' must be one of ${PARTITIONS.join(', ')}`);
   const buckets = fields.buckets === undefined ? [] : list(where, 'buckets', fields.buckets);
   if (buckets.length === 0) throw new InputError(INPUT, account, `${where}: 'buckets' lists no bucket`);
   for (const b of buckets) {
@@ -155,6 +172,14 @@ function parseEntry(entry: unknown, n: number): AccountSettings {
         throw new InputError(INPUT, b, `${where}: ${error.message.replace(/^Input 'buckets': /, '').replace(/ \(got .*\)$/, '')}`);
       throw error;
     }
+    // A bucket ARN of another partition names no bucket the account's role can reach.
+    const arnPartition = /^arn:([^:]+):s3:::/.exec(b)?.[1];
+    if (arnPartition !== undefined && arnPartition !== partition)
+      throw new InputError(
+        INPUT,
+        b,
+        `${where}: the bucket ARN is of partition ${arnPartition}, the account's partition is ${partition} (set 'partition', or write the ARN of ${partition})`,
+      );
   }
   const name = get('name') || account;
   if (!NAME.test(name)) throw new InputError(INPUT, name, `${where}: 'name' may hold letters, digits, spaces and . _ - (at most 50)`);
@@ -180,20 +205,28 @@ function parseEntry(entry: unknown, n: number): AccountSettings {
       deployerName,
       `${where}: 'deployer-name' must be the deployer stack's DeployerName (1 to 50 of A-Z a-z 0-9 + = , . @ _ -)`,
     );
-  const partition = get('partition') || 'aws';
-  if (!PARTITIONS.includes(partition))
-    throw new InputError(INPUT, partition, `${where}: 'partition' must be one of ${PARTITIONS.join(', ')}`);
   return { account, name, buckets, region, access, cors: cors === 'true', tags, externalIdVariable, deployerName, partition };
 }
 
 /** Tags as a mapping (`team: research`) or as `key=value` lines, checked by the action's own tag rules. */
 function tagLines(where: string, value: unknown): string[] {
   if (value === undefined) return [];
+  const control = (key: string, s: string) => {
+    if (CONTROL.test(s))
+      throw new InputError(
+        INPUT,
+        JSON.stringify(s),
+        `${where}: '${key}' holds a newline or another control character, which would make it more than one tag`,
+      );
+    return s;
+  };
   const lines =
     value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${text(where, `tags.${k}`, v)}`)
-      : (Array.isArray(value) ? value.map((v) => text(where, 'tags', v)) : text(where, 'tags', value).split(/\r?\n/))
-          .map((l) => l.trim())
+      ? Object.entries(value as Record<string, unknown>).map(
+          ([k, v]) => `${control(`tags.${k}`, k)}=${control(`tags.${k}`, text(where, `tags.${k}`, v))}`,
+        )
+      : (Array.isArray(value) ? value.map((v) => control('tags', text(where, 'tags', v))) : text(where, 'tags', value).split(/\r?\n/))
+          .map((l) => control('tags', l.trim()))
           .filter(Boolean);
   try {
     parseTags(lines.join('\n'));
@@ -219,6 +252,12 @@ export function accountsMatrix(accounts: AccountSettings[]): { include: MatrixEn
       'plan-role': deployerRoleArn(a.account, 'plan', a.deployerName, a.partition),
       'apply-role': deployerRoleArn(a.account, 'apply', a.deployerName, a.partition),
       boundary: deployerBoundaryArn(a.account, a.deployerName, a.partition),
+      audience: audienceOf(a.partition),
     })),
   };
+}
+
+/** The accounts and their labels, in order: the summary task's input (the matrix itself outgrows an input). */
+export function accountLabels(accounts: AccountSettings[]): AccountLabel[] {
+  return accounts.map((a) => ({ account: a.account, name: a.name }));
 }

@@ -137,11 +137,13 @@ export function uncoveredBuckets(
  * every parameter --parameter-overrides leaves out (it passes UsePreviousValue for them; aws/aws-cli#2599).
  */
 export function stackUpdate(
-  stack: Pick<DeployerStack, 'stackName' | 'roleName'> | undefined,
+  stack: (Pick<DeployerStack, 'stackName' | 'roleName'> & Partial<Pick<DeployerStack, 'boundaryArn'>>) | undefined,
   current: string[] | '*',
   add: string[],
 ): string {
   const buckets = [...new Set([...(current === '*' ? [] : current), ...add])];
+  const instance = stackSetInstanceUpdate(stack, buckets, add);
+  if (instance) return instance;
   const name = stack?.stackName ?? STACK_NAME_PLACEHOLDER;
   const command =
     `aws cloudformation deploy --stack-name ${name} --template-file ${TEMPLATE_FILE} --capabilities CAPABILITY_NAMED_IAM ` +
@@ -151,6 +153,37 @@ export function stackUpdate(
     : ` (${STACK_NAME_PLACEHOLDER}: the name of the deployer stack${stack ? `; aws cloudformation describe-stack-resources --physical-resource-id ${stack.roleName} tells it` : ''})`;
   const over = buckets.length > 30 ? ' The stack takes at most 30 buckets (or *): at more, drop some or use separate stacks.' : '';
   return `Add ${add.join(', ')} to the deployer stack's Buckets (its permissions boundary), other parameters keeping their values: ${command}${unnamed}.${over}`;
+}
+
+/** The region docs/organizations.md deploys the StackSet's instances to, per partition (IAM is global: one region). */
+const STACK_SET_REGION: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-northwest-1', 'aws-us-gov': 'us-gov-west-1' };
+
+/**
+ * The fix for a stack a StackSet made (CloudFormation names an instance's stack `StackSet-<stack-set name>-<UUID>`):
+ * its parameters belong to the StackSet, so the Buckets override is set from the administrator account with
+ * `update-stack-instances` (a `deploy` in the member account would be undone by the next StackSet operation).
+ * `Accounts` alone targets an update (API reference, DeploymentTargets: UNION, the default, needs no OU); the
+ * value's commas are escaped for the CLI's shorthand. Undefined for any other stack.
+ */
+export function stackSetInstanceUpdate(
+  stack: (Pick<DeployerStack, 'stackName'> & Partial<Pick<DeployerStack, 'boundaryArn'>>) | undefined,
+  buckets: string[],
+  add: string[],
+): string | undefined {
+  const name = /^StackSet-(.+?)(?:-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/i.exec(stack?.stackName ?? '')?.[1];
+  if (!name) return undefined;
+  const [, partition = 'aws', , , account = 'ACCOUNT-ID'] = (stack?.boundaryArn ?? '').split(':');
+  const region = STACK_SET_REGION[partition] ?? 'STACK-SET-REGION';
+  const command =
+    `aws cloudformation update-stack-instances --stack-set-name ${name} --deployment-targets Accounts=${account} ` +
+    `--regions ${region} --parameter-overrides 'ParameterKey=Buckets,ParameterValue=${buckets.join('\\,')}'`;
+  const over = buckets.length > 30 ? ' The stack takes at most 30 buckets (or *): at more, give this account Buckets=*.' : '';
+  return (
+    `Add ${add.join(', ')} to this account's Buckets (its permissions boundary): its deployer stack ${stack?.stackName} belongs to the StackSet ${name}, ` +
+    `so run from the StackSet's administrator account (add --call-as DELEGATED_ADMIN from a delegated administrator; ` +
+    `keep any other overrides of this account in the list, or they return to the StackSet's values): ${command} ` +
+    `(${region}: the region of the account's stack instance, as docs/organizations.md deploys it; a self-managed StackSet takes --accounts ${account} instead of --deployment-targets).${over}`
+  );
 }
 
 /** The plan fails: a workflow bucket the stack's boundary does not cover (spec behaviour 16). */

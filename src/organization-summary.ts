@@ -12,46 +12,74 @@ export interface AccountResult {
   account: string;
   /** The action step's outcome (before continue-on-error). */
   outcome: StepOutcome;
+  /** The `changed` output: apply changed something, or plan found something to change. */
+  changed: boolean;
   /** The role ARN output; empty when the run stopped before it knew the account. */
   roleArn: string;
-  /** The `plan` output: the changes planned, or made in apply mode. */
+  /** The `plan` output: the changes planned, or made in apply mode (at most MAX_PLAN_ENTRIES kept). */
   plan: PlanEntry[];
+  /** Changes the plan output listed beyond those kept. */
+  more?: number;
   /** The account's job page, when the runner gave its check run ID. */
   jobUrl?: string;
+}
+
+/** The action step's results, each passed as its own input (`steps.<id>.outcome`, `.outputs.changed`, ...). */
+export interface StepResults {
+  outcome: string;
+  changed?: string;
+  plan?: string;
+  roleArn?: string;
 }
 
 /** How one account stands after the run. */
 export type AccountStatus = 'in-sync' | 'changes' | 'failed' | 'cancelled' | 'no-result';
 
 const OUTCOMES: StepOutcome[] = ['success', 'failure', 'cancelled', 'skipped'];
+/** Changes kept per account: a role has a handful (its policies, trust, tags); more is not worth a comment row. */
+export const MAX_PLAN_ENTRIES = 50;
+const MAX_TEXT = 500;
+// What the record keeps is shown in Markdown: a role ARN, a change's kind and a job link have fixed shapes.
+const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const CHANGE_KIND = /^[a-z][a-z-]{0,63}$/;
+const JOB_URL = /^https:\/\/[^\s()<>[\]"'`]{1,500}$/;
 
 /**
- * An account's result from the action step's context, `toJSON(steps.<id>)`: `{ outcome, conclusion, outputs }`.
- * Throws an Error naming what is wrong; an unreadable `plan` output counts as no change listed.
+ * An account's result from the action step's outcome and outputs. Throws an Error naming `outcome` when it is not
+ * a step outcome; an unreadable `plan` output counts as no change listed (`changed` still tells).
  */
-export function accountResult(account: string, stepJson: string, jobUrl?: string): AccountResult {
-  let step: { outcome?: unknown; outputs?: Record<string, unknown> };
-  try {
-    step = JSON.parse(stepJson);
-  } catch {
-    throw new Error(
-      `role-step must be the action step's context as JSON, toJSON(steps.<id>) (got ${JSON.stringify(stepJson.slice(0, 80))})`,
-    );
-  }
-  const outcome = OUTCOMES.find((o) => o === step?.outcome);
+export function accountResult(account: string, step: StepResults, jobUrl?: string): AccountResult {
+  const outcome = OUTCOMES.find((o) => o === step.outcome.trim());
   if (!outcome)
     throw new Error(
-      `role-step has no step outcome (success, failure, cancelled or skipped): is it toJSON(steps.<id>) of the action's step?`,
+      `Input 'outcome' must be the action step's outcome, steps.<id>.outcome: success, failure, cancelled or skipped (got ${JSON.stringify(step.outcome.slice(0, 80))})`,
     );
-  const outputs = step.outputs ?? {};
-  let plan: PlanEntry[] = [];
+  let listed: PlanEntry[] = [];
   try {
-    const parsed = JSON.parse(String(outputs.plan ?? '[]'));
-    if (Array.isArray(parsed)) plan = parsed.filter((e) => e && typeof e.action === 'string' && typeof e.resource === 'string');
+    const parsed = JSON.parse(step.plan?.trim() || '[]');
+    if (Array.isArray(parsed))
+      listed = parsed
+        .filter((e) => e && typeof e.action === 'string' && CHANGE_KIND.test(e.action) && typeof e.resource === 'string')
+        .map((e) => ({
+          action: e.action,
+          resource: String(e.resource).slice(0, MAX_TEXT),
+          reason: typeof e.reason === 'string' ? e.reason.slice(0, MAX_TEXT) : '',
+          drift: e.drift === true,
+        }));
   } catch {
-    plan = [];
+    listed = [];
   }
-  return { account, outcome, roleArn: typeof outputs['role-arn'] === 'string' ? outputs['role-arn'] : '', plan, jobUrl };
+  const plan = listed.slice(0, MAX_PLAN_ENTRIES);
+  const roleArn = step.roleArn?.trim() ?? '';
+  return {
+    account,
+    outcome,
+    changed: step.changed?.trim() === 'true' || listed.length > 0,
+    roleArn: ROLE_ARN.test(roleArn) ? roleArn : '',
+    plan,
+    ...(listed.length > plan.length ? { more: listed.length - plan.length } : {}),
+    jobUrl: jobUrl && JOB_URL.test(jobUrl) ? jobUrl : undefined,
+  };
 }
 
 /** The account's status: a failed step is failed whatever it did before stopping; no record means its job never got that far. */
@@ -59,19 +87,19 @@ export function statusOf(result: AccountResult | undefined): AccountStatus {
   if (!result) return 'no-result';
   if (result.outcome === 'failure') return 'failed';
   if (result.outcome === 'cancelled' || result.outcome === 'skipped') return 'cancelled';
-  return result.plan.length ? 'changes' : 'in-sync';
+  return result.plan.length || result.changed ? 'changes' : 'in-sync';
 }
 
 const ICON: Record<AccountStatus, string> = { 'in-sync': '✅', changes: '📝', failed: '❌', cancelled: '⏹️', 'no-result': '❔' };
 
 function statusText(status: AccountStatus, result: AccountResult | undefined, planning: boolean): string {
-  const n = result?.plan.length ?? 0;
+  const n = (result?.plan.length ?? 0) + (result?.more ?? 0);
   const drift = result?.plan.some((e) => e.drift) ? ', drift' : '';
   switch (status) {
     case 'in-sync':
       return 'in sync';
     case 'changes':
-      return `${n} change${n === 1 ? '' : 's'} ${planning ? 'planned' : 'made'}${drift}`;
+      return n ? `${n} change${n === 1 ? '' : 's'} ${planning ? 'planned' : 'made'}${drift}` : planning ? 'changes planned' : 'changed';
     case 'failed':
       return n ? `failed after ${n} change${n === 1 ? '' : 's'}${drift}` : 'failed';
     case 'cancelled':
@@ -81,8 +109,19 @@ function statusText(status: AccountStatus, result: AccountResult | undefined, pl
   }
 }
 
-/** Markdown-safe cell text: no pipe or newline breaks the table. */
-const cell = (s: string) => s.replace(/[|\r\n]/g, ' ');
+/**
+ * Text from outputs or settings as inert Markdown on one line: HTML's `& < >` as entities, the punctuation of
+ * emphasis, code, links, images, strikethrough and table cells backslash-escaped (CommonMark lets any ASCII
+ * punctuation be), line breaks as spaces. So a reason, a resource or a name can neither break the table nor add
+ * a link, an image or a tag. (Never at a line's start here, so `#`, `-` and `1.` cannot open a block.)
+ */
+export function markdownText(s: string): string {
+  const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+  return s
+    .replace(/\p{Cc}+/gu, ' ')
+    .replace(/[&<>]/g, (c) => entities[c])
+    .replace(/[\\`*_[\]()!|~]/g, '\\$&');
+}
 
 /**
  * The summary of every account of the matrix, in its order, with each account's changes. `planning`: a pull
@@ -108,14 +147,16 @@ export function renderOrganizationSummary(
     '| --- | --- | --- |',
   ];
   for (const r of rows) {
-    const label = r.name === r.account ? `\`${r.account}\`` : `${cell(r.name)} (\`${r.account}\`)`;
+    const label = r.name === r.account ? `\`${r.account}\`` : `${markdownText(r.name)} (\`${r.account}\`)`;
     const link = r.result?.jobUrl ?? options.runUrl;
     lines.push(`| ${label} | ${ICON[r.status]} ${statusText(r.status, r.result, options.planning)} | ${link ? `[job](${link})` : ''} |`);
   }
   for (const r of rows.filter((x) => x.result?.plan.length)) {
-    lines.push('', `#### ${cell(r.name)} (\`${r.account}\`)`, '');
+    lines.push('', `#### ${markdownText(r.name)} (\`${r.account}\`)`, '');
     if (r.result?.roleArn) lines.push(`Role \`${r.result.roleArn}\``, '');
-    for (const e of r.result?.plan ?? []) lines.push(`- \`${e.action}\` ${e.resource}: ${cell(e.reason)}${e.drift ? ' **(drift)**' : ''}`);
+    for (const e of r.result?.plan ?? [])
+      lines.push(`- \`${e.action}\` ${markdownText(e.resource)}: ${markdownText(e.reason)}${e.drift ? ' **(drift)**' : ''}`);
+    if (r.result?.more) lines.push(`- and ${r.result.more} more (the account's job summary lists them)`);
   }
   lines.push('', "Each account's job summary has its full plan (documents and access check).", '');
   return lines.join('\n');
@@ -123,3 +164,21 @@ export function renderOrganizationSummary(
 
 /** The hidden marker of the organization's one PR comment (the account jobs run with pr-comment: false). */
 export const ORGANIZATION_COMMENT_MARKER = '<!-- activeloop-role-action:organization -->';
+
+/**
+ * The summary when the settings list never became a matrix (its job failed, or was cancelled): no account ran,
+ * so the one comment must not keep an earlier run's green table. `result` is `needs.<job>.result`; `jobUrl`
+ * links the settings job, whose error names the entry and value.
+ */
+export function renderSettingsFailure(result: string, jobUrl?: string): string {
+  const link = jobUrl && JOB_URL.test(jobUrl) ? ` ([its job](${jobUrl}))` : '';
+  const failed = result === 'failure';
+  const what = failed ? 'failed validation' : `did not complete (${markdownText(result || 'no result')})`;
+  return [
+    `### Activeloop roles: the settings list ${what}`,
+    '',
+    `❌ The accounts job${link} ${failed ? 'refused the settings list before any AWS call: its error names the entry and the value' : 'stopped before it gave the matrix'}. ` +
+      'No account was planned or applied in this run; fix the list and push again.',
+    '',
+  ].join('\n');
+}
