@@ -260,11 +260,13 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     : identityP.then(async (id) => deployerOf(await readCallerRole(clients.iam, id)));
   // The buckets' owners are also the stack's ceiling's: a deployer role's run reads them with access-check off too.
   // It never rejects by itself; a failed identity read fails the run below.
-  const bucketSettingsP = Promise.all([identityP, deployerP])
-    .then(([id, deployer]) =>
-      checking || deployer ? readBucketSettings(clients.s3, bucketNames, id.account, { ownerOnly: !checking }) : [],
-    )
-    .catch((): BucketSettingsRead[] => []);
+  const bucketSettingsP = (
+    checking
+      ? identityP.then((id) => readBucketSettings(clients.s3, bucketNames, id.account))
+      : Promise.all([identityP, deployerP]).then(([id, deployer]) =>
+          deployer ? readBucketSettings(clients.s3, bucketNames, id.account, { ownerOnly: true }) : [],
+        )
+  ).catch((): BucketSettingsRead[] => []);
   const boundaryChoiceP = Promise.all([identityP, deployerP]).then(([id, deployer]) =>
     destroying ? { boundary: inputs.permissionsBoundary } : boundaryFor(inputs.permissionsBoundary, deployer, id.arn),
   );
