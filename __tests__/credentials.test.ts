@@ -1,7 +1,10 @@
 // The OIDC exchange against a local stand-in for STS that answers in STS's own XML (query protocol),
 // so the SDK parses the errors exactly as it parses AWS's.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { assumeRoleWithOidc, tokenClaims } from '../src/credentials.js';
@@ -45,7 +48,7 @@ beforeEach(() => {
 });
 
 /** A run's clock and policy, with sleeps that only move the clock. */
-function setup(policy: Partial<RetryPolicy> = {}, token = 'header.payload.signature', roleArn = ROLE) {
+function setup(policy: Partial<RetryPolicy> = {}, token = 'header.payload.signature', roleArn = ROLE, env: Record<string, string> = {}) {
   let now = 1_000_000;
   const sleeps: number[] = [];
   const logs: string[] = [];
@@ -66,7 +69,7 @@ function setup(policy: Partial<RetryPolicy> = {}, token = 'header.payload.signat
       audience: 'sts.amazonaws.com',
       getIdToken: async () => token,
       setSecret: () => {},
-      env: { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://token', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x' },
+      env: { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://token', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x', ...env },
       retryPolicy,
       log: (m) => logs.push(m),
       sleep: async (ms) => {
@@ -198,7 +201,38 @@ describe('a refused sign-in says why (spec behaviour 15)', () => {
     const error = (await setup({}, githubToken(claims))
       .exchange()
       .catch((e: unknown) => e)) as Error;
-    expect(error.message).toContain("GitHubRepository=acme@4242/data-infra@90210 (this token's sub is customized");
+    expect(error.message).toContain('GitHubRepository=acme@4242/data-infra@90210 (from the repository claims');
+    expect(error.message).toContain(
+      "this token's sub is customized, and beside the sub the stack's trust policies test its claims repository=acme/data-infra",
+    );
+    expect(error.message).not.toContain('trusts it by the repository claims');
+  });
+
+  it('tells a workflow_dispatch off the default branch (the event payload names it) to run from it, not to move DefaultBranch', async () => {
+    answers = [{ status: 403, body: stsError('AccessDenied', DENIED) }];
+    const dir = mkdtempSync(join(tmpdir(), 'event-'));
+    const eventPath = join(dir, 'event.json');
+    writeFileSync(
+      eventPath,
+      JSON.stringify({ ref: 'refs/heads/try-roles', repository: { full_name: 'acme/data-infra', default_branch: 'main' } }),
+    );
+    const claims = {
+      ...PUSH_WITH_IDS,
+      sub: 'repo:acme@4242/data-infra@90210:ref:refs/heads/try-roles',
+      event_name: 'workflow_dispatch',
+      ref: 'refs/heads/try-roles',
+      job_workflow_ref: 'acme/data-infra/.github/workflows/activeloop.yml@refs/heads/try-roles',
+    };
+    const apply = 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-apply';
+    const error = (await setup({}, githubToken(claims), apply, { GITHUB_EVENT_PATH: eventPath })
+      .exchange()
+      .catch((e: unknown) => e)) as Error;
+    rmSync(dir, { recursive: true, force: true });
+    expect(error.message).toContain(
+      'this run is on ref refs/heads/try-roles, not on main, so run it from the default branch, or open a pull request',
+    );
+    expect(error.message).not.toContain('DefaultBranch must be the branch of');
+    expect(error.message).toContain('role-to-assume is in account 123456789012');
   });
 
   it('says that a malformed token has no claims to show, and still fails with the trust hint', async () => {

@@ -214,6 +214,19 @@ describe('regions and partitions', () => {
   ])('without a region, falls back to one of the partition of role-to-assume %s: %s', (role, region) => {
     expect(readInputs((n) => ({ buckets: 'b-1', 'role-to-assume': role })[n] ?? '', {}).region).toBe(region);
   });
+
+  it('says a role-to-assume without an account ID most likely lacks the repository variable ACTIVELOOP_AWS_ACCOUNT_ID', () => {
+    // What the README's workflow makes of arn:aws:iam::${{ vars.ACTIVELOOP_AWS_ACCOUNT_ID }}:role/... when the variable is unset.
+    const arn = 'arn:aws:iam:::role/activeloop-role-action-deployer/activeloop-plan';
+    const error = errorOf({ buckets: 'ml-datasets', 'role-to-assume': arn, 'allowed-account-ids': '' });
+    expect(error.input).toBe('role-to-assume');
+    expect(error.message).toBe(
+      "Input 'role-to-assume': the ARN has no account ID, most likely because the repository variable ACTIVELOOP_AWS_ACCOUNT_ID is not set " +
+        "(Settings → Secrets and variables → Actions → Variables; the deployer stack's output RepositoryVariableCommand sets it) " +
+        `(got "${arn}")`,
+    );
+    expect(errorOf({ buckets: 'ml-datasets', 'role-to-assume': 'arn:aws:iam::12345:role/x' }).message).toContain('must be an IAM role ARN');
+  });
 });
 
 describe('tag keys, which IAM compares case-insensitively', () => {

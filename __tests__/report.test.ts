@@ -340,6 +340,21 @@ describe('the remaining manual step', () => {
     expect(text).toContain('wait about a minute before verifying the credentials in Activeloop');
   });
 
+  it("gives a new role's paste step for Deeplake 4.x's connect wizard and for the legacy page", () => {
+    const withId = render('apply', { 'external-id': 'wizard-123' }, { policies: [] });
+    expect(withId).toContain('Paste the role ARN into Activeloop, in whichever of its two flows you use:');
+    expect(withId).toContain('- External ID: `wizard-123`');
+    expect(withId).toContain(
+      '- Deeplake 4.x, "Connect AWS S3 Storage": back in the wizard where you got the external ID, paste the role ARN',
+    );
+    expect(withId).toContain('- Legacy "Provisioning Role-Based Access", step 4:');
+    expect(withId).toContain('enter the role ARN and the external ID.');
+    const without = render('apply', {}, { policies: [] });
+    expect(without).toContain('the wizard gives an external ID and requires it; set the input external-id to it');
+    expect(without).not.toContain('- External ID:');
+    expect(without).toContain('add AWS credentials, and enter the role ARN.');
+  });
+
   it('does not ask again to paste the role ARN when the run did not create the role', () => {
     const live = liveAfterApply(desiredFor({ buckets: 'ml-datasets' }));
     for (const text of [render('apply', { buckets: 'ml-datasets\nnew-bucket' }, live), render('apply', { buckets: 'ml-datasets' }, live)]) {

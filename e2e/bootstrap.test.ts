@@ -4,12 +4,20 @@
 // only against "*": resources and conditions are the evaluator's). An apply without the boundary stops before
 // any write, and the plan role cannot write.
 
-import { CreateOpenIDConnectProviderCommand, CreatePolicyVersionCommand, CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import {
+  CreateOpenIDConnectProviderCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
+} from '@aws-sdk/client-iam';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { STACK_NAME_PLACEHOLDER, TEMPLATE_FILE } from '../src/deployer.js';
 import { clients, createBucket, createKey, createUserWithPolicy, readRole as readRoleAs } from '../test-support/aws-fixtures.mjs';
 import { type Call, iamActionOf } from '../test-support/aws-proxy.mjs';
+import { bucketOwners } from '../test-support/aws-rules.mjs';
 import { evaluate } from '../test-support/iam-policy.mjs';
 import { signIn, trustPolicyProblems } from '../test-support/web-identity.mjs';
 import {
@@ -378,11 +386,110 @@ describe('runs with the stack roles, moto checking every call', () => {
       expect(access['kms-lake'].list.state).toBe('allowed');
       expect(access['analytics-lake'].list.state).toBe('blocked');
       // Not from a stack role: the stack's name is not known, and the words say how to find it.
-      const words = `Add analytics-lake to the deployer stack's Buckets (its permissions boundary), other parameters keeping their values: aws cloudformation deploy --stack-name ${STACK_NAME_PLACEHOLDER} `;
+      const words =
+        "Add analytics-lake to the deployer stack's Buckets (its permissions boundary), other parameters keeping their values " +
+        `(activeloop-deployer.yml is the template file README step 1 downloads): aws cloudformation deploy --stack-name ${STACK_NAME_PLACEHOLDER} `;
       for (const capability of ['list', 'read', 'write']) expect(access['analytics-lake'][capability].fix).toContain(words);
       expect(access['analytics-lake'].read.fix).toContain('--parameter-overrides Buckets=kms-lake,plain-lake,analytics-lake');
       expect(result.summary).toContain(words);
     });
+  });
+
+  describe("a bucket of another account, listed in the stack's Buckets, fails before any write: the boundary never allows it", () => {
+    // S3 answers 403 to ExpectedBucketOwner of another account than the bucket's (the proxy's rule); moto's own
+    // buckets all belong to its one account.
+    it.each([
+      ['a pull request plan, plan role, access check on', 'plan', { mode: 'plan' }, pullRequest],
+      ['a pull request plan, plan role, access-check off', 'plan', { mode: 'plan', 'access-check': 'off' }, pullRequest],
+      ['an apply, apply role, access-check off', 'apply', { 'access-check': 'off' }, { eventName: 'push', event: {} }],
+    ] as const)('%s: exit code 1, naming the bucket, no write', async (_case, role, extra, event) => {
+      stack.proxy.clear();
+      stack.proxy.rules.push(bucketOwners({ 'kms-lake': '210987654321' }));
+      const result = await run(role, { buckets: 'kms-lake\nplain-lake', ...extra }, event);
+      expect(result.code).toBe(1);
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors[0]).toContain("The bucket kms-lake of input 'buckets' belongs to another AWS account than the credentials'");
+      expect(result.errors[0]).toContain(`permissions boundary ${outputs.BoundaryArn} never allows a bucket of another account`);
+      expect(result.errors[0]).toContain('no stack update changes that');
+      expect(result.errors[0]).not.toContain('plain-lake');
+      expect(result.errors[0]).not.toContain('aws cloudformation deploy');
+      expect(stack.proxy.mutating()).toEqual([]);
+      // The owner came from the one Requester Pays read per bucket (with ExpectedBucketOwner, then without for kms-lake).
+      const payment = stack.proxy.calls.filter((c) => iamActionOf(c.operation) === 's3:GetBucketRequestPayment');
+      expect(
+        payment
+          .filter((c) => c.params.ExpectedBucketOwner === ACCOUNT)
+          .map((c) => c.params.Bucket)
+          .sort(),
+      ).toEqual(['kms-lake', 'plain-lake']);
+      if ('access-check' in extra) {
+        // With the check off only the owner is read: no region or Object Ownership read for it.
+        expect(stack.proxy.calls.filter((c) => iamActionOf(c.operation) === 's3:GetBucketOwnershipControls')).toEqual([]);
+      }
+      stack.proxy.clear();
+    });
+  });
+
+  describe('cors: true with a stack whose ManageCors is false fails before any write, naming the input and the stack update', () => {
+    // The template tags its roles with activeloop-role-action:manage-cors (ManageCors is false here, its default);
+    // until that template is merged, the test tags the roles as the stack would, as admin.
+    const TAG = 'activeloop-role-action:manage-cors';
+    const added: string[] = [];
+    beforeAll(async () => {
+      for (const arn of [outputs.PlanRoleArn, outputs.ApplyRoleArn]) {
+        const name = arn.split('/').pop() as string;
+        const tags = (await clients(stack.motoEndpoint, admin).iam.send(new GetRoleCommand({ RoleName: name }))).Role?.Tags ?? [];
+        const value = tags.find((t) => t.Key === TAG)?.Value;
+        expect(value === undefined || value === 'false').toBe(true);
+        if (value === undefined) {
+          await clients(stack.motoEndpoint, admin).iam.send(new TagRoleCommand({ RoleName: name, Tags: [{ Key: TAG, Value: 'false' }] }));
+          added.push(name);
+        }
+      }
+    });
+    afterAll(async () => {
+      for (const name of added) await clients(stack.motoEndpoint, admin).iam.send(new UntagRoleCommand({ RoleName: name, TagKeys: [TAG] }));
+    });
+
+    it.each([
+      ['a pull request plan, plan role', 'plan', { mode: 'plan' }, pullRequest],
+      ['an apply, apply role', 'apply', {}, { eventName: 'push', event: {} }],
+    ] as const)('%s', async (_case, role, extra, event) => {
+      stack.proxy.clear();
+      const result = await run(role, { cors: 'true', ...extra }, event);
+      expect(result.code).toBe(1);
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors[0]).toContain("Input 'cors' is true, but the deployer stack's ManageCors is false");
+      expect(result.errors[0]).toContain(
+        'aws cloudformation deploy --stack-name activeloop-deployer --template-file activeloop-deployer.yml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset --parameter-overrides ManageCors=true',
+      );
+      expect(result.errors[0]).toContain('or set cors: false');
+      expect(stack.proxy.mutating()).toEqual([]);
+      // cors: false passes the same stack.
+      stack.proxy.clear();
+      const plain = await run('plan', { mode: 'plan', cors: 'false' }, pullRequest);
+      expect(plain.errors).toEqual([]);
+    });
+  });
+
+  it('refuses a role-to-assume without an account ID (ACTIVELOOP_AWS_ACCOUNT_ID unset) before any AWS call', async () => {
+    stack.proxy.clear();
+    const result = await stack.run(
+      {
+        buckets: 'plain-lake',
+        mode: 'plan',
+        'role-to-assume': 'arn:aws:iam:::role/activeloop-role-action-deployer/activeloop-plan',
+        'allowed-account-ids': '',
+      },
+      pullRequest,
+    );
+    expect(result.code).toBe(1);
+    expect(result.errors).toEqual([
+      expect.stringMatching(
+        /^::error::Input 'role-to-assume': the ARN has no account ID, most likely because the repository variable ACTIVELOOP_AWS_ACCOUNT_ID is not set \(Settings → Secrets and variables → Actions → Variables/,
+      ),
+    ]);
+    expect(stack.proxy.calls).toEqual([]);
   });
 
   it("would be refused by the apply role's own policy too: CreateRole without the boundary, or with another, is denied", () => {

@@ -277,6 +277,65 @@ describe('OIDC', () => {
     }
   });
 
+  it("tells a workflow_dispatch off the default branch, with an earlier template's role, what to change: the roles, the account variable, the branch", async () => {
+    // A dispatch on a feature branch (the event payload names the default branch), signing in with a role name the
+    // earlier template generated, which the stack update removed.
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = {
+      sub: 'repo:octo-org/data-platform:ref:refs/heads/try-roles',
+      aud: 'sts.amazonaws.com',
+      iss: 'https://token.actions.githubusercontent.com',
+      repository: 'octo-org/data-platform',
+      repository_id: '90210',
+      repository_owner_id: '4242',
+      ref: 'refs/heads/try-roles',
+      job_workflow_ref: 'octo-org/data-platform/.github/workflows/activeloop.yml@refs/heads/try-roles',
+      event_name: 'workflow_dispatch',
+    };
+    const token = `${part({ typ: 'JWT', alg: 'RS256', kid: 'example' })}.${part(claims)}.c2lnbmF0dXJl`;
+    const tokenServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ value: token }));
+    });
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+    const { port } = tokenServer.address() as { port: number };
+    try {
+      stack.proxy.clear();
+      stack.proxy.rules.push(webIdentityRefused());
+      const result = await stack.run(
+        {
+          buckets: 'sse-s3-bucket',
+          mode: 'plan',
+          'role-to-assume': 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-deployer-ApplyRole-AbC123XyZ',
+        },
+        {
+          env: {
+            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
+          },
+          eventName: 'workflow_dispatch',
+          event: { ref: 'refs/heads/try-roles', repository: { full_name: 'octo-org/data-platform', default_branch: 'main' } },
+        },
+      );
+      expect(result.code).toBe(1);
+      expect(stack.proxy.calls.map((c) => c.operation)).toEqual(['sts:AssumeRoleWithWebIdentity']);
+      const [error] = result.errors;
+      expect(error).toContain('is a role name the earlier deployer template generated');
+      expect(error).toContain('its roles are now <DeployerName>-plan and <DeployerName>-apply');
+      expect(error).toContain(
+        'role-to-assume is in account 123456789012: the role exists only if the deployer stack was deployed in that account',
+      );
+      expect(error).toContain('ACTIVELOOP_AWS_ACCOUNT_ID');
+      expect(error).toContain('RepositoryVariableCommand');
+      expect(error).toContain(
+        'this run is on ref refs/heads/try-roles, not on main, so run it from the default branch, or open a pull request',
+      );
+      expect(error).not.toMatch(/DefaultBranch must be[^;]*try-roles/);
+    } finally {
+      tokenServer.close();
+    }
+  });
+
   it('hints at id-token: write when the runner has no token endpoint', async () => {
     stack.proxy.clear();
     const result = await stack.run({ buckets: 'sse-s3-bucket', 'role-to-assume': 'arn:aws:iam::123456789012:role/github-deployer' });

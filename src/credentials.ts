@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { AssumeRoleWithWebIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentials, Env } from './aws.js';
-import { gitHubRepositoryFor, signInChecks, type TokenClaims } from './deployer.js';
+import { gitHubRepositoryFor, signInChecks, TEMPLATE_FILE, type TokenClaims } from './deployer.js';
 import { ActionError, describeAwsError, errorName, isAccessDenied, PERMISSIONS_HINT } from './errors.js';
 import { backoffDelay, type RetryPolicy, runRetryPolicy } from './retry.js';
 
@@ -97,7 +97,7 @@ export async function assumeRoleWithOidc(sts: STSClient, options: OidcOptions): 
       throw new ActionError(
         transient
           ? `${failed} It looks transient: it still failed after ${attempts} attempt(s) within the run's retry budget. Run the job again.`
-          : refusedSignIn(failed, error, token, options),
+          : refusedSignIn(failed, error, token, options, defaultBranchOf(env)),
         { cause: error },
       );
     }
@@ -147,21 +147,37 @@ export function tokenClaims(token: string): TokenClaims | undefined {
 }
 
 /** A refused sign-in: the claims trust policies test, the GitHubRepository this repository needs, and what else to check. */
-function refusedSignIn(failed: string, error: unknown, token: string, options: Pick<OidcOptions, 'roleArn' | 'audience'>): string {
+function refusedSignIn(
+  failed: string,
+  error: unknown,
+  token: string,
+  options: Pick<OidcOptions, 'roleArn' | 'audience'>,
+  defaultBranch: string | undefined,
+): string {
   const generic = `${failed} Check that the role's trust policy allows token.actions.githubusercontent.com with audience '${options.audience}' for this repository.`;
   if (!isAccessDenied(error) && !/^InvalidIdentityToken/.test(errorName(error))) return generic;
   const claims = tokenClaims(token);
   if (!claims) return `${generic} The token's claims could not be read (it is not a JWT), so they cannot be shown.`;
   const shown = TRUST_CLAIMS.map((name) => `${name}=${claims[name] ?? '(none)'}`).join(', ');
   const repository = gitHubRepositoryFor(claims);
-  const checks = signInChecks(claims, options.roleArn, options.audience);
+  const checks = signInChecks(claims, options.roleArn, options.audience, defaultBranch);
   return (
     `${failed} The role's trust policy refused this run's GitHub OIDC token. Its claims that trust policies test (the token itself is not shown): ${shown}. ` +
-    (repository
-      ? `For the deployer stack (bootstrap/activeloop-deployer.yml), this repository needs GitHubRepository=${repository}. `
-      : '') +
+    (repository ? `For the deployer stack (${TEMPLATE_FILE}), this repository needs GitHubRepository=${repository}. ` : '') +
     (checks.length ? `Also check: ${checks.join('; ')}.` : '')
   ).trim();
+}
+
+/** The repository's default branch as the event payload names it (repository.default_branch), if it does. */
+export function defaultBranchOf(env: Env): string | undefined {
+  if (!env.GITHUB_EVENT_PATH) return undefined;
+  try {
+    const branch = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8'))?.repository?.default_branch;
+    return typeof branch === 'string' && branch ? branch : undefined;
+  } catch {
+    // No readable payload: the check then does without it.
+    return undefined;
+  }
 }
 
 /** The fork's OWNER/REPO when the run is a pull request from a fork (the event payload says), else undefined. */

@@ -398,6 +398,14 @@ export function readInputs(get: InputGetter, env: Env = process.env, event: Work
   }
 
   const roleToAssume = get('role-to-assume').trim();
+  // arn:aws:iam:::role/...: the workflow derived the ARN from an account variable that is empty.
+  if (/^arn:[\w-]+:iam:::role\//.test(roleToAssume)) {
+    throw new InputError(
+      'role-to-assume',
+      roleToAssume,
+      "the ARN has no account ID, most likely because the repository variable ACTIVELOOP_AWS_ACCOUNT_ID is not set (Settings → Secrets and variables → Actions → Variables; the deployer stack's output RepositoryVariableCommand sets it)",
+    );
+  }
   if (roleToAssume !== '' && !ROLE_ARN.test(roleToAssume)) {
     throw new InputError('role-to-assume', roleToAssume, 'must be an IAM role ARN (arn:aws:iam::123456789012:role/name)');
   }

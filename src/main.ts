@@ -21,9 +21,11 @@ import {
   boundaryBuckets,
   boundaryFor,
   ceilingError,
+  checkStackCors,
   type DeployerStack,
   deployerOf,
   isDeployerBoundary,
+  otherAccountBuckets,
   stackUpdate,
   uncoveredBuckets,
   upgradeWarnings,
@@ -250,16 +252,21 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
   // CORS rules: destroy removes the action's rule, cors: true keeps it, and the access check reads them.
   const corsP = destroying || inputs.cors || checking ? readBucketCors(clients.s3, bucketNames) : Promise.resolve([]);
   const bucketPoliciesP = checking ? readBucketPolicies(clients.s3, bucketNames) : Promise.resolve([]);
-  // It never rejects by itself; a failed identity read fails the run below.
-  const bucketSettingsP = checking
-    ? identityP.then((id) => readBucketSettings(clients.s3, bucketNames, id.account)).catch((): BucketSettingsRead[] => [])
-    : Promise.resolve([]);
   const quotasP = destroying ? Promise.resolve(DEFAULT_QUOTAS) : awsCall('iam:GetAccountSummary', () => readAccountQuotas(clients.iam));
   const liveP = readIam({ inputs, clients }, identityP);
   // The deployer template's roles name the boundary the Activeloop role must carry: an empty input defaults to it.
   const deployerP = destroying
     ? Promise.resolve(undefined)
     : identityP.then(async (id) => deployerOf(await readCallerRole(clients.iam, id)));
+  // The buckets' owners are also the stack's ceiling's: a deployer role's run reads them with access-check off too.
+  // It never rejects by itself; a failed identity read fails the run below.
+  const bucketSettingsP = (
+    checking
+      ? identityP.then((id) => readBucketSettings(clients.s3, bucketNames, id.account))
+      : Promise.all([identityP, deployerP]).then(([id, deployer]) =>
+          deployer ? readBucketSettings(clients.s3, bucketNames, id.account, { ownerOnly: true }) : [],
+        )
+  ).catch((): BucketSettingsRead[] => []);
   const boundaryChoiceP = Promise.all([identityP, deployerP]).then(([id, deployer]) =>
     destroying ? { boundary: inputs.permissionsBoundary } : boundaryFor(inputs.permissionsBoundary, deployer, id.arn),
   );
@@ -273,11 +280,14 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
     : boundaryChoiceP.then(({ boundary }) => readBoundary(boundary));
   // The stack's ceiling (spec behaviour 16): a bucket its boundary does not cover fails the run before any write,
   // also when that bucket's reads were denied first (the stack's roles read the Buckets only).
-  const ceilingP = Promise.all([identityP, deployerP, boundaryChoiceP, boundaryP]).then(([id, deployer, choice, document]) => {
-    if (!deployer || destroying || !document || choice.boundary !== deployer.boundaryArn) return undefined;
-    const uncovered = uncoveredBuckets(document, inputs.buckets, { ...id, access: inputs.access });
-    return uncovered.length ? ceilingError(deployer, document, uncovered) : undefined;
-  });
+  const ceilingP = Promise.all([identityP, deployerP, boundaryChoiceP, boundaryP, bucketSettingsP]).then(
+    ([id, deployer, choice, document, settings]) => {
+      if (!deployer || destroying || !document || choice.boundary !== deployer.boundaryArn) return undefined;
+      const otherAccount = otherAccountBuckets(settings);
+      const uncovered = uncoveredBuckets(document, inputs.buckets, { ...id, access: inputs.access, otherAccountBuckets: otherAccount });
+      return uncovered.length ? ceilingError(deployer, document, uncovered, otherAccount) : undefined;
+    },
+  );
   const [identity, discovery, liveAtInputPath, cors, quotas, boundaryDocument, bucketPolicies, deployer, choice, ceiling] =
     await Promise.all([
       identityP,
@@ -296,6 +306,7 @@ async function readEverything(inputs: Inputs, clients: AwsClients, log: Log): Pr
       throw (await ceilingP.catch(() => undefined)) ?? withDeployerHint(error, stack?.boundaryArn, inputs.mode);
     });
   if (ceiling) throw ceiling;
+  checkStackCors(deployer, inputs.cors);
   const boundary = choice.boundary;
   if (choice.notice) log.info(choice.notice);
   if (boundary && !destroying && !boundaryDocument) throw missingBoundaryError(boundary, identity, inputs.roleToAssume);

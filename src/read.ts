@@ -582,21 +582,31 @@ export interface BucketSettingsRead {
  * Each bucket's region, Object Ownership and Requester Pays setting, for the access check. GetBucketRequestPayment
  * is asked with ExpectedBucketOwner (the account): S3 answers 403 when another account owns the bucket
  * (S3 User Guide, "Verifying bucket ownership with bucket owner condition"), so a second ask without it tells
- * a bucket of another account from a denied read.
+ * a bucket of another account from a denied read. `ownerOnly`: that read alone.
  */
-export function readBucketSettings(s3: S3Client, buckets: string[], account: string): Promise<BucketSettingsRead[]> {
+export function readBucketSettings(
+  s3: S3Client,
+  buckets: string[],
+  account: string,
+  { ownerOnly = false }: { ownerOnly?: boolean } = {},
+): Promise<BucketSettingsRead[]> {
   return mapBounded(buckets, BUCKET_CONCURRENCY, async (bucket): Promise<BucketSettingsRead> => {
-    const regionP = s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
-      (out) => bucketRegion(out.LocationConstraint),
-      () => undefined,
-    );
-    const ownershipP = s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })).then(
-      (out) => ({ objectOwnership: out.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? ('none' as const) }),
-      (error: unknown) =>
-        errorName(error) === 'OwnershipControlsNotFoundError'
-          ? { objectOwnership: 'none' as const }
-          : { ownershipError: `s3:GetBucketOwnershipControls: ${errorName(error)}` },
-    );
+    // ownerOnly: the Requester Pays read alone, for the bucket's owner (the deployer stack's ceiling needs no more).
+    const regionP = ownerOnly
+      ? undefined
+      : s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
+          (out) => bucketRegion(out.LocationConstraint),
+          () => undefined,
+        );
+    const ownershipP = ownerOnly
+      ? {}
+      : s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })).then(
+          (out) => ({ objectOwnership: out.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? ('none' as const) }),
+          (error: unknown) =>
+            errorName(error) === 'OwnershipControlsNotFoundError'
+              ? { objectOwnership: 'none' as const }
+              : { ownershipError: `s3:GetBucketOwnershipControls: ${errorName(error)}` },
+        );
     const payerOf = (out: { Payer?: string }): 'Requester' | 'BucketOwner' => (out.Payer === 'Requester' ? 'Requester' : 'BucketOwner');
     const paymentP = s3.send(new GetBucketRequestPaymentCommand({ Bucket: bucket, ExpectedBucketOwner: account })).then(
       (out) => ({ requestPayer: payerOf(out), otherAccount: false }),

@@ -481,14 +481,27 @@ function manualStep(input: ReportInput): string[] {
   return [
     '#### Remaining manual step',
     '',
-    input.mode === 'plan'
-      ? 'After this plan is applied, paste the role ARN into Activeloop:'
-      : 'Paste the role ARN into Activeloop, step 4 of Activeloop\'s "Provisioning Role-Based Access": in the Activeloop app, open your organization\'s managed credentials, add AWS credentials, and enter',
+    `${input.mode === 'plan' ? 'After this plan is applied, paste' : 'Paste'} the role ARN into Activeloop, in whichever of its two flows you use:`,
     '',
     `- Role ARN: ${code(input.roleArn)}`,
     ...externalId,
     '',
+    ...connectFlows(input.externalId !== undefined),
+    '',
     WAIT_FOR_NEW_ROLE,
+  ];
+}
+
+/**
+ * Where the role ARN goes in Activeloop's two flows: Deeplake 4.x's "Connect AWS S3 Storage" wizard, which gives
+ * the external ID (and requires one), and the legacy "Provisioning Role-Based Access" page (step 4), which has none.
+ */
+function connectFlows(withExternalId: boolean): string[] {
+  return [
+    withExternalId
+      ? '- Deeplake 4.x, "Connect AWS S3 Storage": back in the wizard where you got the external ID, paste the role ARN; the external ID stays the one it gave you.'
+      : '- Deeplake 4.x, "Connect AWS S3 Storage": the wizard gives an external ID and requires it; set the input external-id to it (for example the repository variable ACTIVELOOP_EXTERNAL_ID) and run again first, then paste the role ARN into the wizard.',
+    `- Legacy "Provisioning Role-Based Access", step 4: in the Activeloop app, open your organization's managed credentials, add AWS credentials, and enter the role ARN${withExternalId ? ' and the external ID' : ''}.`,
   ];
 }
 
