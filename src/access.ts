@@ -788,10 +788,20 @@ function withSettings(verdicts: Record<Capability, Verdict>, b: BucketFacts, inp
   const ownership = ownershipVerdict(b);
   for (const c of requests) {
     const v = out[c];
-    if (v.state !== 'allowed') continue;
+    if (v.state !== 'allowed' && v.state !== 'unknown') continue;
     const settings = [region, payment, c === 'read' ? ownership : undefined].filter((s): s is Verdict => s !== undefined);
     if (!settings.length) continue;
     const together = settingsTogether(settings);
+    // An unknown of the policies stays theirs; the settings are told with it.
+    if (v.state === 'unknown') {
+      out[c] = {
+        ...v,
+        reason: `${v.reason}; and ${together.reason}`,
+        setting: together.setting,
+        fix: [v.fix, together.fix].filter(Boolean).join(' '),
+      };
+      continue;
+    }
     out[c] = v.changesAt
       ? {
           ...together,
