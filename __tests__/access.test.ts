@@ -3,6 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { type AccessInput, type BucketFacts, blockedBuckets, checkAccess, unusableBuckets, webAppCanRead } from '../src/access.js';
 import type { ConditionBlock, PolicyDocument, Statement } from '../src/policy.js';
+import { accessWarnings } from '../src/report.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/activeloop-deeplake-access';
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111';
@@ -579,6 +580,7 @@ describe('a fresh review of the access check (issue 26): no false "allowed"', ()
   });
 
   it('every bucket setting that applies is told, and a coming block is kept under them', () => {
+    const windowFrom2030 = denyWhen({ DateGreaterThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } }, 'Window');
     const v = verdicts(
       bucket({ region: 'me-south-1', objectOwnership: 'ObjectWriter', requestPayer: 'Requester', otherAccount: true, policy: allowsRole }),
     );
@@ -599,6 +601,18 @@ describe('a fresh review of the access check (issue 26): no false "allowed"', ()
       changesTo: 'blocked',
     });
     expect(dated.read.reason).toContain('until 2030-01-01T00:00:00Z; from then s3:GetObject is denied by the bucket policy');
+    // The warning of the unknown cell carries the coming block.
+    const [warning] = accessWarnings(
+      checkAccess([bucket({ objectOwnership: 'ObjectWriter', policy: windowFrom2030 })], {
+        ...input,
+        now: new Date('2029-06-01T00:00:00Z'),
+      }),
+    );
+    expect(warning).toMatch(/Object Ownership is ObjectWriter.*until 2030-01-01T00:00:00Z; from then s3:GetObject is denied/);
+    // Over a policy's unknown too: the policy's words, then the setting's.
+    const both = verdicts(bucket({ objectOwnership: 'ObjectWriter', policy: denyWhen({ StringEquals: { 'aws:PrincipalOrgID': 'o-1' } }) }));
+    expect(both.read).toMatchObject({ state: 'unknown', setting: 'Object Ownership', decidingKey: 'aws:PrincipalOrgID' });
+    expect(both.read.reason).toMatch(/aws:PrincipalOrgID.*; and Object Ownership is ObjectWriter/);
   });
 
   it("the deployer's boundary certainly denies another account's bucket, with the fix that says so", () => {
