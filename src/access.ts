@@ -246,11 +246,13 @@ function verdictOf(
         ? `its condition on ${decider?.key} has the value "${unreadable}", which is no date form IAM documents (a W3C ISO 8601 date or time, or epoch seconds) or one it may read two ways (four digits: a year, or epoch seconds), so whether it applies is unknown`
         : key === 'aws:sourceip'
           ? "its condition on aws:SourceIp depends on Activeloop's public address, which the action cannot see"
-          : REGION_KEYS.includes(key) && regionError
-            ? `its condition on ${decider?.key} depends on the bucket's region, which could not be read (${regionError})`
-            : decider
-              ? `its condition on ${decider.key} depends on what the action cannot see`
-              : 'it depends on what the action cannot see';
+          : PATH_KEY_NAMES.includes(key)
+            ? `its condition on ${decider?.key} depends on Activeloop's own VPC endpoint (its ID, its VPC, its addresses), which the action cannot see`
+            : REGION_KEYS.includes(key) && regionError
+              ? `its condition on ${decider?.key} depends on the bucket's region, which could not be read (${regionError})`
+              : decider
+                ? `its condition on ${decider.key} depends on what the action cannot see`
+                : 'it depends on what the action cannot see';
     const fix =
       unreadable !== undefined
         ? `Write "${unreadable}" in that statement as a full date and time, such as 2027-01-01T00:00:00Z, or as epoch seconds of more than four digits.`
