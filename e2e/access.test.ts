@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, readPolicy } from '../test-support/aws-fixtures.mjs';
-import { bucketOwners, requestPayment } from '../test-support/aws-rules.mjs';
+import { bucketLocationDenied, bucketOwners, bucketPolicyOfOtherAccount, requestPayment } from '../test-support/aws-rules.mjs';
 import { ACCOUNT, policyArn, type Stack, startStack } from './stack.js';
 
 let stack: Stack;
@@ -37,12 +37,14 @@ beforeAll(async () => {
     new PutBucketPolicyCommand({
       Bucket: 'vpc-lake',
       Policy: bucketPolicy('vpc-lake', {
-        Sid: 'OnlyThroughOurVpcEndpoint',
+        // Certain on both paths of Activeloop's requests (a Deny unless through the team's own VPC endpoint is
+        // unknown: Activeloop's endpoint ID the action cannot know).
+        Sid: 'OnlyOurEtlRoles',
         Effect: 'Deny',
         Principal: '*',
         Action: 's3:*',
         Resource: ['arn:aws:s3:::vpc-lake', 'arn:aws:s3:::vpc-lake/*'],
-        Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-0a1b2c3d' } },
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/etl-*` } },
       }),
     }),
   );
@@ -142,14 +144,14 @@ describe('access-check: warn (the default)', () => {
 });
 
 describe('where people look', () => {
-  it('12 buckets without CORS and one denied outside its VPC endpoint: the denied one is the first warning', async () => {
+  it('12 buckets without CORS and one denied to all but its ETL roles: the denied one is the first warning', async () => {
     const plain = Array.from({ length: 12 }, (_, i) => `plain-lake-${i}`);
     for (const b of plain) await createBucket(stack.motoEndpoint, b);
     const result = await stack.run({ buckets: [...plain, 'vpc-lake'].join('\n'), 'role-name': 'many', mode: 'plan' });
     expect(result.code).toBe(0);
     expect(result.warnings.length).toBeLessThanOrEqual(10);
     expect(result.warnings[0]).toMatch(
-      /^::warning::Activeloop cannot use bucket vpc-lake \(list, read, write\): denied by the bucket policy \(statement "OnlyThroughOurVpcEndpoint"\)\. Fix: /,
+      /^::warning::Activeloop cannot use bucket vpc-lake \(list, read, write\): denied by the bucket policy \(statement "OnlyOurEtlRoles"\)\. Fix: /,
     );
     expect(result.warnings[0].length).toBeLessThan(300);
     expect(result.warnings[1]).toContain("Activeloop's web app cannot read 13 buckets");
@@ -419,13 +421,17 @@ describe('what Activeloop really meets', () => {
     expect(states(result.outputs.access, 'deny-private-lake')).toMatchObject({ list: 'allowed', read: 'allowed', write: 'allowed' });
     const ifExists = verdicts(result.outputs.access, 'if-exists-lake').read;
     expect(ifExists.state).toBe('unknown');
-    expect(ifExists.reason).toContain('depends on how Activeloop reaches S3: from a public address, or through a VPC endpoint');
-    expect(result.summary).toContain('Activeloop reaches S3 from a public address, not through a VPC endpoint');
+    expect(ifExists.reason).toContain('when Activeloop reaches S3 through its own VPC endpoint');
+    expect(ifExists.reason).toContain('which path Activeloop takes, the action cannot see');
+    expect(result.summary).toContain('Activeloop reaches S3 from a public address (with aws:SourceIp, without aws:SourceVpce)');
     expect(states(result.outputs.access, 'office-lake').read).toBe('unknown');
     expect(verdicts(result.outputs.access, 'office-lake').read.reason).toContain(
       "depends on Activeloop's public address, which the action cannot see",
     );
-    expect(JSON.parse(result.outputs.access)['office-lake'].read.passesWhen).toBe('aws:SourceIp matches 203.0.113.0/24 (NotIpAddress)');
+    // Through a VPC endpoint (no aws:SourceIp) the Deny applies; from a public address, if it is not in the range.
+    expect(JSON.parse(result.outputs.access)['office-lake'].read.passesWhen).toBe(
+      'Activeloop reaches S3 from a public address (with aws:SourceIp, without aws:SourceVpce) and aws:SourceIp matches 203.0.113.0/24 (NotIpAddress)',
+    );
   });
 
   it('dates: a Deny from a future date is allowed until then, one until a date is blocked until then', async () => {
@@ -480,7 +486,11 @@ describe('what Activeloop really meets', () => {
     await createBucket(stack.motoEndpoint, 'own-payer-lake');
     stack.proxy.clear();
     // The owner check comes first: S3 refuses a wrong expected owner before it answers.
-    stack.proxy.rules.push(bucketOwners({ 'payer-lake': '210987654321' }), requestPayment(['payer-lake', 'own-payer-lake']));
+    stack.proxy.rules.push(
+      bucketOwners({ 'payer-lake': '210987654321' }),
+      requestPayment(['payer-lake', 'own-payer-lake']),
+      bucketPolicyOfOtherAccount(['payer-lake']),
+    );
     const result = await stack.run({ buckets: 'payer-lake\nown-payer-lake', 'role-name': 'payers', mode: 'plan', cors: 'true' });
     expect(result.code).toBe(0);
     expect(states(result.outputs.access, 'payer-lake')).toMatchObject({ list: 'unknown', read: 'unknown', write: 'unknown' });
@@ -489,7 +499,51 @@ describe('what Activeloop really meets', () => {
     expect(read.reason).toContain('x-amz-request-payer: requester');
     expect(states(result.outputs.access, 'own-payer-lake')).toMatchObject({ list: 'allowed', read: 'allowed', write: 'allowed' });
     expect(verdicts(result.outputs.access, 'own-payer-lake').read.reason).toContain("Deep Lake's requests need no x-amz-request-payer");
-    expect(result.summary).toContain('- `payer-lake` list: unknown: the bucket is Requester Pays and belongs to another account');
+    // Its policy cannot be read from this account (405): the fix asks its owner, not for s3:GetBucketPolicy.
+    expect(read.fix).toContain("The bucket owner's policy must allow");
+    expect(result.summary).toContain(
+      '- `payer-lake` list: unknown: the bucket belongs to another account, whose bucket policy this account cannot read',
+    );
+    expect(result.summary).not.toContain('Allow s3:GetBucketPolicy');
     expect(stack.proxy.calls.filter((c) => c.operation === 's3:GET requestPayment' && c.params.Bucket === 'payer-lake')).toHaveLength(2);
+  });
+
+  it("review of issue 26: W3C dates, the VPC endpoint path, an unread region, another account's bucket without a policy", async () => {
+    const cases = {
+      'month-lake': { DateLessThan: { 'aws:CurrentTime': '2099-01' } },
+      'year-lake': { DateLessThan: { 'aws:CurrentTime': '2099' } },
+      'endpoint-lake': { Null: { 'aws:SourceVpce': 'false' } },
+      'where-lake': { StringNotEquals: { 'aws:RequestedRegion': 'eu-west-1' } },
+    };
+    for (const [bucket, condition] of Object.entries(cases)) {
+      await createBucket(stack.motoEndpoint, bucket);
+      await clients(stack.motoEndpoint).s3.send(denyAll(bucket, condition));
+    }
+    await createBucket(stack.motoEndpoint, 'their-lake');
+    stack.proxy.clear();
+    stack.proxy.rules.push(
+      bucketLocationDenied(['where-lake']),
+      bucketOwners({ 'their-lake': '210987654321' }),
+      requestPayment([]),
+      bucketPolicyOfOtherAccount(['their-lake']),
+    );
+    const buckets = [...Object.keys(cases), 'their-lake'].join('\n');
+    const result = await stack.run({ buckets, 'role-name': 'review', mode: 'plan', cors: 'true' });
+    expect(result.code).toBe(0);
+    expect(states(result.outputs.access, 'month-lake')).toMatchObject({ list: 'blocked', read: 'blocked', write: 'blocked' });
+    const year = verdicts(result.outputs.access, 'year-lake').read;
+    expect(year.state).toBe('unknown');
+    expect(year.reason).toContain('"2099"');
+    const endpoint = verdicts(result.outputs.access, 'endpoint-lake').read;
+    expect(endpoint.state).toBe('unknown');
+    expect(endpoint.reason).toContain('when Activeloop reaches S3 through its own VPC endpoint');
+    const where = verdicts(result.outputs.access, 'where-lake').read;
+    expect(where.state).toBe('unknown');
+    expect(where.reason).toContain("the bucket's region, which could not be read (s3:GetBucketLocation)");
+    const theirs = verdicts(result.outputs.access, 'their-lake').read;
+    // Another account's bucket needs its policy's Allow, which this account cannot read (405).
+    expect(theirs.state).toBe('unknown');
+    expect(theirs.fix).toContain("The bucket owner's policy must allow arn:aws:iam::");
+    expect(result.summary).not.toContain('Allow s3:GetBucketPolicy');
   });
 });

@@ -6,6 +6,7 @@
 // "allowed"; an unknown names the condition key that decides it and the value that would let Deep Lake through.
 import type { CORSRule } from '@aws-sdk/client-s3';
 import {
+  ANY_VALUE,
   authorize,
   type Decider,
   type Decision,
@@ -59,6 +60,8 @@ export interface BucketFacts {
   /** Empty: the whole bucket. */
   prefixes: string[];
   region: string;
+  /** Why the bucket's region could not be read (s3:GetBucketLocation); `region` is then only the action's guess. */
+  regionError?: string;
   /** The bucket policy; undefined when the bucket has none. */
   policy?: PolicyDocument;
   /** Why the bucket policy could not be read (its verdicts are then unknown). */
@@ -139,19 +142,37 @@ const ABSENT_KEYS = [
 const TLS_VERSIONS: UnknownValue = { unknown: true, candidates: ['1.2', '1.3'] };
 
 /**
- * Activeloop's backend reaches S3 from a public address (which one the action cannot know), or through a VPC
- * endpoint of its own, and then the request has no aws:SourceIp ("AWS global condition context keys",
- * aws:SourceIp: not present for requests through a VPC endpoint). Never from the customer's private network.
+ * The two paths of Activeloop's requests, each a whole context (the keys go together): from a public address
+ * (which one the action cannot know; no VPC keys), or through a VPC endpoint of its own: then the request has no
+ * aws:SourceIp, and has aws:SourceVpce, aws:SourceVpc and aws:VpcSourceIp, with values of Activeloop's network
+ * the action cannot know ("AWS global condition context keys": aws:SourceIp, aws:SourceVpce, aws:SourceVpc,
+ * aws:VpcSourceIp). Never from the customer's private network.
  */
-const SOURCE_IPS: UnknownValue = { unknown: true, candidates: [PUBLIC_ADDRESS, undefined] };
+export type Path = 'public' | 'vpc-endpoint';
+const PATHS: Path[] = ['public', 'vpc-endpoint'];
+const PATH_KEYS: Record<Path, Record<string, UnknownValue>> = {
+  public: { 'aws:SourceIp': { unknown: true, candidates: [PUBLIC_ADDRESS] } },
+  'vpc-endpoint': {
+    'aws:SourceVpce': { unknown: true, candidates: [ANY_VALUE] },
+    'aws:SourceVpc': { unknown: true, candidates: [ANY_VALUE] },
+    'aws:VpcSourceIp': { unknown: true, candidates: [ANY_VALUE] },
+  },
+};
+const PATH_WORDS: Record<Path, string> = {
+  public: 'from a public address (with aws:SourceIp, without aws:SourceVpce)',
+  'vpc-endpoint': 'through its own VPC endpoint (with aws:SourceVpce, aws:SourceVpc and aws:VpcSourceIp, without aws:SourceIp)',
+};
+/** Keys whose value differs between the paths: a policy without them decides both paths alike. */
+const PATH_KEY_NAMES = ['aws:sourceip', 'aws:sourcevpce', 'aws:sourcevpc', 'aws:vpcsourceip'];
 
-/** The request context of a call Deep Lake makes with the role: TLS, the role's identity and tags, not through a VPC endpoint, not from the customer's network, no encryption header. */
+/** The request context of a call Deep Lake makes with the role on one path: TLS, the role's identity and tags, not from the customer's network, no encryption header. */
 function contextFor(
   input: AccessInput,
-  region: string,
+  region: string | undefined,
   action: string,
   resource: string,
   extra: Record<string, KeyValue | UnknownValue>,
+  path: Path = 'public',
 ): RequestContext {
   const tags = Object.fromEntries(Object.entries(input.roleTags).map(([k, v]) => [`aws:PrincipalTag/${k}`, v]));
   return {
@@ -167,11 +188,12 @@ function contextFor(
       'aws:CurrentTime': (input.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z'),
       'aws:EpochTime': String(Math.floor((input.now ?? new Date()).getTime() / 1000)),
       'aws:ViaAWSService': 'false',
-      'aws:RequestedRegion': region,
+      // An unread region: any Region (aws:RequestedRegion conditions are then unknown).
+      'aws:RequestedRegion': region ?? { unknown: true },
       's3:TlsVersion': TLS_VERSIONS,
       's3:authType': 'REST-HEADER',
       's3:signatureversion': 'AWS4-HMAC-SHA256',
-      'aws:SourceIp': SOURCE_IPS,
+      ...PATH_KEYS[path],
       ...tags,
       ...extra,
     },
@@ -200,39 +222,49 @@ function passing(decider: Decider | undefined, denying: boolean): string | undef
     : `${decider.key} does not match ${values} (${decider.operator})`;
 }
 
-/** The path of Activeloop's requests that lets them through an aws:SourceIp condition, in words. */
-function pathPassing(text: string | undefined): string | undefined {
-  if (text === 'aws:SourceIp is a public address') return 'Activeloop reaches S3 from a public address, not through a VPC endpoint';
-  if (text === 'aws:SourceIp is (absent)') return 'Activeloop reaches S3 through a VPC endpoint (no aws:SourceIp)';
-  return text;
-}
+/** Keys whose value is the bucket's region: unknown when s3:GetBucketLocation failed. */
+const REGION_KEYS = ['aws:requestedregion', 'kms:viaservice'];
 
 /** A Decision as a capability's verdict. */
-function verdictOf(decision: Decision, action: string, fixes: Record<string, string>, input: AccessInput): Verdict | undefined {
+function verdictOf(
+  decision: Decision,
+  action: string,
+  fixes: Record<string, string>,
+  input: AccessInput,
+  regionError?: string,
+): Verdict | undefined {
   if (decision.decision === 'allowed') return undefined;
   const policy = decision.policy;
   const name = policy?.name ?? 'policy';
   if (decision.decision === 'unknown') {
     const decider = decision.statement?.decider;
-    const sourceIp = decider?.key.toLowerCase() === 'aws:sourceip';
-    const passesWhen = sourceIp
-      ? pathPassing(passing(decider, decision.unknownSide !== 'allow'))
-      : passing(decider, decision.unknownSide !== 'allow');
-    // Only the path decides when every public address gives the same answer; otherwise the address does too.
-    const byPath = decider?.holdsWhen === 'a public address' || decider?.failsWhen === 'a public address';
-    const cause = sourceIp
-      ? byPath
-        ? 'its condition on aws:SourceIp depends on how Activeloop reaches S3: from a public address, or through a VPC endpoint (then the request has no aws:SourceIp)'
-        : "its condition on aws:SourceIp depends on Activeloop's public address, which the action cannot see, and on whether it comes through a VPC endpoint (then without aws:SourceIp)"
-      : decider
-        ? `its condition on ${decider.key} depends on what the action cannot see`
-        : 'it depends on what the action cannot see';
+    const key = decider?.key.toLowerCase() ?? '';
+    const unreadable = decider?.unreadable;
+    const passesWhen = unreadable === undefined ? passing(decider, decision.unknownSide !== 'allow') : undefined;
+    const cause =
+      unreadable !== undefined
+        ? `its condition on ${decider?.key} has the value "${unreadable}", which is no date form IAM documents (a W3C ISO 8601 date or time, or epoch seconds) or one it may read two ways (four digits: a year, or epoch seconds), so whether it applies is unknown`
+        : key === 'aws:sourceip'
+          ? "its condition on aws:SourceIp depends on Activeloop's public address, which the action cannot see"
+          : PATH_KEY_NAMES.includes(key)
+            ? `its condition on ${decider?.key} depends on Activeloop's own VPC endpoint (its ID, its VPC, its addresses), which the action cannot see`
+            : REGION_KEYS.includes(key) && regionError
+              ? `its condition on ${decider?.key} depends on the bucket's region, which could not be read (${regionError})`
+              : decider
+                ? `its condition on ${decider.key} depends on what the action cannot see`
+                : 'it depends on what the action cannot see';
+    const fix =
+      unreadable !== undefined
+        ? `Write "${unreadable}" in that statement as a full date and time, such as 2027-01-01T00:00:00Z, or as epoch seconds of more than four digits.`
+        : REGION_KEYS.includes(key) && regionError
+          ? 'Allow s3:GetBucketLocation on the bucket to the credentials running the action.'
+          : `Check that statement for requests from Activeloop with the role ${input.roleArn}${passesWhen ? `: it lets them through when ${passesWhen}` : ''}.`;
     return {
       state: 'unknown',
       reason: `${action} may be denied by the ${name}: ${cause}`,
       policy: name,
       statement: decision.statement?.label,
-      fix: `Check that statement for requests from Activeloop with the role ${input.roleArn}${passesWhen ? `: it lets them through when ${passesWhen}` : ''}.`,
+      fix,
       decidingKey: decider?.key,
       passesWhen,
     };
@@ -244,6 +276,14 @@ function verdictOf(decision: Decision, action: string, fixes: Record<string, str
       policy: name,
       statement: decision.statement?.label,
       fix: fixes[policy?.kind ?? 'resource'],
+    };
+  }
+  if (policy?.mustAllow) {
+    return {
+      state: 'blocked',
+      reason: `the bucket belongs to another account, and its ${name} does not allow ${action} to the role (a bucket of another account needs its policy to allow it)`,
+      policy: name,
+      fix: `The bucket owner's policy must allow ${action} to ${input.roleArn}: ask the bucket's owner to add it.`,
     };
   }
   return {
@@ -263,29 +303,71 @@ interface Requests {
   extra?: Record<string, KeyValue | UnknownValue>;
 }
 
+/**
+ * One request on both paths of Activeloop's requests: allowed or blocked only when both paths agree; else
+ * unknown, saying which path lets it through.
+ */
+function onBothPaths(byPath: Record<Path, Verdict | undefined>, input: AccessInput): Verdict | undefined {
+  const [pub, vpc] = [byPath.public, byPath['vpc-endpoint']];
+  if (pub?.state === vpc?.state && (!pub || pub.state === 'blocked' || pub.statement === vpc?.statement)) return pub;
+  // The path that is denied (certainly, else possibly), and the other one.
+  const deniedPath: Path = pub?.state === 'blocked' || (pub && vpc?.state !== 'blocked') ? 'public' : 'vpc-endpoint';
+  const otherPath: Path = deniedPath === 'public' ? 'vpc-endpoint' : 'public';
+  const denied = byPath[deniedPath] as Verdict;
+  const other = byPath[otherPath];
+  const passesWhen = !other
+    ? `Activeloop reaches S3 ${PATH_WORDS[otherPath]}`
+    : other.passesWhen && `Activeloop reaches S3 ${PATH_WORDS[otherPath]} and ${other.passesWhen}`;
+  return {
+    state: 'unknown',
+    reason: `${denied.reason} when Activeloop reaches S3 ${PATH_WORDS[deniedPath]}${
+      other ? `; ${other.reason} when it comes ${PATH_WORDS[otherPath]}` : `, not when it comes ${PATH_WORDS[otherPath]}`
+    }: which path Activeloop takes, the action cannot see`,
+    policy: denied.policy,
+    statement: denied.statement,
+    fix: `Ask Activeloop which path its requests take, or exempt the role ${input.roleArn} from that statement${passesWhen ? `: it lets them through when ${passesWhen}` : ''}.`,
+    decidingKey:
+      otherPath === 'public' || deniedPath === 'public' ? "the path of Activeloop's requests (aws:SourceIp or aws:SourceVpce)" : undefined,
+    passesWhen,
+  };
+}
+
+/** Whether a policy names a key whose value differs between the paths. */
+const namesPathKeys = (policies: NamedPolicy[]) => {
+  const text = JSON.stringify(policies.map((p) => p.document)).toLowerCase();
+  return PATH_KEY_NAMES.some((k) => text.includes(`"${k}"`));
+};
+
 /** One capability: every request it needs, through the policies that apply to it; the first that is not allowed decides. */
 function decide(
   requests: Requests[],
   input: AccessInput,
-  region: string,
+  region: string | undefined,
   policies: NamedPolicy[],
   allowedReason: string,
   boundaryFix?: string,
+  regionError?: string,
 ): Verdict {
   const fixes: Record<string, string> = {
     resource: `Exempt the role ${input.roleArn} from that statement, for example with an aws:PrincipalArn condition, or remove it.`,
     boundary: 'Allow it in the permissions boundary, or set another permissions-boundary.',
   };
   let unknown: Verdict | undefined;
+  const paths = namesPathKeys(policies) ? PATHS : (['public'] as Path[]);
   for (const r of requests) {
-    const context = contextFor(input, region, r.action, r.resource, r.extra ?? {});
     const keyPolicy = policies.find((p) => p.kind === 'key');
     if (keyPolicy) {
       fixes.key = `Add a statement to the ${keyPolicy.name} allowing ${r.action} to ${input.roleArn}, or the default statement that lets IAM policies of the account grant the key.`;
     }
     if (input.boundary)
       fixes.boundary = boundaryFix ?? `Allow ${r.action} in the permissions boundary, or set another permissions-boundary.`;
-    const verdict = verdictOf(authorize(context, policies), r.action, fixes, input);
+    const byPath = Object.fromEntries(
+      paths.map((path) => {
+        const context = contextFor(input, region, r.action, r.resource, r.extra ?? {}, path);
+        return [path, verdictOf(authorize(context, policies), r.action, fixes, input, regionError)];
+      }),
+    ) as Record<Path, Verdict | undefined>;
+    const verdict = paths.length === 1 ? byPath.public : onBothPaths(byPath, input);
     if (verdict?.state === 'blocked') return verdict;
     if (verdict) unknown ??= verdict;
   }
@@ -422,6 +504,40 @@ export function checkAccess(buckets: BucketFacts[], input: AccessInput): BucketA
   }));
 }
 
+/**
+ * aws:ResourceAccount and s3:ResourceAccount of the bucket's requests: the role's account when the Requester
+ * Pays read with ExpectedBucketOwner said the bucket is its own; for another account's bucket a stand-in ID
+ * that is not the role's, as long as the policies name no account but the role's (a named one could be the
+ * owner); else unknown.
+ */
+function ownerKeys(b: BucketFacts, input: AccessInput, docs: (PolicyDocument | undefined)[]): Record<string, string> {
+  if (b.otherAccount === false) return { 'aws:ResourceAccount': input.account, 's3:ResourceAccount': input.account };
+  if (!b.otherAccount) return {};
+  const named = docs.flatMap(statementsOf).flatMap((st) =>
+    Object.values(st.Condition ?? {}).flatMap((block) =>
+      Object.entries(block ?? {})
+        .filter(([key]) => /^(aws|s3):resourceaccount$/i.test(key))
+        .flatMap(([, raw]) => listOf(raw)),
+    ),
+  );
+  if (named.some((a) => a !== input.account)) return {};
+  const standIn = input.account === '000000000000' ? '000000000001' : '000000000000';
+  return { 'aws:ResourceAccount': standIn, 's3:ResourceAccount': standIn };
+}
+
+/** Whether the statement that blocked a verdict is a Deny on aws:ResourceAccount (the deployer boundary's OnlyThisAccountsBuckets). */
+function deniesOtherAccounts(policy: NamedPolicy, verdict: Verdict): boolean {
+  return statementsOf(policy.document as PolicyDocument).some(
+    (st, i) =>
+      st.Effect === 'Deny' &&
+      (st.Sid ? `"${st.Sid}"` : `#${i + 1}`) === verdict.statement &&
+      Object.values(st.Condition ?? {}).some((block) => Object.keys(block ?? {}).some((k) => /^(aws|s3):resourceaccount$/i.test(k))),
+  );
+}
+
+/** The bucket's region, undefined when it could not be read. */
+const regionOf = (b: BucketFacts) => (b.regionError ? undefined : b.region);
+
 /** The verdicts of one bucket's policies at the time input.now. */
 function verdictsAt(b: BucketFacts, input: AccessInput): Record<Capability, Verdict> {
   const writes = input.access === 'read-write';
@@ -439,27 +555,60 @@ function verdictsAt(b: BucketFacts, input: AccessInput): Record<Capability, Verd
           fix: 'Allow iam:GetPolicy and iam:GetPolicyVersion on it to the credentials running the action.',
         }
       : undefined;
-  const bucketPolicy: NamedPolicy[] = b.policy ? [{ kind: 'resource', name: 'bucket policy', document: b.policy }] : [];
+  // Another account's bucket: the bucket policy must allow the role on its own (IAM User Guide, "Cross-account
+  // policy evaluation logic"); without one nothing does.
+  const bucketPolicy: NamedPolicy[] = b.policy
+    ? [{ kind: 'resource', name: 'bucket policy', document: b.policy, mustAllow: b.otherAccount === true }]
+    : b.otherAccount && !b.policyError
+      ? [{ kind: 'resource', name: 'bucket policy', document: { Version: '2012-10-17', Statement: [] }, mustAllow: true }]
+      : [];
   const s3Policies = [...bucketPolicy, ...boundary];
   const objects = prefixes.map((p) => objectUnder(s3, p));
+  // S3 answers GetBucketPolicy with 405 MethodNotAllowed to any caller outside the bucket owner's account
+  // (Amazon S3 API Reference, GetBucketPolicy): no permission of this account's makes it readable.
   const policyUnknown: Verdict | undefined = b.policyError
-    ? {
-        state: 'unknown',
-        reason: `the bucket policy could not be read (${b.policyError})`,
-        policy: 'bucket policy',
-        fix: 'Allow s3:GetBucketPolicy on the bucket to the credentials running the action.',
-      }
+    ? b.otherAccount || /MethodNotAllowed/.test(b.policyError)
+      ? {
+          state: 'unknown',
+          reason: `the bucket belongs to another account, whose bucket policy this account cannot read (${b.policyError}); a bucket of another account needs its policy to allow the role`,
+          policy: 'bucket policy',
+          fix: `The bucket owner's policy must allow ${input.roleArn} (s3:ListBucket and s3:GetBucketLocation on the bucket, s3:GetObject${input.access === 'read-write' ? ', s3:PutObject, s3:DeleteObject, s3:AbortMultipartUpload, s3:ListMultipartUploadParts' : ''} on its objects): ask the bucket's owner to check it.`,
+        }
+      : {
+          state: 'unknown',
+          reason: `the bucket policy could not be read (${b.policyError})`,
+          policy: 'bucket policy',
+          fix: 'Allow s3:GetBucketPolicy on the bucket to the credentials running the action.',
+        }
     : undefined;
-  // The bucket's account, when the Requester Pays read with ExpectedBucketOwner said it is the role's own.
-  const owner: Record<string, string> =
-    b.otherAccount === false ? { 'aws:ResourceAccount': input.account, 's3:ResourceAccount': input.account } : {};
+  const owner = ownerKeys(b, input, [b.policy, input.boundary?.document]);
   const s3Verdict = (requests: Requests[], reason: string) => {
     const owned = requests.map((r) => ({ ...r, extra: { ...owner, ...r.extra } }));
-    const verdict = decide(owned, input, b.region, s3Policies, reason, input.boundary?.fixes?.[b.bucket]);
+    const verdict = decide(owned, input, regionOf(b), s3Policies, reason, input.boundary?.fixes?.[b.bucket], b.regionError);
+    if (
+      verdict.state === 'blocked' &&
+      b.otherAccount &&
+      verdict.policy === boundary[0]?.name &&
+      deniesOtherAccounts(boundary[0], verdict)
+    ) {
+      return {
+        ...verdict,
+        reason: `${verdict.reason}: the bucket belongs to another account than the role's (${input.account})`,
+        fix: `The permissions boundary denies every bucket of another account (its Deny on aws:ResourceAccount), and the deployer stack's boundary never allows another account's bucket: keep Deep Lake's data in a bucket of account ${input.account}, or set another permissions-boundary.`,
+      };
+    }
+    // The bucket's account is read with GetBucketRequestPayment (ExpectedBucketOwner): unread, a condition on it stays unknown.
+    if (verdict.state === 'unknown' && b.requestPaymentError && /^(aws|s3):resourceaccount$/i.test(verdict.decidingKey ?? '')) {
+      return {
+        ...verdict,
+        reason: `${verdict.reason}: whose bucket it is could not be read (${b.requestPaymentError})`,
+        fix: `Allow s3:GetBucketRequestPayment on the bucket to the credentials running the action (the check reads the bucket's account with it); a deployer stack deployed before its roles had that read lacks it: update the stack to the current template.`,
+      };
+    }
     return verdict.state === 'blocked' ? verdict : (policyUnknown ?? boundaryUnknown ?? verdict);
   };
   const docs = [b.policy, input.boundary?.document].filter((d): d is PolicyDocument => d !== undefined);
-  const context = contextFor(input, b.region, 's3:GetObject', objects[0], owner);
+  const context = contextFor(input, regionOf(b), 's3:GetObject', objects[0], owner);
   // Each part of an entry's object space that a Deny singles out is checked with an object of its own.
   const parts = prefixes.flatMap((p, i) => objectParts(docs, objectSpace(s3, p), objects[i], context));
   const readActions = ['s3:GetObject'];
@@ -525,6 +674,17 @@ export const isOptInRegion = (partition: string, region: string) => partition ==
  * a Regional endpoint, and version 2 tokens, everywhere (IAM User Guide, "Manage AWS STS in an AWS Region").
  */
 function regionVerdict(b: BucketFacts, input: AccessInput): Verdict | undefined {
+  if (b.regionError && input.partition === 'aws') {
+    return {
+      state: 'unknown',
+      reason: `the bucket's region could not be read (${b.regionError}): whether it is an opt-in Region, where Deep Lake's requests work only while the Region is enabled and Activeloop's session token is valid there, the action cannot tell`,
+      setting: 'Region',
+      decidingKey: 'Region',
+      passesWhen:
+        "the bucket is in a Region enabled by default, or in an enabled opt-in Region that Activeloop's session token is valid in",
+      fix: 'Allow s3:GetBucketLocation on the bucket to the credentials running the action.',
+    };
+  }
   const r = b.region;
   if (!isOptInRegion(input.partition, r)) return undefined;
   return {
@@ -549,7 +709,7 @@ function requestPaymentVerdict(b: BucketFacts, input: AccessInput): Verdict | un
       reason: `whether the bucket is Requester Pays could not be read (${b.requestPaymentError})`,
       setting: 'Requester Pays',
       policy: 'Requester Pays setting',
-      fix: 'Allow s3:GetBucketRequestPayment on the bucket to the credentials running the action.',
+      fix: 'Allow s3:GetBucketRequestPayment on the bucket to the credentials running the action; a deployer stack deployed before its roles had that read lacks it: update the stack to the current template.',
     };
   }
   if (b.requestPayer !== 'Requester' || !b.otherAccount) return undefined;
@@ -596,17 +756,66 @@ function ownershipVerdict(b: BucketFacts): Verdict | undefined {
   };
 }
 
-/** Bucket settings that decide what the policies allow: the Region, Requester Pays, Object Ownership. */
+/** Several settings that each make a capability unknown, told together, in the words of each. */
+function settingsTogether(settings: Verdict[]): Verdict {
+  if (settings.length === 1) return settings[0];
+  const joined = (field: 'setting' | 'decidingKey' | 'passesWhen', by: string) =>
+    settings
+      .map((s) => s[field])
+      .filter((v): v is string => v !== undefined)
+      .join(by) || undefined;
+  return {
+    state: 'unknown',
+    reason: settings.map((s) => s.reason).join('; and '),
+    policy: settings.find((s) => s.policy)?.policy,
+    setting: joined('setting', ', '),
+    decidingKey: joined('decidingKey', ' and '),
+    passesWhen: joined('passesWhen', '; and '),
+    fix: settings
+      .map((s) => s.fix)
+      .filter(Boolean)
+      .join(' '),
+  };
+}
+
+/**
+ * Bucket settings that decide what the policies allow: the Region, Requester Pays, Object Ownership. Every
+ * setting that applies is told; over a verdict a date condition will change, the date is kept (until, from then).
+ */
 function withSettings(verdicts: Record<Capability, Verdict>, b: BucketFacts, input: AccessInput): Record<Capability, Verdict> {
   const out = { ...verdicts };
   const requests: Capability[] = ['list', 'read', 'write'];
-  const over = (capabilities: Capability[], setting: Verdict | undefined) => {
-    if (!setting) return;
-    for (const c of capabilities) if (out[c].state === 'allowed') out[c] = setting;
-  };
-  over(requests, regionVerdict(b, input));
-  over(requests, requestPaymentVerdict(b, input));
-  over(['read'], ownershipVerdict(b));
+  const region = regionVerdict(b, input);
+  const payment = requestPaymentVerdict(b, input);
+  const ownership = ownershipVerdict(b);
+  for (const c of requests) {
+    const v = out[c];
+    if (v.state !== 'allowed' && v.state !== 'unknown') continue;
+    const settings = [region, payment, c === 'read' ? ownership : undefined].filter((s): s is Verdict => s !== undefined);
+    if (!settings.length) continue;
+    const together = settingsTogether(settings);
+    // An unknown of the policies stays theirs; the settings are told with it.
+    if (v.state === 'unknown') {
+      out[c] = {
+        ...v,
+        reason: `${v.reason}; and ${together.reason}`,
+        setting: together.setting,
+        fix: [v.fix, together.fix].filter(Boolean).join(' '),
+      };
+      continue;
+    }
+    out[c] = v.changesAt
+      ? {
+          ...together,
+          reason: `${together.reason}; besides, ${v.reason}`,
+          changesAt: v.changesAt,
+          changesTo: v.changesTo,
+          policy: v.policy ?? together.policy,
+          statement: v.statement,
+          fix: [together.fix, v.fix].filter(Boolean).join(' '),
+        }
+      : together;
+  }
   if (b.requestPayer === 'Requester' && b.otherAccount === false) {
     for (const c of requests) {
       if (out[c].state !== 'allowed') continue;
@@ -623,14 +832,24 @@ function withSettings(verdicts: Record<Capability, Verdict>, b: BucketFacts, inp
 const DATE_KEYS = ['aws:currenttime', 'aws:epochtime'];
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
-/** The future times at which a date condition of the bucket's policies (aws:CurrentTime, aws:EpochTime) changes its answer, in order. */
+/** How many future dates of the policies are tried at most: each costs a whole evaluation of the bucket. */
+export const DATE_LIMIT = 24;
+// Operators whose answer changes only at one instant: past it, the answer is what it was before.
+const INSTANT_OPERATORS = ['dateequals', 'datenotequals', 'numericequals', 'numericnotequals'];
+
+/**
+ * The future times at which a date condition of the bucket's policies (aws:CurrentTime, aws:EpochTime) may
+ * change its answer for good, in order, each once; an instant only DateEquals (or DateNotEquals) names is left
+ * out: one second later the answer is back to what it was.
+ */
 function dateThresholds(b: BucketFacts, input: AccessInput): number[] {
   const now = (input.now ?? new Date()).getTime();
   const docs = [b.policy, input.boundary?.document, b.key?.policy, ...(input.listedKeys ?? []).map((k) => k.policy)];
   const times = new Set<number>();
   for (const st of docs.flatMap(statementsOf)) {
     for (const [operator, block] of Object.entries(st.Condition ?? {})) {
-      if (!parseOperator(operator).operator) continue;
+      const parsed = parseOperator(operator);
+      if (!parsed.operator || INSTANT_OPERATORS.includes(parsed.name.toLowerCase())) continue;
       for (const [key, raw] of Object.entries(block ?? {})) {
         if (!DATE_KEYS.includes(key.toLowerCase())) continue;
         for (const value of listOf(raw)) {
@@ -644,37 +863,49 @@ function dateThresholds(b: BucketFacts, input: AccessInput): number[] {
 }
 
 /**
- * A verdict that a date condition will flip says until when it holds: each future threshold is tried one
- * second after it (past it for every Date operator), and the first that changes a capability's state names it.
+ * A verdict that date conditions will change says every change: each future threshold is tried one second
+ * after it (past it for every Date operator); "allowed until X, then blocked until Y". At most DATE_LIMIT
+ * dates are tried, and a verdict says when more were left untried.
  */
 function withDates(now: Record<Capability, Verdict>, b: BucketFacts, input: AccessInput): Record<Capability, Verdict> {
   const out = { ...now };
-  const pending = new Set(DATA_CAPABILITIES);
-  for (const at of dateThresholds(b, input)) {
-    if (!pending.size) break;
+  const thresholds = dateThresholds(b, input);
+  const changes = Object.fromEntries(DATA_CAPABILITIES.map((c) => [c, [] as { at: string; verdict: Verdict }[]])) as Record<
+    Capability,
+    { at: string; verdict: Verdict }[]
+  >;
+  let before = now;
+  for (const at of thresholds.slice(0, DATE_LIMIT)) {
     const later = verdictsAt(b, { ...input, now: new Date(at + 1000) });
-    for (const c of [...pending]) {
-      const v = now[c];
-      const then = later[c];
-      if (then.state === v.state) continue;
-      pending.delete(c);
-      const when = iso(at);
-      out[c] =
-        v.state === 'allowed' && then.state === 'blocked'
-          ? {
-              ...then,
-              state: 'allowed',
-              reason: `${v.reason} until ${when}; from then ${then.reason}`,
-              changesAt: when,
-              changesTo: 'blocked',
-            }
-          : {
-              ...v,
-              reason: `${v.reason} until ${when}${then.state === 'allowed' ? '' : `; from then ${then.reason}`}`,
-              changesAt: when,
-              changesTo: then.state,
-            };
+    for (const c of DATA_CAPABILITIES) if (later[c].state !== before[c].state) changes[c].push({ at: iso(at), verdict: later[c] });
+    before = later;
+  }
+  const untried =
+    thresholds.length > DATE_LIMIT
+      ? `; the policies name ${thresholds.length} future dates: the first ${DATE_LIMIT} were tried, up to ${iso(thresholds[DATE_LIMIT - 1])}`
+      : '';
+  for (const c of DATA_CAPABILITIES) {
+    const v = now[c];
+    const list = changes[c];
+    if (!list.length) {
+      if (untried && v.state !== 'not-applicable') out[c] = { ...v, reason: `${v.reason}${untried}` };
+      continue;
     }
+    const first = list[0];
+    // Each change: "until X; from then <the verdict then>"; a last allowed needs no words.
+    const words = list
+      .map(({ at, verdict }, i) => {
+        const last = i === list.length - 1;
+        const then = verdict.state === 'allowed' ? (last ? '' : '; from then allowed') : `; from then ${verdict.reason}`;
+        return ` until ${at}${then}`;
+      })
+      .join('');
+    const reason = `${v.reason}${words}${untried}`;
+    const coming = list.find((x) => x.verdict.state === 'blocked');
+    out[c] =
+      v.state === 'allowed' && coming
+        ? { ...coming.verdict, state: 'allowed', reason, changesAt: first.at, changesTo: first.verdict.state }
+        : { ...v, reason, changesAt: first.at, changesTo: first.verdict.state };
   }
   return out;
 }
@@ -730,7 +961,7 @@ function kmsVerdict(
       action,
       resource: key.arn,
       extra: {
-        'kms:ViaService': `s3.${b.region}.amazonaws.com`,
+        'kms:ViaService': b.regionError ? { unknown: true as const } : `s3.${b.region}.amazonaws.com`,
         'kms:CallerAccount': input.account,
         // A listed key's bucket settings are not known: the bucket's ARN or the object's.
         'kms:EncryptionContext:aws:s3:arn':
@@ -745,7 +976,7 @@ function kmsVerdict(
       },
     })),
   );
-  return decide(requests, input, b.region, policies, 'the key policy lets the role use the key');
+  return decide(requests, input, regionOf(b), policies, 'the key policy lets the role use the key', undefined, b.regionError);
 }
 
 /** The buckets with at least one blocked capability (the web app's only when the team uses it): what access-check: fail fails on. */

@@ -371,6 +371,8 @@ function accessOf(ctx: Context, read: Reads, desired: DesiredState): BucketAcces
       bucket,
       prefixes,
       region: enc?.region ?? region ?? ctx.inputs.region,
+      // access-check hook: an unread region is said, not guessed (src/access.ts regionError).
+      regionError: (enc?.region ?? region) === undefined ? 's3:GetBucketLocation' : undefined,
       policy: policies.get(bucket)?.document,
       policyError: policies.get(bucket)?.error,
       cors: cors.get(bucket)?.rules ?? [],

@@ -296,3 +296,37 @@ export function bucketOwners(owners) {
     respond: () => s3Error('AccessDenied', 'Access Denied', 403),
   };
 }
+
+/**
+ * A bucket of another account: GetBucketPolicy by a caller outside the bucket owner's account is refused with
+ * 405 MethodNotAllowed, whatever its permissions. moto has one account and answers the policy.
+ * Docs: Amazon S3 API Reference, GetBucketPolicy ("If you have the correct permissions, but you're not using an
+ * identity that belongs to the bucket owner's account, Amazon S3 returns a 405 Method Not Allowed error").
+ * @param {string[]} buckets the buckets of another account than the caller's
+ * @returns {Rule}
+ */
+export function bucketPolicyOfOtherAccount(buckets) {
+  return {
+    name: `bucket policies of other accounts: ${buckets.join(', ')}`,
+    docs: 'Amazon S3 API Reference: GetBucketPolicy',
+    match: (call) => call.operation === 's3:GET policy' && buckets.includes(call.params.Bucket),
+    respond: () => s3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405),
+  };
+}
+
+/**
+ * GetBucketLocation refused with 403 AccessDenied for the buckets listed, as for credentials without
+ * s3:GetBucketLocation on them.
+ * Docs: Amazon S3 API Reference, GetBucketLocation (requires s3:GetBucketLocation); Amazon S3 User Guide,
+ * "Troubleshoot access denied (403 Forbidden) errors in Amazon S3".
+ * @param {string[]} buckets
+ * @returns {Rule}
+ */
+export function bucketLocationDenied(buckets) {
+  return {
+    name: `GetBucketLocation denied on ${buckets.join(', ')}`,
+    docs: 'Amazon S3 API Reference: GetBucketLocation',
+    match: (call) => call.operation === 's3:GET location' && buckets.includes(call.params.Bucket),
+    respond: () => s3Error('AccessDenied', 'Access Denied', 403),
+  };
+}

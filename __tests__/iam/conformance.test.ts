@@ -163,17 +163,17 @@ const ROWS: Row[] = [
     page: PAGES.notPrincipal,
   },
   {
-    what: 'a Deny unless through a VPC endpoint blocks (aws:SourceVpce is absent, StringNotEquals applies)',
+    what: "a Deny unless through a VPC endpoint: blocked from a public address (no aws:SourceVpce), unknown through Activeloop's own endpoint (its ID unknown)",
     facts: { policy: deny({ Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-0a1b2c3d' } } }) },
     capability: 'list',
-    verdict: 'blocked',
+    verdict: 'unknown',
     page: PAGES.operators,
   },
   {
-    what: '...IfExists on an absent key holds',
+    what: '...IfExists on an absent key holds (the public path); through a VPC endpoint aws:SourceVpce is present, its value unknown',
     facts: { policy: deny({ Condition: { StringEqualsIfExists: { 'aws:SourceVpce': 'vpce-0a1b2c3d' } } }) },
     capability: 'read',
-    verdict: 'blocked',
+    verdict: 'unknown',
     page: PAGES.operators,
   },
   {

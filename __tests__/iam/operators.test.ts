@@ -93,7 +93,7 @@ describe('Date', () => {
     ['DateGreaterThan', '2024-01-01', '2024-01-01', false],
     ['DateGreaterThanEquals', '2024-01-01', '2024-01-01', true],
     ['DateGreaterThanEquals', '2024-01-02', '2024-01-01', false],
-    ['DateEquals', 'yesterday', 'yesterday', false],
+    ['DateEquals', 'yesterday', 'yesterday', 'unknown'],
   ])('%s %s with the request at %s: %s', (op, policy, value, expected) => {
     expect(holds(op, 'k', policy, { k: value })).toBe(expected);
   });

@@ -4,7 +4,7 @@
 // and ...IfExists hold, the others do not; Null tests presence; ForAllValues holds and ForAnyValue does not.
 // Three-valued: a key the evaluator cannot value makes its entry unknown, naming the key.
 import { type Candidate, isAddressSpace, type KeyValue, lookup, type RequestContext } from './context.js';
-import { forPublicAddress, type ParsedOperator, parseOperator, sameForEveryValue } from './operators/index.js';
+import { forAnyValue, forPublicAddress, type ParsedOperator, parseOperator, sameForEveryValue } from './operators/index.js';
 import { all, type Decider, FALSE, type Outcome, TRUE, tri } from './tri.js';
 import { literalPattern, type Pattern, resolve } from './variables.js';
 
@@ -34,7 +34,7 @@ function entryHolds(parsed: ParsedOperator, values: string[], candidate: Candida
   if (isAddressSpace(candidate)) {
     // A public address is a value: Null holds when it is asked for "false".
     if (parsed.isNull) return tri(values.some((v) => v.toLowerCase() === 'false'));
-    const held = forPublicAddress(parsed, values);
+    const held = candidate.space === 'public-address' ? forPublicAddress(parsed, values) : forAnyValue(parsed, values);
     return held === 'unknown' ? { value: 'unknown' } : tri(held);
   }
   const requestValue: KeyValue | undefined = candidate;
@@ -59,7 +59,17 @@ function entryHolds(parsed: ParsedOperator, values: string[], candidate: Candida
 }
 
 const show = (v: Candidate) =>
-  v === undefined ? '(absent)' : isAddressSpace(v) ? 'a public address' : Array.isArray(v) ? v.join(', ') : v === '' ? '"" (empty)' : v;
+  v === undefined
+    ? '(absent)'
+    : isAddressSpace(v)
+      ? v.space === 'public-address'
+        ? 'a public address'
+        : 'present (any value)'
+      : Array.isArray(v)
+        ? v.join(', ')
+        : v === ''
+          ? '"" (empty)'
+          : v;
 
 /** One condition entry: an operator, a key and its policy values. */
 export function conditionEntry(written: string, key: string, rawValues: unknown, context: RequestContext): Outcome {
@@ -68,6 +78,9 @@ export function conditionEntry(written: string, key: string, rawValues: unknown,
   const decider = (extra: Partial<Decider> = {}): Decider => ({ key, operator: written, values, ...extra });
   // An operator IAM does not know, or Null with IfExists: the evaluator cannot say what AWS does with it.
   if (!parsed.operator && !parsed.isNull) return { value: 'unknown', decider: decider() };
+  // A value the operator cannot read as IAM does (a date form IAM does not document): what AWS decides is unknown.
+  const unreadable = parsed.operator?.reads ? values.find((v) => !parsed.operator?.reads?.(v)) : undefined;
+  if (unreadable !== undefined) return { value: 'unknown', decider: decider({ unreadable }) };
   const found = lookup(context, key);
   // An address the evaluator cannot know, against blocks that hold every address: the same answer for all.
   if (found.kind === 'unknown' && !found.candidates && parsed.operator && sameForEveryValue(parsed, values))

@@ -7,10 +7,12 @@ export type KeyValue = string | string[];
 
 /** A value known only by the set it lies in: some address of the public internet, which one unknown (IP operators decide on it where the set does). */
 export interface AddressSpace {
-  space: 'public-address';
+  space: 'public-address' | 'any-value';
 }
 
 export const PUBLIC_ADDRESS: AddressSpace = { space: 'public-address' };
+/** A key present with a value the evaluator cannot know (Activeloop's own VPC endpoint, say): only operators that hold or fail for every value decide. */
+export const ANY_VALUE: AddressSpace = { space: 'any-value' };
 
 /** One possible value of a key: a value, a set of values, or undefined for absent. */
 export type Candidate = KeyValue | AddressSpace | undefined;

@@ -59,6 +59,8 @@ export interface NamedPolicy {
   /** How a reader names it: "bucket policy", "key policy of arn:...", "permissions boundary arn:...". */
   name: string;
   document: PolicyDocumentLike;
+  /** A resource policy that must allow on its own: a bucket of another account (IAM User Guide, "Cross-account policy evaluation logic"). */
+  mustAllow?: boolean;
 }
 
 export interface Decision {
@@ -85,7 +87,7 @@ export function authorize(context: RequestContext, policies: NamedPolicy[]): Dec
   if (maybeDenied) unknown = { decision: 'unknown', policy: maybeDenied.policy, statement: maybeDenied.result.denyBy, unknownSide: 'deny' };
   // Policies that must allow on their own: a KMS key policy, a permissions boundary.
   for (const { policy, result } of results) {
-    if (policy.kind !== 'key' && policy.kind !== 'boundary') continue;
+    if (policy.kind !== 'key' && policy.kind !== 'boundary' && !policy.mustAllow) continue;
     if (result.allow === false) return { decision: 'implicit-deny', policy };
     if (result.allow === 'unknown') unknown ??= { decision: 'unknown', policy, statement: result.allowBy, unknownSide: 'allow' };
   }

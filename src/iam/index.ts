@@ -2,6 +2,7 @@
 export { conditionEntry, conditionHolds } from './condition.js';
 export {
   type AddressSpace,
+  ANY_VALUE,
   type Candidate,
   type KeyValue,
   lookup,

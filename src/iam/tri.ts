@@ -10,6 +10,8 @@ export interface Decider {
   /** The value of the key that makes the statement's condition true, and the one that makes it false, when one is known. */
   holdsWhen?: string;
   failsWhen?: string;
+  /** A policy value the operator cannot read as IAM does (a date in a form IAM does not document). */
+  unreadable?: string;
 }
 
 export interface Outcome {

@@ -1,16 +1,44 @@
-// Date condition operators (IAM User Guide, "Condition operators", Date): ISO 8601 dates and times, or epoch
-// seconds (aws:EpochTime). A value that is neither matches no date comparison.
+// Date condition operators (IAM User Guide, "IAM JSON policy elements: Condition operators", Date condition
+// operators): values are "W3C implementations of the ISO 8601 date formats" (W3C Note "Date and Time Formats":
+// YYYY, YYYY-MM, YYYY-MM-DD, then Thh:mmTZD, Thh:mm:ssTZD or Thh:mm:ss.sTZD, TZD being Z, +hh:mm or -hh:mm), or
+// epoch seconds (aws:EpochTime, "AWS global condition context keys"). A value in neither form is one the
+// evaluator cannot read as IAM does: its comparisons are unknown, never a silent non-match.
 import { patternText } from '../variables.js';
 import type { Operator } from './types.js';
 
-/** Milliseconds since the epoch, or undefined when the text is not a date. */
+const W3C = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
+
+/** A W3C date-time as milliseconds since the epoch (a partial date: its first instant, UTC); undefined when it is none. */
+function parseW3c(t: string): number | undefined {
+  const m = W3C.exec(t);
+  if (!m) return undefined;
+  const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', frac = '', tzd = 'Z'] = m;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, Number(`0.${frac || '0'}`) * 1000);
+  const at = new Date(ms);
+  // Reject what Date.UTC would roll over (month 13, February 30, hour 24, minute 60).
+  if (at.getUTCFullYear() !== year || at.getUTCMonth() !== month - 1 || at.getUTCDate() !== day) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  if (tzd === 'Z') return ms;
+  const [oh, om] = tzd.slice(1).split(':').map(Number);
+  if (oh > 23 || om > 59) return undefined;
+  return ms - (tzd[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+}
+
+/**
+ * Milliseconds since the epoch, or undefined when the text is neither a W3C date-time nor epoch seconds. Four
+ * digits alone are both a W3C year and epoch seconds (2027: the year, or 00:33:47 on 1970-01-01): which one IAM
+ * takes the documentation does not say, so they are undefined too.
+ */
 export function parseDate(text: string): number | undefined {
   const t = text.trim();
+  if (/^\d{4}$/.test(t)) return undefined;
   if (/^\d+$/.test(t)) return Number(t) * 1000;
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
+  return parseW3c(t);
 }
+
+/** Whether a value is one the evaluator reads as IAM does (see parseDate). */
+export const readsDate = (text: string) => parseDate(text) !== undefined;
 
 function compare(holds: (a: number, b: number) => boolean): Operator['test'] {
   return (v, p) => {
@@ -21,12 +49,25 @@ function compare(holds: (a: number, b: number) => boolean): Operator['test'] {
 }
 
 const equal = compare((a, b) => a === b);
+const date = (test: Operator['test'], negated: boolean): Operator => ({ test, negated, variables: false, reads: readsDate });
 
 export const DATE_OPERATORS: Record<string, Operator> = {
-  DateEquals: { test: equal, negated: false, variables: false },
-  DateNotEquals: { test: equal, negated: true, variables: false },
-  DateLessThan: { test: compare((a, b) => a < b), negated: false, variables: false },
-  DateLessThanEquals: { test: compare((a, b) => a <= b), negated: false, variables: false },
-  DateGreaterThan: { test: compare((a, b) => a > b), negated: false, variables: false },
-  DateGreaterThanEquals: { test: compare((a, b) => a >= b), negated: false, variables: false },
+  DateEquals: date(equal, false),
+  DateNotEquals: date(equal, true),
+  DateLessThan: date(
+    compare((a, b) => a < b),
+    false,
+  ),
+  DateLessThanEquals: date(
+    compare((a, b) => a <= b),
+    false,
+  ),
+  DateGreaterThan: date(
+    compare((a, b) => a > b),
+    false,
+  ),
+  DateGreaterThanEquals: date(
+    compare((a, b) => a >= b),
+    false,
+  ),
 };

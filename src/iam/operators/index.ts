@@ -57,8 +57,21 @@ export function sameForEveryValue(parsed: ParsedOperator, values: string[]): boo
  * operator, it depends on the address.
  */
 export function forPublicAddress(parsed: ParsedOperator, values: string[]): boolean | 'unknown' {
-  if (!parsed.operator || !Object.hasOwn(IP_OPERATORS, parsed.name) || parsed.set !== undefined) return 'unknown';
+  // A set qualifier over the one value of a single-valued key asks of that value what the operator alone asks.
+  if (!parsed.operator || !Object.hasOwn(IP_OPERATORS, parsed.name)) return 'unknown';
   const held = publicAddressesIn(values);
   if (held === 'some') return 'unknown';
   return (held === 'all') !== parsed.operator.negated;
+}
+
+/**
+ * An entry for a key present with a value the evaluator cannot know: it holds (or fails) only when every value
+ * matches: an IP operator over every address, or a Like operator with the pattern "*".
+ */
+export function forAnyValue(parsed: ParsedOperator, values: string[]): boolean | 'unknown' {
+  if (!parsed.operator) return 'unknown';
+  const everything = Object.hasOwn(IP_OPERATORS, parsed.name)
+    ? coversEveryAddress(values)
+    : /^String(Not)?Like$/.test(parsed.name) && values.includes('*');
+  return everything ? !parsed.operator.negated : 'unknown';
 }

@@ -8,4 +8,6 @@ export interface Operator {
   negated: boolean;
   /** Whether policy variables are replaced in its values (string and ARN operators). */
   variables: boolean;
+  /** Whether the operator reads a value as IAM does (dates); a value it cannot read makes the entry unknown. */
+  reads?: (text: string) => boolean;
 }
