@@ -314,6 +314,31 @@ describe('issue 26 words in the report', () => {
       'Activeloop can use bucket later (read) only until 2030-01-01T00:00:00Z: from then the bucket policy (statement "Window") denies it. Fix: Exempt the role.',
     ]);
   });
+
+  it('a coming block of an allowed cell is told even when another cell of that bucket is unknown', () => {
+    const coming = {
+      changesAt: '2027-01-01T00:00:00Z',
+      changesTo: 'blocked',
+      policy: 'bucket policy',
+      statement: '"Until"',
+      fix: 'Lift it.',
+    };
+    const access = [
+      row('old-lake', {
+        list: v('allowed', coming),
+        read: v('unknown', {
+          reason: 'Object Ownership is ObjectWriter: ...',
+          setting: 'Object Ownership',
+          fix: 'Set BucketOwnerEnforced.',
+        }),
+        write: v('allowed', coming),
+      }),
+    ];
+    expect(accessWarnings(access as never)).toEqual([
+      'Activeloop may not be able to use bucket old-lake (read): Object Ownership is ObjectWriter: .... Fix: Set BucketOwnerEnforced.',
+      'Activeloop can use bucket old-lake (list, write) only until 2027-01-01T00:00:00Z: from then the bucket policy (statement "Until") denies it. Fix: Lift it.',
+    ]);
+  });
 });
 
 describe('the remaining manual step', () => {

@@ -304,7 +304,8 @@ export function accessWarnings(access: BucketAccess[], limit = WARNING_LIMIT): s
   const unknown = access.filter((a) => !hasState(a, 'blocked').length && hasState(a, 'unknown').length);
   const lines = [
     ...[...unusable, ...unknown].map(bucketWarning),
-    ...access.filter((a) => !unusable.includes(a) && !unknown.includes(a)).map(comingBlockWarning),
+    // A coming block of an allowed cell is told even when another cell is unknown (an old bucket's Object Ownership).
+    ...access.filter((a) => !unusable.includes(a)).map(comingBlockWarning),
   ].filter((w): w is string => w !== undefined);
   const noCors = access.filter((a) => a.verdicts['web-app'].state === 'blocked').map(bucketLabel);
   if (noCors.length) {
