@@ -1,6 +1,7 @@
 // The settings list of the many-account workflow: parsed, validated before any AWS call, turned into the matrix.
 import { describe, expect, it } from '@jest/globals';
-import { accountsMatrix, deployerRoleArn, MAX_MATRIX_JOBS, parseAccounts } from '../src/accounts.js';
+import { accountsMatrix, MAX_MATRIX_JOBS, parseAccounts } from '../src/accounts.js';
+import { deployerRoleArn } from '../src/deployer.js';
 import { InputError } from '../src/inputs.js';
 
 const SETTINGS = `
