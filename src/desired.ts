@@ -103,6 +103,11 @@ export function confusedDeputyWarnings(inputs: Pick<Inputs, 'trustedPrincipals' 
   ];
 }
 
+/** The ARNs the action's policies would have (one per possible managed policy) at the inputs' path. */
+export function candidatePolicyArns(inputs: Pick<Inputs, 'rolePath' | 'policyName'>, identity: CallerIdentity): string[] {
+  return Array.from({ length: MAX_MANAGED_POLICIES }, (_, i) => policyArn(identity, inputs.rolePath, policyName(inputs.policyName, i)));
+}
+
 /** Renders the permissions document for a set of units (buckets and KMS keys). */
 export function permissionsDocument(units: GrantUnit[], access: Access, partition: string): PolicyDocument {
   const actions = S3_ACTIONS[access];

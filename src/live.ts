@@ -3,14 +3,14 @@
 // lives, which boundary) and the guards that stop reading early; the run's other rules are pure, on `Live`.
 import type { AwsClients } from './aws.js';
 import { boundaryFor, ceilingError, type DeployerStack, deployerOf, uncoveredBuckets, withDeployerHint } from './deployer.js';
-import { policyArn, policyName } from './desired.js';
+import { candidatePolicyArns } from './desired.js';
 import { awsCall } from './errors.js';
 import { checkAccount, checkPartition, missingBoundaryError } from './guards.js';
 import { type Inputs, removes } from './inputs.js';
 import { owned } from './ownership.js';
 import type { PolicyDocument } from './policy.js';
 import type { Log } from './publish.js';
-import { type AccountQuotas, DEFAULT_QUOTAS, MAX_MANAGED_POLICIES } from './quotas.js';
+import { type AccountQuotas, DEFAULT_QUOTAS } from './quotas.js';
 import {
   type BucketCors,
   type BucketPolicyRead,
@@ -24,7 +24,6 @@ import {
   readBucketCors,
   readBucketPolicies,
   readBucketSettings,
-  readCallerIdentity,
   readCallerRole,
   readKeyPolicies,
   readLiveState,
@@ -64,11 +63,6 @@ export interface Live {
 
 const noDiscovery: KmsDiscovery = { grants: [], buckets: [], warnings: [], keyPolicies: new Map() };
 
-/** The ARNs the action's policies would have (one per possible managed policy) at the inputs' path. */
-export function candidatePolicyArns(inputs: Inputs, identity: CallerIdentity): string[] {
-  return Array.from({ length: MAX_MANAGED_POLICIES }, (_, i) => policyArn(identity, inputs.rolePath, policyName(inputs.policyName, i)));
-}
-
 /**
  * IAM cannot move a role. When it lives at another path than role-path (the input changed), the run
  * keeps the role and its policies where they are: policy names are unique per account, so new ones at
@@ -102,12 +96,13 @@ export function readIam(inputs: Inputs, clients: AwsClients, identity: Promise<C
 }
 
 /**
- * Every read, started at once; the critical path is identity → policy → policy version. Throws before any
+ * Every read, started at once (`identity`, sts:GetCallerIdentity, is already under way); the critical path is
+ * identity → policy → policy version. Throws before any
  * write when the account, the partition, the deployer stack's ceiling or the boundary stops the run.
  */
-export async function readLive(inputs: Inputs, clients: AwsClients, log: Log): Promise<Live> {
+export async function readLive(inputs: Inputs, clients: AwsClients, log: Log, callerIdentity: Promise<CallerIdentity>): Promise<Live> {
   // The account and partition are checked as soon as they are known, before any write.
-  const identityP = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(clients.sts)).then((id) => {
+  const identityP = callerIdentity.then((id) => {
     checkAccount(inputs.allowedAccountIds, id);
     checkPartition(inputs, id);
     return id;

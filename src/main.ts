@@ -1,24 +1,23 @@
 // Orchestrates one run: inputs → credentials → read → desired → plan → (apply) → report.
 import * as core from '@actions/core';
 import { type BucketAccess, checkAccess } from './access.js';
-import { applyChanges } from './apply.js';
-import { type AwsClients, type AwsCredentials, createClients, type Env } from './aws.js';
+import { type AwsClients, type AwsCredentials, createStsClient, type Env } from './aws.js';
 import type { Change } from './changes.js';
 import { planCors } from './cors.js';
-import { assumeRoleWithOidc, maskAmbientCredentials } from './credentials.js';
+import { assumeRoleWithOidc, maskAmbientCredentials, readCallerIdentity } from './credentials.js';
 import { stackFixes, upgradeWarnings, withDeployerHint } from './deployer.js';
-import { buildDesired, confusedDeputyWarnings, type DesiredState, type KmsGrant } from './desired.js';
+import { buildDesired, candidatePolicyArns, confusedDeputyWarnings, type DesiredState, type KmsGrant } from './desired.js';
 import { planDestroy } from './destroy.js';
 import { ActionError, awsCall, errorName, isRace } from './errors.js';
 import { checkExternalIdKept, checkPolicyAttachments } from './guards.js';
 import { type Inputs, readInputs, removes, writes } from './inputs.js';
 import { crossAccountKeyWarnings, kmsGrants } from './kms-grants.js';
-import { candidatePolicyArns, type Live, readIam, readLive } from './live.js';
+import type { Live } from './live.js';
 import { owned } from './ownership.js';
 import { type ChangeSet, corsKept, planChanges, quotaUse } from './plan.js';
 import { Log, modeLine, publish, publishFailure, type RunResult } from './publish.js';
 import { quotaViolations } from './quotas.js';
-import { type BucketCors, type CallerIdentity, findPolicyByName, type KmsDiscovery, type LiveState } from './read.js';
+import type { BucketCors, CallerIdentity, KmsDiscovery, LiveState } from './read.js';
 import { runRetryPolicy } from './retry.js';
 
 // Rounds of read-plan-apply when a concurrent run gets in the way, before giving up.
@@ -68,8 +67,8 @@ export async function run(options: RunOptions = {}): Promise<void> {
     log.info(modeLine(inputs.modeChoice));
     log.mask(inputs.maskAccountId, inputs.roleToAssume?.split(':')[4]);
     maskAmbientCredentials(env, core.setSecret);
-    const clients = await connect(inputs, env, startedAt, log);
-    const live = await readLive(inputs, clients, log);
+    const { clients, identity, stage } = await connect(inputs, env, startedAt, log);
+    const live = await stage.readLive(inputs, clients, log, identity);
     inputs = live.inputs;
     const ctx: Context = { inputs, clients, identity: live.identity, cors: live.cors, ...decide(live) };
     const first = planChecked(ctx, live);
@@ -123,12 +122,16 @@ function runResult(
   };
 }
 
-/** Credentials (the OIDC exchange when role-to-assume is set) and the run's AWS clients. */
-async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log): Promise<AwsClients> {
+/**
+ * Credentials (the OIDC exchange when role-to-assume is set), the caller identity, and the run's AWS clients. The
+ * identity request goes out first; the read stage and the IAM, S3 and KMS clients load while it is in flight.
+ */
+async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log) {
   let credentials: AwsCredentials | undefined;
+  const options = { env, startedAt, kms: !removes(inputs.mode) && (inputs.detectKms || inputs.kmsKeyArns.length > 0) };
   if (inputs.roleToAssume) {
     log.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
-    credentials = await assumeRoleWithOidc((await createClients(inputs.region, undefined, { env, startedAt })).sts, {
+    credentials = await assumeRoleWithOidc(await createStsClient(inputs.region, undefined, options), {
       roleArn: inputs.roleToAssume,
       audience: inputs.audience,
       getIdToken: (aud) => core.getIDToken(aud),
@@ -138,7 +141,12 @@ async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log): P
       log: (message) => log.info(message),
     });
   }
-  return createClients(inputs.region, credentials, { env, startedAt });
+  const sts = await createStsClient(inputs.region, credentials, options);
+  const identity = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(sts));
+  // Handled by the read stage; this keeps a failure that comes before it from counting as unhandled.
+  identity.catch(() => undefined);
+  const stage = await import('./aws-stage.js');
+  return { clients: await stage.createClients(inputs.region, credentials, options, sts), identity, stage };
 }
 
 /** The run's rules on what was read: the keys the role is granted, and the warnings (or, for an apply, the refusal). */
@@ -233,7 +241,12 @@ async function applyConverging(
       : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
   for (let round = 1; ; round++) {
     try {
-      await applyChanges(ctx.clients, last.changeSet.changes, { roleWaitSeconds: options.roleWaitSeconds, sleep: options.sleep }, applied);
+      await (await import('./aws-stage.js')).applyChanges(
+        ctx.clients,
+        last.changeSet.changes,
+        { roleWaitSeconds: options.roleWaitSeconds, sleep: options.sleep },
+        applied,
+      );
       return { last, applied };
     } catch (error) {
       if (!isRace(error) || round >= MAX_APPLY_ROUNDS) return { last, applied, error: asFailure(error, round) };
@@ -241,7 +254,7 @@ async function applyConverging(
       await options.sleep(250 * round + Math.floor(Math.random() * 250));
       // Whatever goes wrong from here ends like any failure: the summary says what was done and what was not.
       try {
-        last = planFrom(ctx, await readIam(ctx.inputs, ctx.clients, Promise.resolve(ctx.identity)));
+        last = planFrom(ctx, await (await import('./aws-stage.js')).readIam(ctx.inputs, ctx.clients, Promise.resolve(ctx.identity)));
         const taken = /^EntityAlreadyExists/.test(errorName(error)) ? await policyNameTaken(ctx, last) : undefined;
         if (taken) return { last, applied, error: taken };
       } catch (replanError) {
@@ -259,6 +272,7 @@ async function applyConverging(
 async function policyNameTaken(ctx: Context, planned: Planned): Promise<ActionError | undefined> {
   const create = planned.changeSet.changes.find((c) => c.action === 'create-policy');
   if (create?.action !== 'create-policy') return undefined;
+  const { findPolicyByName } = await import('./aws-stage.js');
   const existing = await awsCall(`iam:ListPolicies (finding the policy named ${create.name})`, () =>
     findPolicyByName(ctx.clients.iam, create.name),
   );

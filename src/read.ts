@@ -1,4 +1,4 @@
-// The only module that reads AWS. Nothing here writes.
+// Every AWS read past the sign-in (credentials.ts asks STS who the caller is). Nothing here writes; live.ts runs them.
 import {
   GetAccountSummaryCommand,
   GetPolicyCommand,
@@ -28,7 +28,6 @@ import {
   type S3Client,
   type ServerSideEncryptionByDefault,
 } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { CallerRole } from './deployer.js';
 import { ActionError, describeAwsError, errorName, httpStatus, isNoSuchEntity } from './errors.js';
 import type { BucketGrant } from './inputs.js';
@@ -142,12 +141,6 @@ export async function mapBounded<T, R>(items: T[], limit: number, task: (item: T
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-export async function readCallerIdentity(sts: STSClient): Promise<CallerIdentity> {
-  const out = await sts.send(new GetCallerIdentityCommand({}));
-  const arn = out.Arn ?? '';
-  return { account: out.Account ?? '', partition: arn.split(':')[1] || 'aws', arn };
 }
 
 // Enough parallel bucket reads that a few hundred buckets take a couple of round trips.
