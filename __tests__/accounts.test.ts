@@ -1,6 +1,7 @@
 // The settings list of the many-account workflow: parsed, validated before any AWS call, turned into the matrix.
 import { describe, expect, it } from '@jest/globals';
-import { accountLabels, accountsMatrix, deployerRoleArn, MAX_MATRIX_JOBS, parseAccounts } from '../src/accounts.js';
+import { accountLabels, accountsMatrix, MAX_MATRIX_JOBS, parseAccounts } from '../src/accounts.js';
+import { deployerRoleArn } from '../src/deployer.js';
 import { InputError } from '../src/inputs.js';
 
 const SETTINGS = `

@@ -23,8 +23,8 @@ import {
   STACK_NAME_TAG_KEY,
 } from '../scripts/bootstrap-template.mjs';
 import { forkOfPullRequest } from '../src/credentials.js';
-import { confusedDeputyWarnings } from '../src/decisions.js';
 import { boundaryFor, DEPLOYER_BOUNDARY_TAG_KEY, STACK_NAME_TAG_KEYS, withDeployerHint } from '../src/deployer.js';
+import { confusedDeputyWarnings } from '../src/desired.js';
 import { ActionError, describeAwsError, PERMISSIONS_HINT } from '../src/errors.js';
 import {
   MANAGED_POLICY_MAX_CHARS as MANAGED_POLICY_MAX_CHARS_OF_THE_ACTION,

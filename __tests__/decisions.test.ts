@@ -1,16 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
+import { ActionError } from '../src/errors.js';
 import {
   checkAccount,
   checkExternalIdKept,
   checkPartition,
   checkPolicyAttachments,
-  crossAccountKeyWarnings,
   ExternalIdGuardError,
-  kmsGrants,
   missingBoundaryError,
-  rolePathFor,
-} from '../src/decisions.js';
-import { ActionError } from '../src/errors.js';
+} from '../src/guards.js';
+import { crossAccountKeyWarnings, kmsGrants } from '../src/kms-grants.js';
+import { rolePathFor } from '../src/live.js';
 import { DIGEST_TAG_KEY } from '../src/ownership.js';
 import { desiredFor, identity, inputs, liveAfterApply } from './fixtures.js';
 

@@ -1,14 +1,13 @@
 // `npm run bench`: speed and size of the bundled action against moto behind a latency proxy.
 // For 10, 60, 100 and 500 buckets, in plan and apply: wall time, AWS calls, mutating calls, and effective
-// sequential round trips ((time with latency - time without) / latency). Then peak memory, bundle size and
-// cold start. Times are medians of three runs; moto's own processing time varies run to run.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// sequential round trips ((time with latency - time without) / latency). Then peak memory, and start-up
+// (scripts/startup.mjs): ms over bare node to the first AWS request, the CPU ratio against
+// configure-aws-credentials to the first STS request, and the bundle's size. Times are medians of three runs; moto's own processing time varies run to run.
 import { createBucket, createKey } from '../test-support/aws-fixtures.mjs';
 import { startAwsProxy } from '../test-support/aws-proxy.mjs';
 import { startMoto } from '../test-support/moto.mjs';
-import { root, runAction } from '../test-support/run-action.mjs';
+import { runAction } from '../test-support/run-action.mjs';
+import { measureStartup, startupLines } from './startup.mjs';
 
 const LATENCY_MS = 200;
 const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : [10, 60, 100, 500];
@@ -55,22 +54,6 @@ async function measure(proxy, inputsFor) {
   const runs = [];
   for (let i = 0; i < REPEATS; i++) runs.push(await once(proxy, inputsFor(i)));
   return { ...runs[0], ms: median(runs.map((r) => r.ms)) };
-}
-
-function coldStart(runs = 41) {
-  const samples = { bare: [], action: [] };
-  for (let i = 0; i < runs; i++) {
-    for (const [name, args] of [
-      ['bare', ['-e', '']],
-      ['action', [join(root, 'dist', 'index.js')]],
-    ]) {
-      const t = process.hrtime.bigint();
-      // With no inputs the action loads, validates and fails: the whole start-up path, no AWS call.
-      spawnSync(process.execPath, args, { env: { PATH: process.env.PATH }, stdio: 'ignore' });
-      samples[name].push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-  }
-  return { bare: median(samples.bare), action: median(samples.action) };
 }
 
 const moto = await startMoto();
@@ -132,17 +115,8 @@ try {
       );
     }
   }
-  const files = readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'));
-  const total = files.reduce((sum, f) => sum + statSync(join(root, 'dist', f)).size, 0);
-  const main = statSync(join(root, 'dist', 'index.js')).size;
-  const start = coldStart();
-  console.log(`\nPeak memory (500 buckets, apply): ${(memory / 1024).toFixed(0)} MiB resident`);
-  console.log(
-    `Bundle: ${(total / 1024 / 1024).toFixed(2)} MiB of JavaScript in dist/ (index.js ${(main / 1024 / 1024).toFixed(2)} MiB, the rest loaded on demand)`,
-  );
-  console.log(
-    `Cold start, median of 41: bare node ${start.bare.toFixed(0)} ms, the action ${start.action.toFixed(0)} ms: ${(start.action - start.bare).toFixed(0)} ms over bare node`,
-  );
+  console.log(`\nPeak memory (${Math.max(...SIZES)} buckets, apply): ${(memory / 1024).toFixed(0)} MiB resident`);
+  for (const line of startupLines(await measureStartup())) console.log(line);
 } finally {
   await proxy.stop();
   await moto.stop();

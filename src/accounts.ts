@@ -1,11 +1,8 @@
 // The settings list of a many-account workflow (spec behaviour 17): one entry per AWS account, validated before any
 // AWS call, turned into the matrix of one job per account. Pure: the accounts sub-action (src/accounts-main.ts) runs it.
 import { parse, YAMLParseError } from 'yaml';
+import { DEFAULT_DEPLOYER_NAME, DEPLOYER_NAME, deployerBoundaryArn, deployerRoleArn } from './deployer.js';
 import { InputError, parseBucketEntry, parseTags, REGION, splitList } from './inputs.js';
-
-/** The deployer stack's role path (SPEC behaviour 14): its roles are `<DeployerName>-plan` and `<DeployerName>-apply` there. */
-export const DEPLOYER_ROLE_PATH = '/activeloop-role-action-deployer/';
-export const DEFAULT_DEPLOYER_NAME = 'activeloop';
 
 /** GitHub runs at most 256 jobs of one matrix per workflow run ("Running variations of jobs in a workflow"). */
 export const MAX_MATRIX_JOBS = 256;
@@ -13,8 +10,6 @@ export const MAX_MATRIX_JOBS = 256;
 const INPUT = 'accounts';
 const ACCOUNT_ID = /^\d{12}$/;
 const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'];
-// The deployer template's DeployerName pattern, so a role ARN derived here is one the stack can have made.
-const DEPLOYER_NAME = /^[A-Za-z0-9+=,.@_-]{1,50}$/;
 // GitHub's rules for variable names: letters, digits and underscores, not starting with a digit or GITHUB_.
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A label for job names and the summary: printable, short, nothing GitHub's Markdown or expressions would read.
@@ -74,16 +69,6 @@ export interface MatrixEntry {
 
 /** What the summary task needs of each account: bounded (about 80 bytes an account), unlike the matrix. */
 export type AccountLabel = Pick<MatrixEntry, 'account' | 'name'>;
-
-/** The ARN of a deployer stack's plan or apply role in an account: `arn:<partition>:iam::<account>:role/activeloop-role-action-deployer/<DeployerName>-<kind>`. */
-export function deployerRoleArn(account: string, kind: 'plan' | 'apply', deployerName = DEFAULT_DEPLOYER_NAME, partition = 'aws'): string {
-  return `arn:${partition}:iam::${account}:role${DEPLOYER_ROLE_PATH}${deployerName}-${kind}`;
-}
-
-/** The ARN of a deployer stack's permissions boundary: `<DeployerName>-boundary` at the deployer's path. */
-export function deployerBoundaryArn(account: string, deployerName = DEFAULT_DEPLOYER_NAME, partition = 'aws'): string {
-  return `arn:${partition}:iam::${account}:policy${DEPLOYER_ROLE_PATH}${deployerName}-boundary`;
-}
 
 /**
  * The OIDC audience for an account's partition: the deployer template's provider and trust policies expect

@@ -1,8 +1,8 @@
-// Builds the AWS clients. The SDK's own configuration is honoured (spec behaviour 3):
+// The AWS clients' shared settings and the STS client (aws-stage.ts builds the others). The SDK's own configuration is honoured (spec behaviour 3):
 // AWS_ENDPOINT_URL and its per-service variants, the default credential chain, and proxy variables.
-import { IAMClient } from '@aws-sdk/client-iam';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { BoundedRetryStrategy, runRetryPolicy } from './retry.js';
@@ -100,37 +100,24 @@ export interface ClientOptions {
   env?: Env;
   /** When the run started: the retry budget counts from there. */
   startedAt?: number;
+  /** Whether the run reads KMS keys; without, the KMS client is never loaded. */
+  kms?: boolean;
 }
 
-export async function createClients(
+/** The settings every client shares: region, credentials, the run's retry budget and the user agent. */
+export function commonConfig(
   region: string,
   credentials: AwsCredentials | undefined,
-  { env = process.env, startedAt = Date.now() }: ClientOptions = {},
-): Promise<AwsClients> {
-  const retryStrategy = new BoundedRetryStrategy(runRetryPolicy(startedAt));
-  const customUserAgent = userAgent(env);
-  // A handler per client, its agents routing each request by host (see requestHandler). S3 gets enough sockets
-  // for its four bounded reads per bucket (encryption, location, policy, CORS) to run at once.
-  const common = { region, credentials, retryStrategy, customUserAgent };
-  const [iamHandler, s3Handler, kmsHandler, stsHandler] = await Promise.all([
-    requestHandler(env),
-    requestHandler(env, 4 * 64),
-    requestHandler(env),
-    requestHandler(env),
-  ]);
-  const kmsClients = new Map<string, KMSClient>();
-  return {
-    iam: new IAMClient({ ...common, requestHandler: iamHandler }),
-    // Buckets in other regions answer with a redirect; follow it.
-    s3: new S3Client({ ...common, requestHandler: s3Handler, followRegionRedirects: true }),
-    kmsIn: (kmsRegion) => {
-      let client = kmsClients.get(kmsRegion);
-      if (!client) {
-        client = new KMSClient({ ...common, requestHandler: kmsHandler, region: kmsRegion });
-        kmsClients.set(kmsRegion, client);
-      }
-      return client;
-    },
-    sts: new STSClient({ ...common, requestHandler: stsHandler }),
-  };
+  { env = process.env, startedAt = Date.now() }: ClientOptions,
+) {
+  return { region, credentials, retryStrategy: new BoundedRetryStrategy(runRetryPolicy(startedAt)), customUserAgent: userAgent(env) };
+}
+
+/** The STS client alone: the sign-in and the caller identity go out before the other clients have loaded. */
+export async function createStsClient(
+  region: string,
+  credentials: AwsCredentials | undefined,
+  options: ClientOptions = {},
+): Promise<STSClient> {
+  return new STSClient({ ...commonConfig(region, credentials, options), requestHandler: await requestHandler(options.env ?? process.env) });
 }

@@ -1,9 +1,10 @@
 // Credentials: the workflow's GitHub OIDC token exchanged for a role (spec behaviour 2), or the SDK's default chain.
 import { readFileSync } from 'node:fs';
-import { AssumeRoleWithWebIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentials, Env } from './aws.js';
 import { gitHubRepositoryFor, signInChecks, TEMPLATE_FILE, type TokenClaims } from './deployer.js';
 import { ActionError, describeAwsError, errorName, isAccessDenied, PERMISSIONS_HINT } from './errors.js';
+import type { CallerIdentity } from './read.js';
 import { backoffDelay, type RetryPolicy, runRetryPolicy } from './retry.js';
 
 export interface OidcOptions {
@@ -200,4 +201,11 @@ export function maskAmbientCredentials(env: Env, setSecret: (value: string) => v
     const value = env[name];
     if (value) setSecret(value);
   }
+}
+
+/** Who the credentials are (sts:GetCallerIdentity): the account, the partition (from the ARN) and the ARN. */
+export async function readCallerIdentity(sts: STSClient): Promise<CallerIdentity> {
+  const out = await sts.send(new GetCallerIdentityCommand({}));
+  const arn = out.Arn ?? '';
+  return { account: out.Account ?? '', partition: arn.split(':')[1] || 'aws', arn };
 }

@@ -27,6 +27,21 @@ const GENERATED_ROLE_NAME = /^(.+)-(Plan|Apply)Role-[A-Za-z0-9]+$/;
 /** Stands for the stack's name in a command when the role does not tell it. */
 export const STACK_NAME_PLACEHOLDER = 'YOUR-DEPLOYER-STACK';
 
+// The deployer template's DeployerName pattern, so a role ARN derived here is one the stack can have made.
+export const DEPLOYER_NAME = /^[A-Za-z0-9+=,.@_-]{1,50}$/;
+/** The template's default DeployerName. */
+export const DEFAULT_DEPLOYER_NAME = 'activeloop';
+
+/** The ARN of a deployer stack's plan or apply role in an account: `arn:<partition>:iam::<account>:role/activeloop-role-action-deployer/<DeployerName>-<kind>`. */
+export function deployerRoleArn(account: string, kind: 'plan' | 'apply', deployerName = DEFAULT_DEPLOYER_NAME, partition = 'aws'): string {
+  return `arn:${partition}:iam::${account}:role${DEPLOYER_PATH}${deployerName}-${kind}`;
+}
+
+/** The ARN of a deployer stack's permissions boundary: `<DeployerName>-boundary` at the deployer's path. */
+export function deployerBoundaryArn(account: string, deployerName = DEFAULT_DEPLOYER_NAME, partition = 'aws'): string {
+  return `arn:${partition}:iam::${account}:policy${DEPLOYER_PATH}${deployerName}-boundary`;
+}
+
 /** The caller's own role, as read back (its name, path and tags). */
 export interface CallerRole {
   name: string;
@@ -262,6 +277,22 @@ export function checkStackCors(stack: DeployerStack | undefined, cors: boolean):
     `Input 'cors' is true, but the deployer stack's ManageCors is false (the tag ${DEPLOYER_MANAGE_CORS_TAG_KEY} of the role ${stack.roleName} says so): its apply role may not write the buckets' CORS rules. Nothing was changed. ` +
       `Either let the stack manage them, other parameters keeping their values (${TEMPLATE_FROM}): ${stackCommand(stack, 'ManageCors=true')}; or set cors: false (the web app then needs the buckets' CORS rule set some other way).`,
   );
+}
+
+/**
+ * For the access check: when the role's boundary is a deployer stack's (the caller's stack's, or any at the stack's
+ * path), the stack update that adds each bucket it does not cover (the same words as the plan's failure), by bucket.
+ */
+export function stackFixes(
+  boundary: { arn: string; document: PolicyDocument },
+  stack: DeployerStack | undefined,
+  buckets: BucketGrant[],
+  context: { partition: string; account: string; access: Access },
+): Record<string, string> | undefined {
+  if (stack?.boundaryArn !== boundary.arn && !isDeployerBoundary(boundary.arn)) return undefined;
+  const uncovered = uncoveredBuckets(boundary.document, buckets, context);
+  const fix = stackUpdate(stack, boundaryBuckets(boundary.document), uncovered);
+  return Object.fromEntries(uncovered.map((bucket) => [bucket, fix]));
 }
 
 /**

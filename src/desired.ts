@@ -88,6 +88,26 @@ export function trustPolicy(principals: string[], partition: string, externalId?
   return { Version: VERSION, Statement: [statement] };
 }
 
+/**
+ * A principal of another account trusted without an external ID: AWS's guidance for third-party access
+ * (IAM User Guide, "The confused deputy problem") is to require the external ID the third party gives.
+ */
+export function confusedDeputyWarnings(inputs: Pick<Inputs, 'trustedPrincipals' | 'externalId'>, identity: CallerIdentity): string[] {
+  if (inputs.externalId) return [];
+  const accountOf = (p: string) => (/^\d{12}$/.test(p) ? p : p.split(':')[4]);
+  const foreign = inputs.trustedPrincipals.filter((p) => accountOf(p) && accountOf(p) !== identity.account);
+  if (foreign.length === 0) return [];
+  return [
+    `The role trusts ${foreign.join(', ')} of another account without external-id. AWS advises an external ID for third-party access ` +
+      "(the confused deputy problem: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). Set external-id to the ID Activeloop's connect wizard gives you.",
+  ];
+}
+
+/** The ARNs the action's policies would have (one per possible managed policy) at the inputs' path. */
+export function candidatePolicyArns(inputs: Pick<Inputs, 'rolePath' | 'policyName'>, identity: CallerIdentity): string[] {
+  return Array.from({ length: MAX_MANAGED_POLICIES }, (_, i) => policyArn(identity, inputs.rolePath, policyName(inputs.policyName, i)));
+}
+
 /** Renders the permissions document for a set of units (buckets and KMS keys). */
 export function permissionsDocument(units: GrantUnit[], access: Access, partition: string): PolicyDocument {
   const actions = S3_ACTIONS[access];

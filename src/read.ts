@@ -1,4 +1,4 @@
-// The only module that reads AWS. Nothing here writes.
+// Every AWS read past the sign-in (credentials.ts asks STS who the caller is). Nothing here writes; live.ts runs them.
 import {
   GetAccountSummaryCommand,
   GetPolicyCommand,
@@ -15,7 +15,7 @@ import {
   type Role,
   type Tag,
 } from '@aws-sdk/client-iam';
-import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import {
   type CORSRule,
   GetBucketCorsCommand,
@@ -28,7 +28,6 @@ import {
   type S3Client,
   type ServerSideEncryptionByDefault,
 } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { CallerRole } from './deployer.js';
 import { ActionError, describeAwsError, errorName, httpStatus, isNoSuchEntity } from './errors.js';
 import type { BucketGrant } from './inputs.js';
@@ -131,6 +130,9 @@ function tagMap(tags: Tag[] | undefined): Record<string, string> {
 }
 
 /** Runs `task` over `items` with at most `limit` at once, keeping result order. */
+// KMS loads on a run's first key (a bundle chunk of its own): runs without keys never load it.
+const kmsCommands = () => import('@aws-sdk/client-kms');
+
 export async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
@@ -142,12 +144,6 @@ export async function mapBounded<T, R>(items: T[], limit: number, task: (item: T
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-export async function readCallerIdentity(sts: STSClient): Promise<CallerIdentity> {
-  const out = await sts.send(new GetCallerIdentityCommand({}));
-  const arn = out.Arn ?? '';
-  return { account: out.Account ?? '', partition: arn.split(':')[1] || 'aws', arn };
 }
 
 // Enough parallel bucket reads that a few hundred buckets take a couple of round trips.
@@ -191,8 +187,8 @@ export async function discoverKmsKeys(
     const cacheKey = `${region} ${keyId}`;
     let known = policyReads.get(cacheKey);
     if (!known) {
-      known = kmsIn(region)
-        .send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))
+      known = kmsCommands()
+        .then(({ GetKeyPolicyCommand }) => kmsIn(region).send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })))
         .then(
           (out) => (out.Policy ? parseDocument(out.Policy) : undefined),
           () => undefined,
@@ -206,8 +202,8 @@ export async function discoverKmsKeys(
     const cacheKey = `${region} ${keyId}`;
     let known = descriptions.get(cacheKey);
     if (!known) {
-      known = kmsIn(region)
-        .send(new DescribeKeyCommand({ KeyId: keyId }))
+      known = kmsCommands()
+        .then(({ DescribeKeyCommand }) => kmsIn(region).send(new DescribeKeyCommand({ KeyId: keyId })))
         .then(
           (out) => ({
             arn: out.KeyMetadata?.Arn ?? keyId,
@@ -476,6 +472,7 @@ export async function readKeyPolicies(
 ): Promise<Map<string, PolicyDocument | undefined>> {
   const read = await mapBounded(keyArns, BUCKET_CONCURRENCY, async (arn) => {
     try {
+      const { GetKeyPolicyCommand } = await kmsCommands();
       const out = await kmsIn(arnRegion(arn) ?? 'us-east-1').send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }));
       return [arn, out.Policy ? parseDocument(out.Policy) : undefined] as const;
     } catch {

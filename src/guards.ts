@@ -1,11 +1,11 @@
-// The run's rules that are not about documents: pure deciders that main.ts applies in order.
+// Guards that stop a run before any write: the account, the partition, the permissions boundary's account, the
+// trust policy's external ID (spec behaviour 13), and the action's policies attached to its role only. Pure.
 
-import type { KmsGrant } from './desired.js';
 import { ActionError } from './errors.js';
-import { type Access, DEFAULT_TRUSTED_PRINCIPAL, type Inputs, type Mode, writes } from './inputs.js';
+import { DEFAULT_TRUSTED_PRINCIPAL, type Inputs, type Mode, writes } from './inputs.js';
 import { DIGEST_TAG_KEY, tagValue } from './ownership.js';
 import type { PolicyDocument } from './policy.js';
-import type { CallerIdentity, KmsDiscovery, PolicyAttachments } from './read.js';
+import type { CallerIdentity, PolicyAttachments } from './read.js';
 import { readRecord, requiresExternalId } from './record.js';
 
 /** allowed-account-ids: a run in any other account stops before any write (spec input `allowed-account-ids`). */
@@ -65,78 +65,6 @@ export function missingBoundaryError(boundary: string, identity: CallerIdentity,
   );
 }
 
-/**
- * IAM's CreatePolicyVersion takes no condition key: whoever may write the action's policy decides what every
- * principal it is attached to may do. The action's policies must therefore be attached to its role only: a
- * plan warns, an apply (which would write them) refuses, naming the principals.
- */
-export function checkPolicyAttachments(attachments: PolicyAttachments[] | { error: string }, roleName: string, mode: Mode): string[] {
-  if (!Array.isArray(attachments)) {
-    return [
-      `Could not check that the action's policies are attached to ${roleName} only (${attachments.error}). Allow iam:ListEntitiesForPolicy on them to the credentials running the action.`,
-    ];
-  }
-  const elsewhere = attachments.flatMap((a) => {
-    const others = [
-      ...a.roles.filter((r) => r !== roleName).map((r) => `role ${r}`),
-      ...a.users.map((u) => `user ${u}`),
-      ...a.groups.map((g) => `group ${g}`),
-    ];
-    return others.length ? [`${a.policyArn} is also attached to ${others.join(', ')}`] : [];
-  });
-  if (!elsewhere.length) return [];
-  const why = `The action writes these policies (iam:CreatePolicyVersion takes no condition key), so its workflow would decide what those principals may do. Detach them there (the action's policies are for ${roleName} only), then run again.`;
-  if (writes(mode)) throw new ActionError(`${elsewhere.join('; ')}. Nothing was changed. ${why}`);
-  return [`${elsewhere.join('; ')}: an apply will refuse to write them. ${why}`];
-}
-
-/**
- * A principal of another account trusted without an external ID: AWS's guidance for third-party access
- * (IAM User Guide, "The confused deputy problem") is to require the external ID the third party gives.
- */
-export function confusedDeputyWarnings(inputs: Pick<Inputs, 'trustedPrincipals' | 'externalId'>, identity: CallerIdentity): string[] {
-  if (inputs.externalId) return [];
-  const accountOf = (p: string) => (/^\d{12}$/.test(p) ? p : p.split(':')[4]);
-  const foreign = inputs.trustedPrincipals.filter((p) => accountOf(p) && accountOf(p) !== identity.account);
-  if (foreign.length === 0) return [];
-  return [
-    `The role trusts ${foreign.join(', ')} of another account without external-id. AWS advises an external ID for third-party access ` +
-      "(the confused deputy problem: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). Set external-id to the ID Activeloop's connect wizard gives you.",
-  ];
-}
-
-/**
- * IAM cannot move a role. When it lives at another path than role-path (the input changed), the run
- * keeps the role and its policies where they are: policy names are unique per account, so new ones at
- * the new path would collide.
- */
-export function rolePathFor(inputPath: string, livePath: string | undefined): { rolePath: string; warning?: string } {
-  if (!livePath || livePath === inputPath) return { rolePath: inputPath };
-  return {
-    rolePath: livePath,
-    warning: `The role exists at path ${livePath}, not ${inputPath}; IAM cannot move a role, so the role and its policies stay at ${livePath}. To move them, delete the role and its policies by hand and run again.`,
-  };
-}
-
-/** The keys found on the buckets and those in kms-key-arns, each marked when it belongs to another account. */
-export function kmsGrants(kmsKeyArns: string[], identity: CallerIdentity, discovery: Pick<KmsDiscovery, 'grants'>): KmsGrant[] {
-  const found = new Map(discovery.grants.map((g) => [g.keyArn, g.buckets]));
-  const arns = new Set([...found.keys(), ...kmsKeyArns]);
-  return [...arns]
-    .sort()
-    .map((keyArn) => ({ keyArn, buckets: found.get(keyArn) ?? [], crossAccount: keyArn.split(':')[4] !== identity.account }));
-}
-
-/** A warning per key of another account: its own key policy must allow the role too (spec behaviour 4). */
-export function crossAccountKeyWarnings(grants: KmsGrant[], access: Access): string[] {
-  return grants
-    .filter((k) => k.crossAccount)
-    .map(
-      (g) =>
-        `KMS key ${g.keyArn} belongs to another account: its key policy must also allow the role (kms:Decrypt${access === 'read-write' ? ', kms:GenerateDataKey*' : ''}) for Activeloop to use it.`,
-    );
-}
-
 /** The guard of spec behaviour 13 stopped the run; `drift` when the live trust policy had already lost the ID. */
 export class ExternalIdGuardError extends ActionError {
   constructor(
@@ -170,4 +98,29 @@ export function checkExternalIdKept(
     !live,
     role.arn,
   );
+}
+
+/**
+ * IAM's CreatePolicyVersion takes no condition key: whoever may write the action's policy decides what every
+ * principal it is attached to may do. The action's policies must therefore be attached to its role only: a
+ * plan warns, an apply (which would write them) refuses, naming the principals.
+ */
+export function checkPolicyAttachments(attachments: PolicyAttachments[] | { error: string }, roleName: string, mode: Mode): string[] {
+  if (!Array.isArray(attachments)) {
+    return [
+      `Could not check that the action's policies are attached to ${roleName} only (${attachments.error}). Allow iam:ListEntitiesForPolicy on them to the credentials running the action.`,
+    ];
+  }
+  const elsewhere = attachments.flatMap((a) => {
+    const others = [
+      ...a.roles.filter((r) => r !== roleName).map((r) => `role ${r}`),
+      ...a.users.map((u) => `user ${u}`),
+      ...a.groups.map((g) => `group ${g}`),
+    ];
+    return others.length ? [`${a.policyArn} is also attached to ${others.join(', ')}`] : [];
+  });
+  if (!elsewhere.length) return [];
+  const why = `The action writes these policies (iam:CreatePolicyVersion takes no condition key), so its workflow would decide what those principals may do. Detach them there (the action's policies are for ${roleName} only), then run again.`;
+  if (writes(mode)) throw new ActionError(`${elsewhere.join('; ')}. Nothing was changed. ${why}`);
+  return [`${elsewhere.join('; ')}: an apply will refuse to write them. ${why}`];
 }
