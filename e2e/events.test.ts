@@ -3,11 +3,10 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { commentMarker } from '../src/pr-comment.js';
-import { clients, createBucket, readRole } from '../test-support/aws-fixtures.mjs';
+import { createBucket, readRole } from '../test-support/aws-fixtures.mjs';
 import { startGitHubApi } from '../test-support/github-api.mjs';
 import { root } from '../test-support/run-action.mjs';
 import { roleArn, type Stack, startStack } from './stack.js';
@@ -204,8 +203,8 @@ describe('a failing PR check still reports', () => {
 describe("the README's one workflow file, copied as it stands", () => {
   type Step = { uses?: string; with?: Record<string, string> };
   type Workflow = { env: Record<string, string>; jobs: Record<string, { if: string; steps: Step[] }> };
-  const BOUNDARY = 'arn:aws:iam::123456789012:policy/activeloop-boundary';
-  const baseVars = { ACTIVELOOP_EXTERNAL_ID: 'ext-wizard-1', ACTIVELOOP_BOUNDARY_ARN: BOUNDARY } as Record<string, string>;
+  // The boundary is not a variable: the action takes the deployer stack's from its role (e2e/bootstrap.test.ts).
+  const baseVars = { ACTIVELOOP_EXTERNAL_ID: 'ext-wizard-1', ACTIVELOOP_AWS_ACCOUNT_ID: '123456789012' } as Record<string, string>;
 
   /**
    * The `with:` of the workflow's main step as the runner evaluates it: env and vars references resolved.
@@ -230,20 +229,13 @@ describe("the README's one workflow file, copied as it stands", () => {
 
   beforeAll(async () => {
     for (const b of ['ml-datasets', 'raw-images', 'feature-store']) await createBucket(stack.motoEndpoint, b);
-    await clients(stack.motoEndpoint).iam.send(
-      new CreatePolicyCommand({
-        PolicyName: 'activeloop-boundary',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: ['s3:*', 'kms:*'], Resource: '*' }],
-        }),
-      }),
-    );
   });
 
   it('gives a PR plan, applies on merge, and reconciles nightly without weakening the role or crying drift', async () => {
     const inputs = stepInputs(asWritten, baseVars);
     expect(inputs.mode).toBe('auto');
+    expect(inputs['allowed-account-ids']).toBe('123456789012');
+    expect(inputs['permissions-boundary']).toBeUndefined();
 
     stack.proxy.clear();
     const pr = await stack.run(inputs, pullRequest(31));
@@ -255,7 +247,6 @@ describe("the README's one workflow file, copied as it stands", () => {
     expect(merge.errors).toEqual([]);
     const role = await readRole(stack.motoEndpoint, ROLE_NAME);
     expect(role?.trust.Statement[0].Condition).toEqual({ StringEquals: { 'sts:ExternalId': 'ext-wizard-1' } });
-    expect(role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(BOUNDARY);
     expect(role?.tags).toMatchObject({ team: 'ml-platform', 'cost-center': '4711' });
 
     const nightly = await stack.run(inputs, on('schedule'));

@@ -137,7 +137,7 @@ export async function readLive(inputs: Inputs, clients: AwsClients, log: Log, ca
   // It never rejects by itself; a failed identity read fails the run below.
   const bucketSettingsP = (
     checking
-      ? identityP.then((id) => readBucketSettings(clients.s3, bucketNames, id.account))
+      ? identityP.then((id) => readBucketSettings(clients.s3, bucketNames, id.account, { region: !inputs.detectKms }))
       : Promise.all([identityP, deployerP]).then(([id, deployer]) =>
           deployer ? readBucketSettings(clients.s3, bucketNames, id.account, { ownerOnly: true }) : [],
         )

@@ -94,7 +94,7 @@ export interface LiveState {
 /** What the bucket's default encryption says, for the summary. */
 export interface BucketEncryption {
   bucket: string;
-  /** Where the bucket lives, when it was read (KMS buckets). */
+  /** Where the bucket lives, when its location could be read (every bucket: the access check needs it too). */
   region?: string;
   algorithm: string;
   /** The key as configured on the bucket (id, alias or ARN). */
@@ -221,14 +221,9 @@ export async function discoverKmsKeys(
   const warnings: string[] = [];
   // The first denial, kept as the error's cause: a deployer role's run then gets the stack's hint.
   let denied: unknown;
-  const results = await mapBounded(buckets, BUCKET_CONCURRENCY, async ({ bucket }): Promise<BucketEncryption> => {
+  const encryptionOf = async (bucket: string, regionP: Promise<string | Error>): Promise<BucketEncryption> => {
     let rule: ServerSideEncryptionByDefault | undefined;
     let bucketKeyEnabled: boolean | undefined;
-    // The region is read at the same time as the encryption; only a KMS bucket needs it.
-    const regionP = s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
-      (out) => bucketRegion(out.LocationConstraint),
-      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-    );
     try {
       const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
       rule = out.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
@@ -286,6 +281,17 @@ export async function discoverKmsKeys(
     if (!key.customerManaged) return { bucket, algorithm, configuredKey, note: 'AWS-managed key: no grant needed' };
     if (keyPolicies && !keyPolicyOf.has(key.arn)) keyPolicyOf.set(key.arn, early ?? readKeyPolicy(key.arn, arnRegion(key.arn) ?? region));
     return { bucket, region, algorithm, configuredKey, grantedKeyArn: key.arn, bucketKeyEnabled, note: 'customer-managed key: granted' };
+  };
+  const results = await mapBounded(buckets, BUCKET_CONCURRENCY, async ({ bucket }): Promise<BucketEncryption> => {
+    // The region is read at the same time as the encryption: a KMS bucket's key lives there, and the access check
+    // needs every bucket's (one location read a bucket in a run).
+    const regionP = s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
+      (out) => bucketRegion(out.LocationConstraint),
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
+    const found = await encryptionOf(bucket, regionP);
+    const region = found.region ?? (await regionP);
+    return region instanceof Error ? found : { ...found, region };
   });
 
   if (failures.length) {
@@ -579,22 +585,24 @@ export interface BucketSettingsRead {
  * Each bucket's region, Object Ownership and Requester Pays setting, for the access check. GetBucketRequestPayment
  * is asked with ExpectedBucketOwner (the account): S3 answers 403 when another account owns the bucket
  * (S3 User Guide, "Verifying bucket ownership with bucket owner condition"), so a second ask without it tells
- * a bucket of another account from a denied read. `ownerOnly`: that read alone.
+ * a bucket of another account from a denied read. `ownerOnly`: that read alone; `region: false`: no location read.
  */
 export function readBucketSettings(
   s3: S3Client,
   buckets: string[],
   account: string,
-  { ownerOnly = false }: { ownerOnly?: boolean } = {},
+  { ownerOnly = false, region: readRegion = true }: { ownerOnly?: boolean; region?: boolean } = {},
 ): Promise<BucketSettingsRead[]> {
   return mapBounded(buckets, BUCKET_CONCURRENCY, async (bucket): Promise<BucketSettingsRead> => {
     // ownerOnly: the Requester Pays read alone, for the bucket's owner (the deployer stack's ceiling needs no more).
-    const regionP = ownerOnly
-      ? undefined
-      : s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
-          (out) => bucketRegion(out.LocationConstraint),
-          () => undefined,
-        );
+    // region: false when the KMS discovery reads each bucket's location already.
+    const regionP =
+      ownerOnly || !readRegion
+        ? undefined
+        : s3.send(new GetBucketLocationCommand({ Bucket: bucket })).then(
+            (out) => bucketRegion(out.LocationConstraint),
+            () => undefined,
+          );
     const ownershipP = ownerOnly
       ? {}
       : s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket })).then(
