@@ -150,6 +150,30 @@ describe('IpAddress', () => {
     expect(parseAddress('example')).toBeUndefined();
     expect(inBlock('10.0.0.1', '10.0.0.0/8/1')).toBe(false);
   });
+
+  // Rows from the evaluator's mutation run: each pins one edge of parsing an address or a block.
+  it.each([
+    [' 10.0.0.12 ', 0x0a00000cn],
+    ['10.0.0.255', 0x0a0000ffn],
+    ['x10.0.0.1', undefined],
+    ['10.0.0.1x', undefined],
+    ['1:2:3:4:5:6::7', 0x0001000200030004000500060000_0007n],
+    ['1:2:3:4:5:6:7:8::1::2', undefined],
+    ['g::1', undefined],
+    ['::ffff:10.0.0.1', undefined],
+  ])('parses %j as %s', (text, bits) => {
+    expect(parseAddress(text)?.bits).toBe(bits);
+  });
+
+  it.each([
+    ['10.0.0.1', ' 10.0.0.0/8', true],
+    ['10.0.0.1', '10.0.0.0/ 8', false],
+    ['10.0.0.1', '10.0.0.0/0x8', false],
+    ['203.0.113.0', '203.0.113.0/33', false],
+    ['2001:db8::', '2001:db8::/129', false],
+  ])('%s in %j: %s', (address, block, expected) => {
+    expect(inBlock(address, block)).toBe(expected);
+  });
 });
 
 describe('IpAddress against an unknown public address (aws:SourceIp of Activeloop)', () => {
@@ -168,6 +192,10 @@ describe('IpAddress against an unknown public address (aws:SourceIp of Activeloo
     [['10.0.0.0/8', '198.51.100.7'], 'some'],
     [['0.0.0.0/0'], 'some'],
     [['0.0.0.0/0', '::/0'], 'all'],
+    [[' 0.0.0.0/0', ' ::/0'], 'all'],
+    [['x/0'], 'none'],
+    // An IPv6 block whose low 32 bits spell 10.0.0.0/8 is still IPv6, and public.
+    [['::a00:0/104'], 'some'],
   ])('%j holds %s of the public addresses', (blocks, expected) => {
     expect(publicAddressesIn(blocks)).toBe(expected);
   });

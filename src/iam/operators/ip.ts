@@ -13,7 +13,7 @@ export function parseAddress(text: string): { bits: bigint; width: 32 | 128 } | 
     if (octets.some((o) => o > 255)) return undefined;
     return { bits: octets.reduce((n, o) => (n << 8n) | BigInt(o), 0n), width: 32 };
   }
-  if (!t.includes(':') || !/^[0-9a-fA-F:]+$/.test(t)) return undefined;
+  // Every group is checked below: hex digits only, 8 groups, or fewer around one "::".
   const halves = t.split('::');
   if (halves.length > 2) return undefined;
   const groups = (s: string) => (s === '' ? [] : s.split(':'));
@@ -23,7 +23,8 @@ export function parseAddress(text: string): { bits: bigint; width: 32 | 128 } | 
   if ((halves.length === 2 ? missing < 1 : missing !== 0) || [...head, ...tail].some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) {
     return undefined;
   }
-  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  // Without "::", missing is 0.
+  const all = [...head, ...Array<string>(missing).fill('0'), ...tail];
   return { bits: all.reduce((n, g) => (n << 16n) | BigInt(Number.parseInt(g, 16)), 0n), width: 128 };
 }
 
@@ -70,20 +71,23 @@ export const NON_PUBLIC_BLOCKS = [
   'ff00::/8',
 ];
 
+const NON_PUBLIC = NON_PUBLIC_BLOCKS.map((b) => parseBlock(b) as Block);
+
 /** A CIDR block as its base bits and prefix length; undefined when it is no block (it then matches nothing). */
 function parseBlock(block: string): { bits: bigint; width: 32 | 128; prefix: number } | undefined {
   const [base, length, ...rest] = block.trim().split('/');
   const net = parseAddress(base);
   if (!net || rest.length) return undefined;
   const prefix = length === undefined ? net.width : /^\d{1,3}$/.test(length) ? Number(length) : Number.NaN;
-  return prefix >= 0 && prefix <= net.width ? { ...net, prefix } : undefined;
+  // The pattern admits no sign, so a prefix is never negative; NaN fails the comparison.
+  return prefix <= net.width ? { ...net, prefix } : undefined;
 }
 
-/** Whether every address of `inner` lies in `outer` (same family, a longer or equal prefix, the same leading bits). */
-function blockWithin(inner: string, outer: string): boolean {
-  const a = parseBlock(inner);
-  const b = parseBlock(outer);
-  if (!a || !b || a.width !== b.width || a.prefix < b.prefix) return false;
+type Block = NonNullable<ReturnType<typeof parseBlock>>;
+
+/** Whether every address of `a` lies in `b` (same family, a longer or equal prefix, the same leading bits). */
+function blockWithin(a: Block, b: Block): boolean {
+  if (a.width !== b.width || a.prefix < b.prefix) return false;
   const shift = BigInt(b.width - b.prefix);
   return a.bits >> shift === b.bits >> shift;
 }
@@ -95,7 +99,10 @@ function blockWithin(inner: string, outer: string): boolean {
  */
 export function publicAddressesIn(blocks: string[]): 'none' | 'all' | 'some' {
   if (coversEveryAddress(blocks)) return 'all';
-  const holdsNone = (b: string) => !parseBlock(b) || NON_PUBLIC_BLOCKS.some((outer) => blockWithin(b, outer));
+  const holdsNone = (text: string) => {
+    const block = parseBlock(text);
+    return !block || NON_PUBLIC.some((outer) => blockWithin(block, outer));
+  };
   return blocks.every(holdsNone) ? 'none' : 'some';
 }
 
