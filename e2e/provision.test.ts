@@ -31,6 +31,21 @@ function statementsOf(doc: { Statement: unknown }): { Sid?: string; Action: stri
   return doc.Statement as never;
 }
 
+/**
+ * A stand-in for the runner's ID-token endpoint that hands out a GitHub-shaped token with these claims (the
+ * signature is made up): the token, the port, and close().
+ */
+async function serveToken(claims: Record<string, string>): Promise<{ token: string; port: number; close: () => void }> {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const token = `${part({ typ: 'JWT', alg: 'RS256', kid: 'example' })}.${part(claims)}.c2lnbmF0dXJl`;
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ value: token }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { token, port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
 describe('provisioning on a fresh account', () => {
   it('creates a KMS-aware role and policy, outputs the ARNs and writes the summary', async () => {
     stack.proxy.clear();
@@ -223,7 +238,6 @@ describe('OIDC', () => {
 
   it("says why STS refused the sign-in: the token's trust claims and the GitHubRepository, never the token (spec behaviour 15)", async () => {
     // GitHub's token for a pull request of a repository whose sub carries its IDs (the signature is made up).
-    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const claims = {
       sub: 'repo:octo-org@4242/data-platform@90210:pull_request',
       aud: 'sts.amazonaws.com',
@@ -236,13 +250,7 @@ describe('OIDC', () => {
       event_name: 'pull_request',
       actor: 'octocat',
     };
-    const token = `${part({ typ: 'JWT', alg: 'RS256', kid: 'example' })}.${part(claims)}.c2lnbmF0dXJl`;
-    const tokenServer = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ value: token }));
-    });
-    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
-    const { port } = tokenServer.address() as { port: number };
+    const { token, port, close } = await serveToken(claims);
     try {
       stack.proxy.clear();
       stack.proxy.rules.push(webIdentityRefused());
@@ -273,14 +281,13 @@ describe('OIDC', () => {
       for (const piece of token.split('.')) expect(lines.join('\n')).not.toContain(piece);
       expect(result.stdout).not.toContain('octocat');
     } finally {
-      tokenServer.close();
+      close();
     }
   });
 
   it("tells a workflow_dispatch off the default branch, with an earlier template's role, what to change: the roles, the account variable, the branch", async () => {
     // A dispatch on a feature branch (the event payload names the default branch), signing in with a role name the
     // earlier template generated, which the stack update removed.
-    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const claims = {
       sub: 'repo:octo-org/data-platform:ref:refs/heads/try-roles',
       aud: 'sts.amazonaws.com',
@@ -292,13 +299,7 @@ describe('OIDC', () => {
       job_workflow_ref: 'octo-org/data-platform/.github/workflows/activeloop.yml@refs/heads/try-roles',
       event_name: 'workflow_dispatch',
     };
-    const token = `${part({ typ: 'JWT', alg: 'RS256', kid: 'example' })}.${part(claims)}.c2lnbmF0dXJl`;
-    const tokenServer = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ value: token }));
-    });
-    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
-    const { port } = tokenServer.address() as { port: number };
+    const { port, close } = await serveToken(claims);
     try {
       stack.proxy.clear();
       stack.proxy.rules.push(webIdentityRefused());
@@ -332,7 +333,7 @@ describe('OIDC', () => {
       );
       expect(error).not.toMatch(/DefaultBranch must be[^;]*try-roles/);
     } finally {
-      tokenServer.close();
+      close();
     }
   });
 
