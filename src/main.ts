@@ -129,6 +129,9 @@ function runResult(
 async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log) {
   let credentials: AwsCredentials | undefined;
   const options = { env, startedAt, kms: !removes(inputs.mode) && (inputs.detectKms || inputs.kmsKeyArns.length > 0) };
+  // The IAM and S3 stage loads while the sign-in (token request, then STS) is in flight.
+  const stageP = import('./aws-stage.js');
+  stageP.catch(() => undefined);
   if (inputs.roleToAssume) {
     log.info(`Assuming ${inputs.roleToAssume} with the workflow's OIDC token (audience ${inputs.audience})`);
     credentials = await assumeRoleWithOidc(await createStsClient(inputs.region, undefined, options), {
@@ -145,7 +148,7 @@ async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log) {
   const identity = awsCall('sts:GetCallerIdentity', () => readCallerIdentity(sts));
   // Handled by the read stage; this keeps a failure that comes before it from counting as unhandled.
   identity.catch(() => undefined);
-  const stage = await import('./aws-stage.js');
+  const stage = await stageP;
   return { clients: await stage.createClients(inputs.region, credentials, options, sts), identity, stage };
 }
 
