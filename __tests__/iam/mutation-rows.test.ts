@@ -2,7 +2,18 @@
 // Rows that the mutation runs over src/iam/ asked for (docs/development.md, "Mutation testing"): each pins a
 // behaviour of the evaluator that a surviving mutant changed, with the IAM documentation page that fixes it.
 import { describe, expect, it } from '@jest/globals';
-import { ANY_VALUE, conditionEntry, PUBLIC_ADDRESS, type RequestContext } from '../../src/iam/index.js';
+import {
+  ANY_VALUE,
+  authorize,
+  conditionEntry,
+  evaluatePolicy,
+  type NamedPolicy,
+  PUBLIC_ADDRESS,
+  principalMatches,
+  type RequestContext,
+  resourceMatches,
+  statementApplies,
+} from '../../src/iam/index.js';
 
 const PAGES = {
   operators: 'IAM User Guide, "IAM JSON policy elements: Condition operators"',
@@ -96,6 +107,135 @@ describe(`condition entries (${PAGES.operators}; ${PAGES.condition})`, () => {
     expect(conditionEntry('StringEquals', 'k', '${aws:username}', ctx)).toEqual({
       value: 'unknown',
       decider: { key: 'k', operator: 'StringEquals', values: ['${aws:username}'] },
+    });
+  });
+});
+
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/team/activeloop`;
+const ROOT = `arn:aws:iam::${ACCOUNT}:root`;
+const SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/activeloop/s1`;
+const principal = { partition: 'aws', account: ACCOUNT, roleArn: ROLE };
+const request = (extra: Partial<RequestContext> = {}): RequestContext => ({ ...context({}, ['u']), principal, ...extra });
+
+describe(`statements (${PAGES.action}; ${PAGES.resource})`, () => {
+  it('NotAction with several values leaves out an action that any one of them names', () => {
+    const s = { Effect: 'Deny', NotAction: ['s3:Get*', 's3:Put*'], Resource: '*' };
+    expect(statementApplies(s, request()).value).toBe(false);
+    expect(statementApplies(s, request({ action: 's3:DeleteObject' })).value).toBe(true);
+  });
+
+  it('a Resource whose variable the evaluator cannot value is unknown, naming the variable and the Resource value', () => {
+    const pattern = 'arn:aws:s3:::lake/${aws:username}/*';
+    expect(resourceMatches(pattern, request({ unknownKeys: ['aws:username'] }))).toEqual({
+      value: 'unknown',
+      decider: { key: 'aws:username', operator: 'Resource', values: [pattern] },
+    });
+  });
+});
+
+describe(`NotPrincipal for a role session (${PAGES.notPrincipal})`, () => {
+  it('naming the session by its name, without the role and the account, leaves the session open: AWS may deny those first', () => {
+    const named = { ...principal, sessionName: 's1' };
+    const failsWhen = `also naming ${ROLE} and ${ROOT}`;
+    expect(principalMatches({ NotPrincipal: { AWS: [SESSION] } }, named)).toEqual({
+      value: 'unknown',
+      decider: { key: 'NotPrincipal', operator: 'NotPrincipal', values: [SESSION], failsWhen },
+    });
+    // The role without the account, or the account without the role, is not enough either.
+    expect(principalMatches({ NotPrincipal: { AWS: [SESSION, ROLE] } }, named).value).toBe('unknown');
+    expect(principalMatches({ NotPrincipal: { AWS: [SESSION, ROOT] } }, named).value).toBe('unknown');
+    expect(principalMatches({ NotPrincipal: { AWS: [SESSION, ROLE, ROOT] } }, named).value).toBe(false);
+  });
+
+  it('with the session name not known, the unknown names the session name that would spare it', () => {
+    expect(principalMatches({ NotPrincipal: { AWS: [SESSION, ROLE, ROOT] } }, principal)).toEqual({
+      value: 'unknown',
+      decider: { key: 'the role session name', operator: 'NotPrincipal', values: [SESSION], failsWhen: 's1' },
+    });
+  });
+});
+
+describe(`evaluatePolicy: which statements apply (${PAGES.evaluation})`, () => {
+  const allow = { Effect: 'Allow', Action: '*', Resource: '*' };
+  const maybeAllow = { ...allow, Condition: { StringEquals: { u: 'x' } } };
+
+  it('a policy without statements (Statement absent or null) neither allows nor denies', () => {
+    expect(evaluatePolicy({ Version: '2012-10-17' }, request())).toEqual({ deny: false, allow: false });
+    expect(evaluatePolicy({ Version: '2012-10-17', Statement: null as never }, request())).toEqual({ deny: false, allow: false });
+  });
+
+  it.each([
+    ['two that apply: the first', [allow, allow], true, '#1'],
+    ['one that applies, then one that may: it allows, by the first', [allow, maybeAllow], true, '#1'],
+    ['two that may apply: unknown, by the first', [maybeAllow, maybeAllow], 'unknown', '#1'],
+    ['one that does not apply, then one that may', [{ ...allow, Action: 'kms:*' }, maybeAllow], 'unknown', '#2'],
+  ])('Allow statements, %s', (_what, Statement, allows, label) => {
+    const result = evaluatePolicy({ Version: '2012-10-17', Statement }, request());
+    expect(result.allow).toBe(allows);
+    expect(result.allowBy?.label).toBe(label);
+  });
+});
+
+describe(`authorize with an identity policy (${PAGES.evaluation})`, () => {
+  const policy = (kind: NamedPolicy['kind'], ...Statement: object[]): NamedPolicy => ({
+    kind,
+    name: kind,
+    document: { Version: '2012-10-17', Statement: Statement as never },
+  });
+  const maybe = { Condition: { StringEquals: { u: 'x' } } };
+  const allowAll = { Effect: 'Allow', Action: '*', Resource: '*' };
+  const identityAllows = policy('identity', allowAll);
+  const identityNot = policy('identity', { ...allowAll, Action: 'kms:*' });
+  const identityMaybe = policy('identity', { ...allowAll, ...maybe });
+  const bucketAllows = policy('resource', { ...allowAll, Principal: { AWS: ROLE } });
+  const bucketNot = policy('resource', { ...allowAll, Principal: { AWS: ROLE }, Action: 'kms:*' });
+  const bucketMaybe = policy('resource', { ...allowAll, Principal: { AWS: ROLE }, ...maybe });
+  const boundary = policy('boundary', allowAll);
+
+  it('an identity policy that allows, with no resource policy: allowed', () => {
+    expect(authorize(request(), [identityAllows])).toEqual({ decision: 'allowed' });
+  });
+
+  it('a permissions boundary that allows does not grant: without an identity allow, an implicit deny', () => {
+    // "Permissions boundaries for IAM entities": a boundary sets the maximum permissions, it grants none.
+    expect(authorize(request(), [identityNot, boundary])).toEqual({ decision: 'implicit-deny', policy: identityNot });
+  });
+
+  it('a bucket policy that does not allow the request does not stand in for the identity policy', () => {
+    expect(authorize(request(), [identityNot, bucketNot])).toEqual({ decision: 'implicit-deny', policy: identityNot });
+    expect(authorize(request(), [identityNot, bucketAllows]).decision).toBe('allowed');
+  });
+
+  it('without an identity allow, a bucket policy that may allow leaves it unknown, naming the bucket policy', () => {
+    expect(authorize(request(), [identityNot, bucketMaybe])).toEqual({
+      decision: 'unknown',
+      policy: bucketMaybe,
+      statement: { label: '#1', decider: { key: 'u', operator: 'StringEquals', values: ['x'] } },
+      unknownSide: 'allow',
+    });
+  });
+
+  it('an identity policy that may allow, with a bucket policy that may too: unknown, naming the identity policy', () => {
+    expect(authorize(request(), [identityMaybe, bucketMaybe])).toMatchObject({
+      decision: 'unknown',
+      policy: identityMaybe,
+      unknownSide: 'allow',
+    });
+    expect(authorize(request(), [identityMaybe, bucketNot])).toMatchObject({
+      decision: 'unknown',
+      policy: identityMaybe,
+      unknownSide: 'allow',
+    });
+  });
+
+  it('a Deny that may apply makes it unknown on the deny side, naming its statement', () => {
+    const maybeDeny = policy('resource', { Effect: 'Deny', Principal: '*', Action: '*', Resource: '*', ...maybe });
+    expect(authorize(request(), [identityAllows, maybeDeny])).toEqual({
+      decision: 'unknown',
+      policy: maybeDeny,
+      statement: { label: '#1', decider: { key: 'u', operator: 'StringEquals', values: ['x'] } },
+      unknownSide: 'deny',
     });
   });
 });
