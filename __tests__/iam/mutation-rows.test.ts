@@ -14,6 +14,8 @@ import {
   resourceMatches,
   statementApplies,
 } from '../../src/iam/index.js';
+import { literalPattern, resolve } from '../../src/iam/variables.js';
+import { arnWitness, globMatches, globWitness } from '../../src/iam/wildcard.js';
 
 const PAGES = {
   operators: 'IAM User Guide, "IAM JSON policy elements: Condition operators"',
@@ -237,5 +239,57 @@ describe(`authorize with an identity policy (${PAGES.evaluation})`, () => {
       statement: { label: '#1', decider: { key: 'u', operator: 'StringEquals', values: ['x'] } },
       unknownSide: 'deny',
     });
+  });
+});
+
+describe(`condition keys and variables the evaluator cannot value (${PAGES.variables}; ${PAGES.condition})`, () => {
+  it('a key given as unknown, without candidates, makes a variable of it unknown too', () => {
+    const ctx = context({ k: 'x', 'aws:username': { unknown: true } });
+    expect(conditionEntry('StringEquals', 'k', '${aws:username}', ctx)).toEqual({
+      value: 'unknown',
+      decider: { key: 'k', operator: 'StringEquals', values: ['${aws:username}'] },
+    });
+  });
+
+  it('an unknown key without a trailing / or : names that key alone, not the keys it begins', () => {
+    const ctx = context({}, ['aws:ResourceTag/team']);
+    expect(conditionEntry('StringEquals', 'aws:ResourceTag/team', 'a', ctx).value).toBe('unknown');
+    expect(conditionEntry('StringEquals', 'aws:ResourceTag/teams', 'a', ctx).value).toBe(false);
+  });
+
+  it('without a request, a variable has no value: its default stands in, and without one the value matches nothing', () => {
+    expect(resolve("lake/${aws:username, 'anyone'}/*", undefined)).toEqual({ kind: 'pattern', pattern: literalPattern('lake/anyone/*') });
+    expect(resolve('lake/${aws:username}/*', undefined)).toEqual({ kind: 'missing', key: 'aws:username' });
+  });
+});
+
+describe(`three-valued outcomes (${PAGES.evaluation})`, () => {
+  it('a Principal naming another role and a session of the role whose name is not known: unknown, not false', () => {
+    const named = { AWS: [`arn:aws:iam::${ACCOUNT}:role/other`, SESSION] };
+    expect(principalMatches({ Principal: named }, principal).value).toBe('unknown');
+  });
+
+  it('NotResource over a Resource value the evaluator cannot resolve stays unknown, naming the variable', () => {
+    const pattern = 'arn:aws:s3:::lake/${aws:username}/*';
+    const s = { Effect: 'Deny', Action: '*', NotResource: pattern };
+    expect(statementApplies(s, request({ unknownKeys: ['aws:username'] }))).toEqual({
+      value: 'unknown',
+      decider: { key: 'aws:username', operator: 'Resource', values: [pattern] },
+    });
+  });
+});
+
+describe(`witnesses: a string two wildcard patterns both match (${PAGES.resource}; ${PAGES.operators})`, () => {
+  it('a character both patterns leave to a wildcard (* against ?) is one character, and the witness matches both', () => {
+    const [a, b] = [literalPattern('*a'), literalPattern('?a')];
+    const w = globWitness(a, b) as string;
+    expect([w.length, globMatches(a, w), globMatches(b, w)]).toEqual([2, true, true]);
+  });
+
+  it('an ARN witness may hold colons in its resource part (a log group, a KMS alias path)', () => {
+    const logGroup = 'arn:aws:logs:us-east-1:123456789012:log-group:lake:*';
+    expect(arnWitness(literalPattern(logGroup), literalPattern('arn:aws:logs:*:*:log-group:*'))).toBe(
+      'arn:aws:logs:us-east-1:123456789012:log-group:lake:',
+    );
   });
 });
