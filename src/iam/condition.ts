@@ -4,7 +4,7 @@
 // and ...IfExists hold, the others do not; Null tests presence; ForAllValues holds and ForAnyValue does not.
 // Three-valued: a key the evaluator cannot value makes its entry unknown, naming the key.
 import { type Candidate, isAddressSpace, type KeyValue, lookup, type RequestContext } from './context.js';
-import { forAnyValue, forPublicAddress, type ParsedOperator, parseOperator, sameForEveryValue } from './operators/index.js';
+import { forAnyValue, forPublicAddress, type Operator, type ParsedOperator, parseOperator, sameForEveryValue } from './operators/index.js';
 import { all, type Decider, FALSE, type Outcome, TRUE, tri } from './tri.js';
 import { literalPattern, type Pattern, resolve } from './variables.js';
 
@@ -12,21 +12,22 @@ export type ConditionBlock = Record<string, Record<string, unknown>>;
 
 const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
-type Patterns = { kind: 'ok'; patterns: Pattern[] } | { kind: 'unknown'; key: string };
-
-/** The policy values as patterns, with variables replaced where the operator allows them; a value whose variable has no value matches nothing. */
-function patternsOf(values: string[], parsed: ParsedOperator, context: RequestContext): Patterns {
+/**
+ * The policy values as patterns, with variables replaced where the operator allows them; a value whose variable
+ * has no value matches nothing. Undefined when a variable's value is one the evaluator cannot know.
+ */
+function patternsOf(values: string[], operator: Operator, context: RequestContext): Pattern[] | undefined {
   const patterns: Pattern[] = [];
   for (const v of values) {
-    if (!parsed.operator?.variables) {
+    if (!operator.variables) {
       patterns.push(literalPattern(v));
       continue;
     }
     const r = resolve(v, context);
-    if (r.kind === 'unknown') return { kind: 'unknown', key: r.key };
+    if (r.kind === 'unknown') return undefined;
     if (r.kind === 'pattern') patterns.push(r.pattern);
   }
-  return { kind: 'ok', patterns };
+  return patterns;
 }
 
 /** One entry for one possible request value of its key (undefined: absent). */
@@ -47,9 +48,9 @@ function entryHolds(parsed: ParsedOperator, values: string[], candidate: Candida
     if (parsed.set === 'ForAnyValue') return FALSE;
     return tri(parsed.ifExists || operator.negated);
   }
-  const patterns = patternsOf(values, parsed, context);
-  if (patterns.kind === 'unknown') return 'unknown-variable';
-  const matchesOne = (v: string) => patterns.patterns.some((p) => operator.test(v, p));
+  const patterns = patternsOf(values, operator, context);
+  if (!patterns) return 'unknown-variable';
+  const matchesOne = (v: string) => patterns.some((p) => operator.test(v, p));
   const holdsFor = (v: string) => (operator.negated ? !matchesOne(v) : matchesOne(v));
   const requestValues = Array.isArray(requestValue) ? requestValue : [requestValue];
   if (parsed.set === 'ForAllValues') return tri(requestValues.every(holdsFor));
@@ -79,7 +80,8 @@ export function conditionEntry(written: string, key: string, rawValues: unknown,
   // An operator IAM does not know, or Null with IfExists: the evaluator cannot say what AWS does with it.
   if (!parsed.operator && !parsed.isNull) return { value: 'unknown', decider: decider() };
   // A value the operator cannot read as IAM does (a date form IAM does not document): what AWS decides is unknown.
-  const unreadable = parsed.operator?.reads ? values.find((v) => !parsed.operator?.reads?.(v)) : undefined;
+  const reads = parsed.operator?.reads;
+  const unreadable = reads ? values.find((v) => !reads(v)) : undefined;
   if (unreadable !== undefined) return { value: 'unknown', decider: decider({ unreadable }) };
   const found = lookup(context, key);
   // An address the evaluator cannot know, against blocks that hold every address: the same answer for all.

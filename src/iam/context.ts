@@ -71,6 +71,6 @@ export function lookup(context: RequestContext, key: string): Lookup {
 
 /** The session ARN of a role session (STS names it by the role's name, without its path). */
 export function sessionArn(principal: RolePrincipal, sessionName: string): string {
-  const roleName = principal.roleArn.split('/').pop() ?? '';
+  const roleName = principal.roleArn.slice(principal.roleArn.lastIndexOf('/') + 1);
   return `arn:${principal.partition}:sts::${principal.account}:assumed-role/${roleName}/${sessionName}`;
 }

@@ -37,7 +37,6 @@ export function evaluatePolicy(doc: PolicyDocumentLike, context: RequestContext)
   const versioned: RequestContext = doc.Version === '2012-10-17' ? context : { ...context, literalVariables: true };
   for (const [i, s] of statementsOf(doc).entries()) {
     const applies = statementApplies(s, versioned);
-    if (applies.value === false) continue;
     const ref = { label: s.Sid ? `"${s.Sid}"` : `#${i + 1}`, decider: applies.decider };
     const side = s.Effect === 'Deny' ? 'deny' : 'allow';
     const by = side === 'deny' ? 'denyBy' : 'allowBy';

@@ -21,7 +21,8 @@ export interface Statement {
   Condition?: ConditionBlock;
 }
 
-const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+// Only called on an element the statement has (Action, NotAction, Resource, NotResource).
+const asList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [String(v)]);
 
 /** Whether one Action value names the action: service prefix and name without case, * and ? as wildcards. */
 export function actionMatches(pattern: string, action: string): boolean {

@@ -74,7 +74,8 @@ export function arnWitness(a: Pattern, b: Pattern): string | undefined {
   const parts: string[] = [];
   for (let i = 0; i < 6; i++) {
     const w = globWitness(pa[i], pb[i]);
-    if (w === undefined || (i < 5 && w.includes(':'))) return undefined;
+    // Parts before the resource hold no colon: arnParts split there, so neither side has one to give.
+    if (w === undefined) return undefined;
     parts.push(w);
   }
   return parts.join(':');
