@@ -8,7 +8,7 @@ export default {
   displayName: undefined,
   testTimeout: 30000,
   // changes.test.ts runs tsc on a copy of src/, docs.test.ts reads README and examples, release.test.ts runs
-  // scripts/move-major-tag.sh, bootstrap.test.ts generates the deployer template (scripts/ is not in the sandbox),
+  // scripts/move-major-tag.sh, bootstrap.test.ts generates and checks the whole deployer template,
   // iam/dist.test.ts reads the bundle (not in Stryker's sandbox): none tests a mutant's
   // logic. iam/differential.test.ts runs the simulator on hundreds of generated policies, seconds per mutant;
   // the conformance table and the evaluator's unit tests pin the same rules.
