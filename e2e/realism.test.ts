@@ -8,6 +8,7 @@ import {
   DeleteRoleCommand,
   DetachRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, createKey, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
 import {
@@ -330,6 +331,27 @@ describe('8. NO_PROXY is decided against the host the SDK really calls', () => {
     expect(hosts.has('iam.amazonaws.com:443')).toBe(true);
     expect([...hosts].some((h) => h.startsWith('sts.'))).toBe(false);
     expect([...hosts].some((h) => h.includes('s3.'))).toBe(true);
+  });
+  // CI once failed here: the action, giving up on a refused CONNECT, reset its socket, and the reset reached
+  // the test process as an uncaught "read ECONNRESET". The proxy must outlive a client that resets.
+  it('the proxy outlives a client that resets its CONNECT socket, and answers the next request', async () => {
+    const { port } = new URL(stack.endpoint);
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write('CONNECT iam.amazonaws.com:443 HTTP/1.1\r\nHost: iam.amazonaws.com:443\r\n\r\n');
+          setTimeout(() => {
+            socket.resetAndDestroy();
+            resolve();
+          }, 5);
+        });
+        socket.on('error', reject);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(stack.proxy.connects.filter((h) => h === 'iam.amazonaws.com:443')).toHaveLength(5);
+    const result = await stack.run({ buckets: 'plain-lake', 'role-name': 'after-reset', mode: 'plan' });
+    expect(result.errors).toEqual([]);
   });
 });
 

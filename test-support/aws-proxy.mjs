@@ -162,6 +162,9 @@ export async function startAwsProxy(target, options = {}) {
   /** The first rule that matches and has not fired its `times` yet. @param {Call} call @param {'respond' | 'rewrite'} kind */
   const ruleFor = (call, kind) => rules.find((r) => r[kind] && (r.times === undefined || (fired.get(r) ?? 0) < r.times) && r.match(call));
   const server = createServer((req, res) => {
+    // A client killed mid-request (a run's timeout) resets its socket; that is the client's story, not the proxy's.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
     /** @type {Buffer[]} */
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -211,6 +214,7 @@ export async function startAwsProxy(target, options = {}) {
         }
         /** @type {Buffer[]} */
         const parts = [];
+        up.on('error', () => res.destroy());
         up.on('data', (c) => parts.push(c));
         up.on('end', () => {
           fired.set(rewriter, (fired.get(rewriter) ?? 0) + 1);
@@ -223,14 +227,18 @@ export async function startAwsProxy(target, options = {}) {
         });
       });
       upstream.on('error', (e) => {
-        res.writeHead(502);
-        res.end(String(e));
+        // Moto went away mid-answer: a half-sent answer can only be cut off; an unsent one is a 502.
+        if (res.headersSent) res.destroy();
+        else res.writeHead(502).end(String(e));
       });
       upstream.end(body);
     });
   });
   server.on('connect', (req, socket) => {
     connects.push(req.url ?? '');
+    // Node hands a CONNECT's socket over without an error listener: a client that gives up resets it
+    // (read ECONNRESET), which would otherwise be an uncaught exception in the test process.
+    socket.on('error', () => undefined);
     socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
