@@ -1,6 +1,7 @@
 // The action against AWS's real behaviour where moto is kinder (spec behaviour 10). Each test pushes the
 // realism rules it needs onto the proxy (test-support/aws-rules.mjs names the AWS documentation of each).
 
+import { connect } from 'node:net';
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
@@ -8,7 +9,6 @@ import {
   DeleteRoleCommand,
   DetachRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { clients, createBucket, createKey, readPolicy, readRole } from '../test-support/aws-fixtures.mjs';
 import {

@@ -9,6 +9,7 @@ import {
   type RequestContext,
   sessionArn,
 } from '../../src/iam/index.js';
+import { ROLE as SIMULATED_ROLE, simulate } from './simulator.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/team/activeloop';
 const principal = { partition: 'aws', account: '123456789012', roleArn: ROLE };
@@ -155,5 +156,57 @@ describe('authorize: the evaluation logic', () => {
     ],
   ])('%s', (_what, policies, decision) => {
     expect(authorize(request({ unknownKeys: ['u'] }), policies as NamedPolicy[]).decision).toBe(decision);
+  });
+
+  // "KMS key access and permissions": the key policy alone can control access; "Key policies in AWS KMS": the
+  // account principal only enables IAM policies. So a key policy of the role's account that names the role (or
+  // "*") allows without an IAM policy; one that names only the account needs the IAM policy; another
+  // account's key needs both (IAM User Guide, "Cross-account policy evaluation logic").
+  describe('a key policy beside an identity policy that does not allow', () => {
+    const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const OTHER_KEY = 'arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const grant = (AWS: unknown, extra: object = {}) => ({ Effect: 'Allow', Principal: { AWS }, Action: 'kms:*', Resource: '*', ...extra });
+    const noAllow = policy('identity', { Effect: 'Allow', Action: 's3:*', Resource: '*' });
+    const certain: [string, string, object[], string][] = [
+      ['names the role: allowed by the key policy alone', KEY, [grant(ROLE)], 'allowed'],
+      ['grants to "*": allowed by the key policy alone', KEY, [{ ...allowAll }], 'allowed'],
+      ['names the role and the account in one statement: allowed', KEY, [grant(['123456789012', ROLE])], 'allowed'],
+      ['names only the account ID: the IAM policy must allow', KEY, [grant('123456789012')], 'implicit-deny'],
+      ['names only the account root: the IAM policy must allow', KEY, [grant('arn:aws:iam::123456789012:root')], 'implicit-deny'],
+      ['of another account, naming the role: the IAM policy must allow too', OTHER_KEY, [grant(ROLE)], 'implicit-deny'],
+    ];
+    it.each([...certain, ['names the role under a condition not known: unknown', KEY, [grant(ROLE, maybe)], 'unknown']])(
+      '%s',
+      (_what, resource, statements, decision) => {
+        const context = request({ action: 'kms:Decrypt', resource, unknownKeys: ['u'] });
+        expect(authorize(context, [noAllow, policy('key', ...statements)]).decision).toBe(decision);
+      },
+    );
+
+    // The same requests through iam-simulate, the independent evaluator (its principal is a session of its own role).
+    it.each(certain)('iam-simulate agrees: %s', async (_what, resource, statements, decision) => {
+      const own = (s: object) => JSON.parse(JSON.stringify(s).replaceAll(ROLE, SIMULATED_ROLE));
+      const verdict = await simulate({
+        action: 'kms:Decrypt',
+        resource,
+        resourceAccount: resource.split(':')[4],
+        context: {},
+        resourcePolicy: { Version: '2012-10-17', Statement: statements.map(own) },
+        identity: noAllow.document,
+      });
+      expect(verdict).toBe(decision === 'allowed' ? 'allowed' : 'denied');
+    });
+
+    it('names the statement that grants directly, by its place in the key policy', () => {
+      const context = request({ action: 'kms:Decrypt', resource: KEY });
+      const decision = authorize(context, [noAllow, policy('key', grant('123456789012'), grant(ROLE))]);
+      expect(decision).toMatchObject({ decision: 'allowed', policy: { kind: 'key' }, statement: { label: '#2' } });
+    });
+
+    it('an identity policy that allows is still enough when the key policy delegates to the account', () => {
+      const context = request({ action: 'kms:Decrypt', resource: KEY });
+      const allows = policy('identity', { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY });
+      expect(authorize(context, [allows, policy('key', grant('123456789012'))]).decision).toBe('allowed');
+    });
   });
 });

@@ -1,9 +1,12 @@
 // Policy evaluation logic (IAM User Guide, "Policy evaluation logic"; "Key policies in AWS KMS"): an explicit
 // Deny in any policy wins; a permissions boundary must allow; the identity's policies must allow unless a
 // resource-based policy of the same account allows the role itself; a KMS key policy must allow, directly or by
-// delegating to the account (the Principal is the account, and IAM policies then decide). Three-valued: what
-// depends on an unknown is unknown, never allowed.
+// delegating to the account (the Principal is the account, and IAM policies then decide). A key policy of the
+// principal's account that names the principal itself (or "*") allows on its own, as a bucket policy does ("KMS
+// key access and permissions": the key policy alone can control access). Three-valued: what depends on an
+// unknown is unknown, never allowed.
 import type { RequestContext } from './context.js';
+import { withoutAccount } from './principal.js';
 import { type Statement, statementApplies } from './statement.js';
 import type { Decider, Tri } from './tri.js';
 
@@ -72,6 +75,21 @@ export interface Decision {
   unknownSide?: 'deny' | 'allow';
 }
 
+/** The account of an ARN (its fifth field), or undefined for a resource that is no ARN. */
+const accountOf = (arn: string): string | undefined => (arn.startsWith('arn:') ? arn.split(':')[4] : undefined);
+
+/**
+ * A key policy's grants to the principal itself: the same document with the account principal taken out of
+ * each Allow's Principal, so only statements that name the principal, or everyone, still apply. Statements
+ * keep their places, so a deciding statement keeps its number.
+ */
+function directGrants(doc: PolicyDocumentLike, principal: NonNullable<RequestContext['principal']>): PolicyDocumentLike {
+  const statements = statementsOf(doc).map((s) =>
+    s.Effect === 'Allow' && s.Principal !== undefined ? { ...s, Principal: withoutAccount(s.Principal, principal) } : s,
+  );
+  return { ...doc, Statement: statements };
+}
+
 /**
  * Decides one request against the policies that apply to it. The identity side is `identity` when given,
  * else taken as allowing (the action writes it to allow exactly Deep Lake's requests).
@@ -92,7 +110,15 @@ export function authorize(context: RequestContext, policies: NamedPolicy[]): Dec
   }
   const identity = results.find((r) => r.policy.kind === 'identity');
   if (identity && identity.result.allow !== true) {
-    const resources = results.filter((r) => r.policy.kind === 'resource');
+    // A key policy stands in for the identity policy only in the key's own account, and only by a direct grant.
+    const { principal } = context;
+    const keys =
+      principal && accountOf(context.resource) === principal.account
+        ? results
+            .filter((r) => r.policy.kind === 'key')
+            .map((r) => ({ policy: r.policy, result: evaluatePolicy(directGrants(r.policy.document, principal), context) }))
+        : [];
+    const resources = [...results.filter((r) => r.policy.kind === 'resource'), ...keys];
     const resource = resources.find((r) => r.result.allow === true);
     if (resource) return unknown ?? { decision: 'allowed', policy: resource.policy, statement: resource.result.allowBy };
     const maybeResource = resources.find((r) => r.result.allow === 'unknown');

@@ -33,6 +33,16 @@ function covers(p: RolePrincipal, v: string): Outcome {
   return namesSession(p, v);
 }
 
+/**
+ * The Principal element without the values that name the principal's account (its ID or root ARN): what is
+ * left names the principal itself, or everyone. A key policy's account principal "enables IAM policies" and
+ * gives no principal a permission of its own ("Key policies in AWS KMS", "Default key policy").
+ */
+export function withoutAccount(element: PrincipalElement, p: RolePrincipal): PrincipalElement {
+  if (element === '*') return element;
+  return { ...element, AWS: asList(element.AWS).filter((v) => !isAccount(p, v)) };
+}
+
 /** Whether a statement's Principal (or NotPrincipal) covers the role session; true when it has neither (identity policies). */
 export function principalMatches(
   statement: { Principal?: PrincipalElement; NotPrincipal?: PrincipalElement },
