@@ -37,6 +37,8 @@ describe('the fix in a StackSet instance', () => {
   it("names the partition's region and an unknown account's placeholder", () => {
     const cn = { ...instance, boundaryArn: `arn:aws-cn:iam::${ACCOUNT}:policy/activeloop-role-action-deployer/activeloop-boundary` };
     expect(stackSetInstanceUpdate(cn, ['a-lake'], ['a-lake'])).toContain('--regions cn-northwest-1 ');
+    const eusc = { ...instance, boundaryArn: cn.boundaryArn.replace('aws-cn', 'aws-eusc') };
+    expect(stackSetInstanceUpdate(eusc, ['a-lake'], ['a-lake'])).toContain('--regions eusc-de-east-1 ');
     expect(stackSetInstanceUpdate({ stackName: 'StackSet-team-b' }, ['a-lake'], ['a-lake'])).toContain(
       '--stack-set-name team-b --deployment-targets Accounts=ACCOUNT-ID ',
     );

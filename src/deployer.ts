@@ -3,7 +3,7 @@
 
 import { ActionError, isAccessDenied, PERMISSIONS_HINT } from './errors.js';
 import { evaluatePolicy } from './iam/index.js';
-import { type Access, type BucketGrant, type Mode, writes } from './inputs.js';
+import { type Access, type BucketGrant, type Mode, PARTITION_HOME_REGION, writes } from './inputs.js';
 import type { PolicyDocument } from './policy.js';
 
 /** The IAM path of the stack's roles and boundary. */
@@ -206,8 +206,6 @@ export function stackUpdate(
 }
 
 /** The region docs/organizations.md deploys the StackSet's instances to, per partition (IAM is global: one region). */
-const STACK_SET_REGION: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-northwest-1', 'aws-us-gov': 'us-gov-west-1' };
-
 /**
  * The fix for a stack a StackSet made (CloudFormation names an instance's stack `StackSet-<stack-set name>-<UUID>`):
  * its parameters belong to the StackSet, so the Buckets override is set from the administrator account with
@@ -223,7 +221,7 @@ export function stackSetInstanceUpdate(
   const name = /^StackSet-(.+?)(?:-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/i.exec(stack?.stackName ?? '')?.[1];
   if (!name) return undefined;
   const [, partition = 'aws', , , account = 'ACCOUNT-ID'] = (stack?.boundaryArn ?? '').split(':');
-  const region = STACK_SET_REGION[partition] ?? 'STACK-SET-REGION';
+  const region = PARTITION_HOME_REGION[partition] ?? 'STACK-SET-REGION';
   const command =
     `aws cloudformation update-stack-instances --stack-set-name ${name} --deployment-targets Accounts=${account} ` +
     `--regions ${region} --parameter-overrides 'ParameterKey=Buckets,ParameterValue=${buckets.join('\\,')}'`;
