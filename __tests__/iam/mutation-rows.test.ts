@@ -14,6 +14,9 @@ import {
   resourceMatches,
   statementApplies,
 } from '../../src/iam/index.js';
+import { DATE_OPERATORS, parseDate } from '../../src/iam/operators/date.js';
+import { forAnyValue, parseOperator, sameForEveryValue } from '../../src/iam/operators/index.js';
+import { coversEveryAddress, inBlock } from '../../src/iam/operators/ip.js';
 import { literalPattern, resolve } from '../../src/iam/variables.js';
 import { arnWitness, globMatches, globWitness } from '../../src/iam/wildcard.js';
 
@@ -291,5 +294,72 @@ describe(`witnesses: a string two wildcard patterns both match (${PAGES.resource
     expect(arnWitness(literalPattern(logGroup), literalPattern('arn:aws:logs:*:*:log-group:*'))).toBe(
       'arn:aws:logs:us-east-1:123456789012:log-group:lake:',
     );
+  });
+});
+
+// The second run, over the whole of src/iam/ (operators included): the rows its survivors asked for.
+describe(`date values (${PAGES.operators}, Date; W3C Note "Date and Time Formats")`, () => {
+  it.each([
+    ['0050-06-01', 'a year before 100 (Date.UTC would read it as 1950)'],
+    ['2027-00-15', 'month 00'],
+    ['2027-04-31', 'April 31'],
+    ['2027-01-01T10:60Z', 'minute 60'],
+    ['2027-01-01T10:59:60Z', 'second 60'],
+    ['2027-01-01T10:00+24:00', 'a zone offset of 24 hours'],
+    ['2027-01-01T10:00+05:60', 'a zone offset minute 60'],
+  ])('%s is unreadable (%s)', (text) => {
+    expect(parseDate(text)).toBeUndefined();
+  });
+
+  it.each([
+    ['2027-01-01T23:59:59Z', Date.UTC(2027, 0, 1, 23, 59, 59)],
+    ['2027-01-01T23:59+23:59', Date.UTC(2027, 0, 1, 0, 0)],
+    ['2027-01-01T00:00-23:00', Date.UTC(2027, 0, 1, 23, 0)],
+    ['2028-02-29', Date.UTC(2028, 1, 29)],
+  ])('%s is read at its last valid field', (text, ms) => {
+    expect(parseDate(text)).toBe(ms);
+  });
+
+  it('two values that are no dates are not equal dates (the entry itself is unknown before the operator is asked)', () => {
+    expect(DATE_OPERATORS.DateEquals.test('soon', literalPattern('soon'))).toBe(false);
+    expect(DATE_OPERATORS.DateLessThanEquals.test('2027-01-01', literalPattern('later'))).toBe(false);
+  });
+});
+
+describe(`numeric values (${PAGES.operators}, Numeric)`, () => {
+  it.each([
+    ['12.5', '12.50', true],
+    ['.25', '0.25', true],
+    ['1e+3', '1000', true],
+    ['1e10', '10000000000', true],
+    ['abc', 'abc', false],
+  ])('NumericEquals %s against %s: %s', (pattern, value, expected) => {
+    expect(conditionEntry('NumericEquals', 'k', pattern, context({ k: value })).value).toBe(expected);
+  });
+});
+
+describe(`binary values (${PAGES.operators}, Binary)`, () => {
+  it('compares the decoded bytes: a value wrapped over lines is the same bytes, other bytes are not', () => {
+    expect(conditionEntry('BinaryEquals', 'k', 'QUJD\nRA==', context({ k: 'QUJDRA==' })).value).toBe(true);
+    expect(conditionEntry('BinaryEquals', 'k', 'QUJDRQ==', context({ k: 'QUJDRA==' })).value).toBe(false);
+  });
+});
+
+describe(`IP blocks and operators over every value (${PAGES.operators}, IP address)`, () => {
+  it('a block is read without the spaces around it, as an address is', () => {
+    expect(coversEveryAddress(['0.0.0.0/0 ', ' ::/0'])).toBe(true);
+    expect(inBlock('10.1.2.3', ' 10.0.0.0/8 ')).toBe(true);
+  });
+
+  it('only an IP operator without a set qualifier holds for every value of an unknown key', () => {
+    const every = ['0.0.0.0/0', '::/0'];
+    expect(sameForEveryValue(parseOperator('IpAddress'), every)).toBe(true);
+    expect(sameForEveryValue(parseOperator('StringEquals'), every)).toBe(false);
+    expect(sameForEveryValue(parseOperator('ForAnyValue:IpAddress'), every)).toBe(false);
+  });
+
+  it('an operator IAM does not know leaves a key of any value unknown, even with the pattern "*"', () => {
+    expect(forAnyValue(parseOperator('StringLikeish'), ['*'])).toBe('unknown');
+    expect(forAnyValue(parseOperator('StringLike'), ['*'])).toBe(true);
   });
 });

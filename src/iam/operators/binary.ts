@@ -2,7 +2,8 @@
 import { patternText } from '../variables.js';
 import type { Operator } from './types.js';
 
-const bytes = (text: string) => Buffer.from(text.trim(), 'base64');
+// Node's base-64 decoder skips whitespace (a value wrapped over lines, or padded with spaces, is the same bytes).
+const bytes = (text: string) => Buffer.from(text, 'base64');
 
 export const BINARY_OPERATORS: Record<string, Operator> = {
   BinaryEquals: { test: (v, p) => bytes(v).equals(bytes(patternText(p))), negated: false, variables: false },

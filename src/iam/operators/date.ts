@@ -6,19 +6,21 @@
 import { patternText } from '../variables.js';
 import type { Operator } from './types.js';
 
-const W3C = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
+// A year alone is left to parseDate (it is epoch seconds too), so the month is required here.
+const W3C = /^(\d{4})-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?$/;
 
 /** A W3C date-time as milliseconds since the epoch (a partial date: its first instant, UTC); undefined when it is none. */
 function parseW3c(t: string): number | undefined {
   const m = W3C.exec(t);
   if (!m) return undefined;
-  const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', frac = '', tzd = 'Z'] = m;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second, Number(`0.${frac || '0'}`) * 1000);
+  const [, y, mo, d = '01', h, mi, s, frac, tzd = 'Z'] = m;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map((part) => Number(part ?? 0));
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, Number(`0.${frac ?? 0}`) * 1000);
   const at = new Date(ms);
-  // Reject what Date.UTC would roll over (month 13, February 30, hour 24, minute 60).
-  if (at.getUTCFullYear() !== year || at.getUTCMonth() !== month - 1 || at.getUTCDate() !== day) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  // Reject what Date.UTC rolls over: a month 00 or 13 lands in another year, February 30 or an hour 24 on
+  // another day of the month; a year before 100 it reads as 19xx. A minute or second 60 stays within the day.
+  if (at.getUTCFullYear() !== year || at.getUTCDate() !== day) return undefined;
+  if (minute > 59 || second > 59) return undefined;
   if (tzd === 'Z') return ms;
   const [oh, om] = tzd.slice(1).split(':').map(Number);
   if (oh > 23 || om > 59) return undefined;
@@ -41,11 +43,8 @@ export function parseDate(text: string): number | undefined {
 export const readsDate = (text: string) => parseDate(text) !== undefined;
 
 function compare(holds: (a: number, b: number) => boolean): Operator['test'] {
-  return (v, p) => {
-    const a = parseDate(v);
-    const b = parseDate(patternText(p));
-    return a !== undefined && b !== undefined && holds(a, b);
-  };
+  // NaN for a value that is no date: every comparison with it is false, so it matches nothing.
+  return (v, p) => holds(parseDate(v) ?? Number.NaN, parseDate(patternText(p)) ?? Number.NaN);
 }
 
 const equal = compare((a, b) => a === b);

@@ -9,11 +9,8 @@ export function parseNumber(text: string): number | undefined {
 }
 
 function compare(holds: (a: number, b: number) => boolean): Operator['test'] {
-  return (v, p) => {
-    const a = parseNumber(v);
-    const b = parseNumber(patternText(p));
-    return a !== undefined && b !== undefined && holds(a, b);
-  };
+  // NaN for a value that is no number: every comparison with it is false, so it matches nothing.
+  return (v, p) => holds(parseNumber(v) ?? Number.NaN, parseNumber(patternText(p)) ?? Number.NaN);
 }
 
 const equal = compare((a, b) => a === b);
