@@ -17,6 +17,7 @@ import {
 import { DATE_OPERATORS, parseDate } from '../../src/iam/operators/date.js';
 import { forAnyValue, parseOperator, sameForEveryValue } from '../../src/iam/operators/index.js';
 import { coversEveryAddress, inBlock } from '../../src/iam/operators/ip.js';
+import { NUMERIC_OPERATORS } from '../../src/iam/operators/numeric.js';
 import { literalPattern, resolve } from '../../src/iam/variables.js';
 import { arnWitness, globMatches, globWitness } from '../../src/iam/wildcard.js';
 
@@ -332,9 +333,16 @@ describe(`numeric values (${PAGES.operators}, Numeric)`, () => {
     ['.25', '0.25', true],
     ['1e+3', '1000', true],
     ['1e10', '10000000000', true],
-    ['abc', 'abc', false],
+    ['abc', 'abc', 'unknown'],
+    ['1e400', '1e500', 'unknown'],
+    ['9007199254740993', '9007199254740992', 'unknown'],
+    ['9007199254740991', '9007199254740991', true],
   ])('NumericEquals %s against %s: %s', (pattern, value, expected) => {
     expect(conditionEntry('NumericEquals', 'k', pattern, context({ k: value })).value).toBe(expected);
+  });
+
+  it('two values that are no numbers are not equal numbers (the entry itself is unknown before the operator is asked)', () => {
+    expect(NUMERIC_OPERATORS.NumericEquals.test('abc', literalPattern('abc'))).toBe(false);
   });
 });
 

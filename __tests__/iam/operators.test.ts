@@ -61,8 +61,9 @@ describe('Numeric', () => {
     ['NumericGreaterThan', '1.3', '1.3', false],
     ['NumericGreaterThanEquals', '1.3', '1.3', true],
     ['NumericGreaterThanEquals', '1.4', '1.3', false],
-    ['NumericEquals', 'abc', 'abc', false],
-    ['NumericEquals', '', '0', false],
+    ['NumericEquals', 'abc', 'abc', 'unknown'],
+    ['NumericEquals', '', '0', 'unknown'],
+    ['NumericEquals', '1', 'abc', false],
   ])('%s %s with the request at %s: %s', (op, policy, value, expected) => {
     expect(holds(op, 'k', policy, { k: value })).toBe(expected);
   });

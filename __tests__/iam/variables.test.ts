@@ -59,7 +59,8 @@ describe('resolve', () => {
         ctx({ k: 'arn:aws:iam::1:role/r', 'aws:PrincipalAccount': '1' }),
       ).value,
     ).toBe(true);
-    expect(conditionEntry('NumericEquals', 'k', '${n}', ctx({ k: '1', n: '1' })).value).toBe(false);
+    // Not replaced: the text ${n} is no number, so the entry is unknown (replaced, it would hold).
+    expect(conditionEntry('NumericEquals', 'k', '${n}', ctx({ k: '1', n: '1' })).value).toBe('unknown');
   });
 
   it('a value whose variable has no value matches nothing: a negated operator then holds', () => {

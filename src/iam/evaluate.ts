@@ -6,7 +6,7 @@
 // key access and permissions": the key policy alone can control access). Three-valued: what depends on an
 // unknown is unknown, never allowed.
 import type { RequestContext } from './context.js';
-import { withoutAccount } from './principal.js';
+import { namesAccount, namesASession, narrowPrincipal } from './principal.js';
 import { type Statement, statementApplies } from './statement.js';
 import type { Decider, Tri } from './tri.js';
 
@@ -79,16 +79,19 @@ export interface Decision {
 const accountOf = (arn: string): string | undefined => (arn.startsWith('arn:') ? arn.split(':')[4] : undefined);
 
 /**
- * A key policy's grants to the principal itself: the same document with the account principal taken out of
- * each Allow's Principal, so only statements that name the principal, or everyone, still apply. Statements
+ * The grants of a resource-based policy to some principals only: the same document with each Allow's Principal
+ * narrowed to the values `keep` accepts, so only statements that still name the principal apply. Statements
  * keep their places, so a deciding statement keeps its number.
  */
-function directGrants(doc: PolicyDocumentLike, principal: NonNullable<RequestContext['principal']>): PolicyDocumentLike {
+function narrowedGrants(doc: PolicyDocumentLike, keep: (value: string) => boolean): PolicyDocumentLike {
   const statements = statementsOf(doc).map((s) =>
-    s.Effect === 'Allow' && s.Principal !== undefined ? { ...s, Principal: withoutAccount(s.Principal, principal) } : s,
+    s.Effect === 'Allow' && s.Principal !== undefined ? { ...s, Principal: narrowPrincipal(s.Principal, keep) } : s,
   );
   return { ...doc, Statement: statements };
 }
+
+/** The strongest of several Allow answers: true over unknown over false. */
+const strongest = (answers: Tri[]): Tri => (answers.includes(true) ? true : answers.includes('unknown') ? 'unknown' : false);
 
 /**
  * Decides one request against the policies that apply to it. The identity side is `identity` when given,
@@ -102,22 +105,32 @@ export function authorize(context: RequestContext, policies: NamedPolicy[]): Dec
   let unknown: Decision | undefined;
   const maybeDenied = results.find((r) => r.result.deny === 'unknown');
   if (maybeDenied) unknown = { decision: 'unknown', policy: maybeDenied.policy, statement: maybeDenied.result.denyBy, unknownSide: 'deny' };
-  // Policies that must allow on their own: a KMS key policy, a permissions boundary.
+  const { principal } = context;
+  // Resource-based policies of the principal's own account: a bucket's (unless it must allow on its own, being
+  // of another account) and a key's whose ARN names the account.
+  const own = results.filter(
+    ({ policy }) =>
+      principal !== undefined &&
+      ((policy.kind === 'resource' && !policy.mustAllow) || (policy.kind === 'key' && accountOf(context.resource) === principal.account)),
+  );
+  const grantsTo = (keep: (value: string) => boolean) =>
+    own.map(({ policy }) => ({ policy, result: evaluatePolicy(narrowedGrants(policy.document, keep), context) }));
+  // What they grant the session itself (its ARN, or everyone): "not limited by an implicit deny in an
+  // identity-based policy, a permissions boundary, or session policy" ("Policy evaluation logic"; "Permissions
+  // boundaries for IAM entities"). A grant to the role's ARN or the account is limited by the boundary.
+  const session = principal ? strongest(grantsTo((v) => v === '*' || namesASession(principal, v)).map((r) => r.result.allow)) : false;
+  // Policies that must allow on their own: a KMS key policy, a permissions boundary (unless the session is granted).
   for (const { policy, result } of results) {
     if (policy.kind !== 'key' && policy.kind !== 'boundary' && !policy.mustAllow) continue;
-    if (result.allow === false) return { decision: 'implicit-deny', policy };
-    if (result.allow === 'unknown') unknown ??= { decision: 'unknown', policy, statement: result.allowBy, unknownSide: 'allow' };
+    const allow = policy.kind === 'boundary' ? strongest([result.allow, session]) : result.allow;
+    if (allow === false) return { decision: 'implicit-deny', policy };
+    if (allow === 'unknown') unknown ??= { decision: 'unknown', policy, statement: result.allowBy, unknownSide: 'allow' };
   }
   const identity = results.find((r) => r.policy.kind === 'identity');
   if (identity && identity.result.allow !== true) {
-    // A key policy stands in for the identity policy only in the key's own account, and only by a direct grant.
-    const { principal } = context;
-    const keys =
-      principal && accountOf(context.resource) === principal.account
-        ? results
-            .filter((r) => r.policy.kind === 'key')
-            .map((r) => ({ policy: r.policy, result: evaluatePolicy(directGrants(r.policy.document, principal), context) }))
-        : [];
+    // A bucket policy of the account stands in for the identity policy; a key policy only by a grant that names
+    // the principal, not its account (the account principal "enables IAM policies", "Key policies in AWS KMS").
+    const keys = principal ? grantsTo((v) => !namesAccount(principal, v)).filter((r) => r.policy.kind === 'key') : [];
     const resources = [...results.filter((r) => r.policy.kind === 'resource'), ...keys];
     const resource = resources.find((r) => r.result.allow === true);
     if (resource) return unknown ?? { decision: 'allowed', policy: resource.policy, statement: resource.result.allowBy };

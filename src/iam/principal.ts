@@ -15,12 +15,16 @@ function awsPrincipals(element: PrincipalElement): string[] {
   return element === '*' ? ['*'] : asList(element.AWS);
 }
 
-const isAccount = (p: RolePrincipal, v: string) => v === p.account || v === `arn:${p.partition}:iam::${p.account}:root`;
+/** Whether a Principal value names the principal's account (its ID or root ARN): a grant to the account, not to the principal. */
+export const namesAccount = (p: RolePrincipal, v: string) => v === p.account || v === `arn:${p.partition}:iam::${p.account}:root`;
+
+/** Whether a Principal value names a session of the principal's role (any session name). */
+export const namesASession = (p: RolePrincipal, v: string) => v.startsWith(sessionArn(p, ''));
 
 /** Whether one principal value names the session; unknown when it names a session of the role by a name not known. */
 function namesSession(p: RolePrincipal, v: string): Outcome {
   const prefix = sessionArn(p, '');
-  if (!v.startsWith(prefix)) return FALSE;
+  if (!namesASession(p, v)) return FALSE;
   if (p.sessionName !== undefined) return tri(v === sessionArn(p, p.sessionName));
   return {
     value: 'unknown',
@@ -29,18 +33,14 @@ function namesSession(p: RolePrincipal, v: string): Outcome {
 }
 
 function covers(p: RolePrincipal, v: string): Outcome {
-  if (v === '*' || isAccount(p, v) || v === p.roleArn) return TRUE;
+  if (v === '*' || namesAccount(p, v) || v === p.roleArn) return TRUE;
   return namesSession(p, v);
 }
 
-/**
- * The Principal element without the values that name the principal's account (its ID or root ARN): what is
- * left names the principal itself, or everyone. A key policy's account principal "enables IAM policies" and
- * gives no principal a permission of its own ("Key policies in AWS KMS", "Default key policy").
- */
-export function withoutAccount(element: PrincipalElement, p: RolePrincipal): PrincipalElement {
+/** The Principal element with only the AWS values `keep` accepts ("*" alone stays); its other keys as they are. */
+export function narrowPrincipal(element: PrincipalElement, keep: (value: string) => boolean): PrincipalElement {
   if (element === '*') return element;
-  return { ...element, AWS: asList(element.AWS).filter((v) => !isAccount(p, v)) };
+  return { ...element, AWS: asList(element.AWS).filter(keep) };
 }
 
 /** Whether a statement's Principal (or NotPrincipal) covers the role session; true when it has neither (identity policies). */
@@ -59,7 +59,7 @@ export function principalMatches(
     const session = any(named.map((v) => namesSession(p, v)));
     if (session.value === false) return TRUE;
     // Named by its session: spared, if the role and the account are named as well (else AWS may deny them first).
-    const roleAndAccount = named.includes(p.roleArn) && named.some((v) => isAccount(p, v));
+    const roleAndAccount = named.includes(p.roleArn) && named.some((v) => namesAccount(p, v));
     if (!roleAndAccount) {
       const failsWhen = `also naming ${p.roleArn} and arn:${p.partition}:iam::${p.account}:root`;
       return { value: 'unknown', decider: { key: 'NotPrincipal', operator: 'NotPrincipal', values: named, failsWhen } };

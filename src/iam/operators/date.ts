@@ -15,7 +15,9 @@ function parseW3c(t: string): number | undefined {
   if (!m) return undefined;
   const [, y, mo, d = '01', h, mi, s, frac, tzd = 'Z'] = m;
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map((part) => Number(part ?? 0));
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second, Number(`0.${frac ?? 0}`) * 1000);
+  // Milliseconds: the fraction's first three digits (more is finer than a date IAM compares, and a double would
+  // round .99999999999999999 up to the next second).
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, Number((frac ?? '').slice(0, 3).padEnd(3, '0')));
   const at = new Date(ms);
   // Reject what Date.UTC rolls over: a month 00 or 13 lands in another year, February 30 or an hour 24 on
   // another day of the month; a year before 100 it reads as 19xx. A minute or second 60 stays within the day.
