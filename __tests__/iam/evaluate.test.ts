@@ -210,3 +210,142 @@ describe('authorize: the evaluation logic', () => {
     });
   });
 });
+
+// "Policy evaluation logic" and "Permissions boundaries for IAM entities": within one account, a resource-based
+// policy's grant to the role session (its session ARN, or "*") is not limited by an implicit deny in the identity
+// policy or the boundary; a grant to the role's ARN stands in for the identity policy but not for the boundary; a
+// grant to the account only delegates to IAM policies. "Cross-account policy evaluation logic": a policy of another
+// account needs the identity policy and the boundary too. Each row is held against iam-simulate as well.
+describe('authorize: what a resource-based policy grants past the identity policy and the boundary', () => {
+  const OWN = '123456789012';
+  const SIM_SESSION = 'arn:aws:sts::123456789012:assumed-role/activeloop-deeplake-access/deeplake';
+  const session = { partition: 'aws', account: OWN, roleArn: SIMULATED_ROLE, sessionName: 'deeplake' };
+  const KEY = `arn:aws:kms:us-east-1:${OWN}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const OTHER_KEY = KEY.replace(OWN, '999999999999');
+  const sqsOnly = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] };
+  const everything = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+  const grant = (AWS: unknown, action = 's3:GetObject') => ({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS }, Action: action, Resource: '*' }],
+  });
+  type Row = [
+    string,
+    { resource: string; policy: object; kind: 'resource' | 'key'; mustAllow?: boolean; identity: object; boundary: object },
+    string,
+  ];
+  const s3 = (AWS: unknown, identity: object, boundary: object, mustAllow?: boolean) => ({
+    resource: 'arn:aws:s3:::lake/k',
+    policy: grant(AWS),
+    kind: 'resource' as const,
+    mustAllow,
+    identity,
+    boundary,
+  });
+  const kms = (resource: string, AWS: unknown, boundary: object) => ({
+    resource,
+    policy: grant(AWS, 'kms:Decrypt'),
+    kind: 'key' as const,
+    identity: everything,
+    boundary,
+  });
+  const rows: Row[] = [
+    ['a bucket policy granting AWS "*", the boundary silent: allowed', s3('*', everything, sqsOnly), 'allowed'],
+    ['a bucket policy granting the session ARN, the boundary silent: allowed', s3(SIM_SESSION, everything, sqsOnly), 'allowed'],
+    ['a bucket policy granting the role ARN, the boundary silent: implicit deny', s3(SIMULATED_ROLE, everything, sqsOnly), 'implicit-deny'],
+    ['a bucket policy granting the account, the boundary silent: implicit deny', s3(OWN, everything, sqsOnly), 'implicit-deny'],
+    ['a bucket policy granting the role ARN, no identity allow: allowed', s3(SIMULATED_ROLE, sqsOnly, everything), 'allowed'],
+    [
+      'a bucket policy granting the account root, no identity allow: implicit deny',
+      s3(`arn:aws:iam::${OWN}:root`, sqsOnly, everything),
+      'implicit-deny',
+    ],
+    ['another account\'s bucket granting "*", the boundary silent: implicit deny', s3('*', everything, sqsOnly, true), 'implicit-deny'],
+    [
+      "another account's bucket granting the role, no identity allow: implicit deny",
+      s3(SIMULATED_ROLE, sqsOnly, everything, true),
+      'implicit-deny',
+    ],
+    ['a key policy granting AWS "*", the boundary silent: allowed', kms(KEY, '*', sqsOnly), 'allowed'],
+    [
+      "another account's key granting the session ARN, the boundary silent: implicit deny",
+      kms(OTHER_KEY, SIM_SESSION, sqsOnly),
+      'implicit-deny',
+    ],
+  ];
+
+  it.each(rows)('%s', (_what, r, decision) => {
+    const context: RequestContext = {
+      action: r.kind === 'key' ? 'kms:Decrypt' : 's3:GetObject',
+      resource: r.resource,
+      principal: session,
+      keys: {},
+    };
+    const policies: NamedPolicy[] = [
+      { kind: 'identity', name: 'identity', document: r.identity as never },
+      { kind: r.kind, name: r.kind, document: r.policy as never, mustAllow: r.mustAllow },
+      { kind: 'boundary', name: 'boundary', document: r.boundary as never },
+    ];
+    expect(authorize(context, policies).decision).toBe(decision);
+  });
+
+  it.each(rows)('iam-simulate agrees: %s', async (_what, r, decision) => {
+    const verdict = await simulate({
+      action: r.kind === 'key' ? 'kms:Decrypt' : 's3:GetObject',
+      resource: r.resource,
+      resourceAccount: r.mustAllow ? '999999999999' : r.resource.split(':')[4] || OWN,
+      context: {},
+      resourcePolicy: r.policy,
+      identity: r.identity,
+      boundary: r.boundary,
+    });
+    expect(verdict).toBe(decision === 'allowed' ? 'allowed' : 'denied');
+  });
+
+  it("a session ARN with Deep Lake's session name not known: unknown, naming the boundary", () => {
+    const context: RequestContext = {
+      action: 's3:GetObject',
+      resource: 'arn:aws:s3:::lake/k',
+      principal: { ...session, sessionName: undefined },
+      keys: {},
+    };
+    const decision = authorize(context, [
+      { kind: 'resource', name: 'bucket policy', document: grant(SIM_SESSION) as never },
+      { kind: 'boundary', name: 'boundary', document: sqsOnly as never },
+    ]);
+    expect(decision).toMatchObject({ decision: 'unknown', policy: { kind: 'boundary' }, unknownSide: 'allow' });
+  });
+
+  it('a key policy must allow on its own: a bucket-like policy granting "*" everything does not stand in for it', () => {
+    const context: RequestContext = { action: 'kms:Decrypt', resource: KEY, principal: session, keys: {} };
+    const decision = authorize(context, [
+      {
+        kind: 'resource',
+        name: 'other',
+        document: { Version: '2012-10-17', Statement: [{ ...everything.Statement[0], Principal: '*' }] } as never,
+      },
+      { kind: 'key', name: 'key policy', document: grant('arn:aws:iam::999999999999:root', 'kms:Decrypt') as never },
+      { kind: 'boundary', name: 'boundary', document: sqsOnly as never },
+    ]);
+    expect(decision).toMatchObject({ decision: 'implicit-deny', policy: { kind: 'key' } });
+  });
+
+  it('an Allow by NotPrincipal is no grant to the session: the boundary still limits it', () => {
+    const context: RequestContext = { action: 's3:GetObject', resource: 'arn:aws:s3:::lake/k', principal: session, keys: {} };
+    const notOther = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', NotPrincipal: { AWS: '999999999999' }, Action: '*', Resource: '*' }],
+    };
+    const decision = authorize(context, [
+      { kind: 'resource', name: 'bucket policy', document: notOther as never },
+      { kind: 'boundary', name: 'boundary', document: sqsOnly as never },
+    ]);
+    expect(decision.decision).toBe('implicit-deny');
+  });
+
+  it('without a principal (an anonymous request) no resource-based policy grants past the boundary or the identity policy', () => {
+    const context: RequestContext = { action: 's3:GetObject', resource: 'arn:aws:s3:::lake/k', keys: {} };
+    const open = { kind: 'resource' as const, name: 'bucket policy', document: grant('*') as never };
+    expect(authorize(context, [open, { kind: 'boundary', name: 'boundary', document: sqsOnly as never }]).decision).toBe('implicit-deny');
+    expect(authorize(context, [{ kind: 'identity', name: 'identity', document: sqsOnly as never }, open]).decision).toBe('implicit-deny');
+  });
+});

@@ -75,23 +75,46 @@ export interface Decision {
   unknownSide?: 'deny' | 'allow';
 }
 
-/** The account of an ARN (its fifth field), or undefined for a resource that is no ARN. */
-const accountOf = (arn: string): string | undefined => (arn.startsWith('arn:') ? arn.split(':')[4] : undefined);
-
 /**
- * The grants of a resource-based policy to some principals only: the same document with each Allow's Principal
- * narrowed to the values `keep` accepts, so only statements that still name the principal apply. Statements
- * keep their places, so a deciding statement keeps its number.
+ * The grants of a resource-based policy to some principals only: the same document with each statement's
+ * Principal narrowed to the values `keep` accepts, so only grants that still name the principal apply (an Allow
+ * by NotPrincipal names no one in particular, and counts as no such grant). Statements keep their places, so a
+ * deciding statement keeps its number. Only its Allow side is read.
  */
 function narrowedGrants(doc: PolicyDocumentLike, keep: (value: string) => boolean): PolicyDocumentLike {
-  const statements = statementsOf(doc).map((s) =>
-    s.Effect === 'Allow' && s.Principal !== undefined ? { ...s, Principal: narrowPrincipal(s.Principal, keep) } : s,
-  );
+  const statements = statementsOf(doc).map((s) => ({ ...s, NotPrincipal: undefined, Principal: narrowPrincipal(s.Principal ?? {}, keep) }));
   return { ...doc, Statement: statements };
 }
 
 /** The strongest of several Allow answers: true over unknown over false. */
 const strongest = (answers: Tri[]): Tri => (answers.includes(true) ? true : answers.includes('unknown') ? 'unknown' : false);
+
+type Evaluated = { policy: NamedPolicy; result: PolicyResult };
+
+/**
+ * What the resource-based policies of the principal's own account (a bucket's, unless it must allow on its own,
+ * being of another account; a key's whose ARN names the account) grant the principal itself:
+ * - `session`: grants to its session (the session ARN, or `"*"`), which "are not limited by an implicit deny in
+ *   an identity-based policy, a permissions boundary, or session policy" ("Policy evaluation logic";
+ *   "Permissions boundaries for IAM entities"); a grant to the role's ARN is limited by the boundary;
+ * - `direct`: grants that name the principal, not its account, which stand in for its identity policy; the
+ *   account principal only delegates to IAM policies ("Key policies in AWS KMS"; iam-simulate agrees for buckets).
+ * A policy of another account grants nothing without the identity policy ("Cross-account policy evaluation logic").
+ */
+function ownGrants(context: RequestContext, results: Evaluated[]): { session: Tri; direct: Evaluated[] } {
+  const { principal } = context;
+  if (!principal) return { session: false, direct: [] };
+  const own = results.filter(
+    ({ policy }) =>
+      (policy.kind === 'resource' && !policy.mustAllow) || (policy.kind === 'key' && context.resource.split(':')[4] === principal.account),
+  );
+  const grantsTo = (keep: (value: string) => boolean) =>
+    own.map(({ policy }) => ({ policy, result: evaluatePolicy(narrowedGrants(policy.document, keep), context) }));
+  return {
+    session: strongest(grantsTo((v) => v === '*' || namesASession(principal, v)).map((r) => r.result.allow)),
+    direct: grantsTo((v) => !namesAccount(principal, v)),
+  };
+}
 
 /**
  * Decides one request against the policies that apply to it. The identity side is `identity` when given,
@@ -105,20 +128,7 @@ export function authorize(context: RequestContext, policies: NamedPolicy[]): Dec
   let unknown: Decision | undefined;
   const maybeDenied = results.find((r) => r.result.deny === 'unknown');
   if (maybeDenied) unknown = { decision: 'unknown', policy: maybeDenied.policy, statement: maybeDenied.result.denyBy, unknownSide: 'deny' };
-  const { principal } = context;
-  // Resource-based policies of the principal's own account: a bucket's (unless it must allow on its own, being
-  // of another account) and a key's whose ARN names the account.
-  const own = results.filter(
-    ({ policy }) =>
-      principal !== undefined &&
-      ((policy.kind === 'resource' && !policy.mustAllow) || (policy.kind === 'key' && accountOf(context.resource) === principal.account)),
-  );
-  const grantsTo = (keep: (value: string) => boolean) =>
-    own.map(({ policy }) => ({ policy, result: evaluatePolicy(narrowedGrants(policy.document, keep), context) }));
-  // What they grant the session itself (its ARN, or everyone): "not limited by an implicit deny in an
-  // identity-based policy, a permissions boundary, or session policy" ("Policy evaluation logic"; "Permissions
-  // boundaries for IAM entities"). A grant to the role's ARN or the account is limited by the boundary.
-  const session = principal ? strongest(grantsTo((v) => v === '*' || namesASession(principal, v)).map((r) => r.result.allow)) : false;
+  const { session, direct } = ownGrants(context, results);
   // Policies that must allow on their own: a KMS key policy, a permissions boundary (unless the session is granted).
   for (const { policy, result } of results) {
     if (policy.kind !== 'key' && policy.kind !== 'boundary' && !policy.mustAllow) continue;
@@ -128,13 +138,9 @@ export function authorize(context: RequestContext, policies: NamedPolicy[]): Dec
   }
   const identity = results.find((r) => r.policy.kind === 'identity');
   if (identity && identity.result.allow !== true) {
-    // A bucket policy of the account stands in for the identity policy; a key policy only by a grant that names
-    // the principal, not its account (the account principal "enables IAM policies", "Key policies in AWS KMS").
-    const keys = principal ? grantsTo((v) => !namesAccount(principal, v)).filter((r) => r.policy.kind === 'key') : [];
-    const resources = [...results.filter((r) => r.policy.kind === 'resource'), ...keys];
-    const resource = resources.find((r) => r.result.allow === true);
+    const resource = direct.find((r) => r.result.allow === true);
     if (resource) return unknown ?? { decision: 'allowed', policy: resource.policy, statement: resource.result.allowBy };
-    const maybeResource = resources.find((r) => r.result.allow === 'unknown');
+    const maybeResource = direct.find((r) => r.result.allow === 'unknown');
     if (identity.result.allow === false && !maybeResource) return { decision: 'implicit-deny', policy: identity.policy };
     const open = identity.result.allow === 'unknown' ? identity : (maybeResource ?? identity);
     unknown ??= { decision: 'unknown', policy: open.policy, statement: open.result.allowBy, unknownSide: 'allow' };
