@@ -104,9 +104,8 @@ type Evaluated = { policy: NamedPolicy; result: PolicyResult };
 function ownGrants(context: RequestContext, results: Evaluated[]): { session: Tri; direct: Evaluated[] } {
   const { principal } = context;
   if (!principal) return { session: false, direct: [] };
-  const own = results.filter(
-    ({ policy }) =>
-      (policy.kind === 'resource' && !policy.mustAllow) || (policy.kind === 'key' && context.resource.split(':')[4] === principal.account),
+  const own = results.filter(({ policy }) =>
+    policy.kind === 'key' ? context.resource.split(':')[4] === principal.account : policy.kind === 'resource' && !policy.mustAllow,
   );
   const grantsTo = (keep: (value: string) => boolean) =>
     own.map(({ policy }) => ({ policy, result: evaluatePolicy(narrowedGrants(policy.document, keep), context) }));
