@@ -3,8 +3,7 @@
 // YYYY, YYYY-MM, YYYY-MM-DD, then Thh:mmTZD, Thh:mm:ssTZD or Thh:mm:ss.sTZD, TZD being Z, +hh:mm or -hh:mm), or
 // epoch seconds (aws:EpochTime, "AWS global condition context keys"). A value in neither form is one the
 // evaluator cannot read as IAM does: its comparisons are unknown, never a silent non-match.
-import { patternText } from '../variables.js';
-import type { Operator } from './types.js';
+import { comparisons } from './compare.js';
 
 // A year alone is left to parseDate (it is epoch seconds too), so the month is required here.
 const W3C = /^(\d{4})-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?$/;
@@ -41,34 +40,4 @@ export function parseDate(text: string): number | undefined {
   return parseW3c(t);
 }
 
-/** Whether a value is one the evaluator reads as IAM does (see parseDate). */
-export const readsDate = (text: string) => parseDate(text) !== undefined;
-
-function compare(holds: (a: number, b: number) => boolean): Operator['test'] {
-  // NaN for a value that is no date: every comparison with it is false, so it matches nothing.
-  return (v, p) => holds(parseDate(v) ?? Number.NaN, parseDate(patternText(p)) ?? Number.NaN);
-}
-
-const equal = compare((a, b) => a === b);
-const date = (test: Operator['test'], negated: boolean): Operator => ({ test, negated, variables: false, reads: readsDate });
-
-export const DATE_OPERATORS: Record<string, Operator> = {
-  DateEquals: date(equal, false),
-  DateNotEquals: date(equal, true),
-  DateLessThan: date(
-    compare((a, b) => a < b),
-    false,
-  ),
-  DateLessThanEquals: date(
-    compare((a, b) => a <= b),
-    false,
-  ),
-  DateGreaterThan: date(
-    compare((a, b) => a > b),
-    false,
-  ),
-  DateGreaterThanEquals: date(
-    compare((a, b) => a >= b),
-    false,
-  ),
-};
+export const DATE_OPERATORS = comparisons('Date', parseDate);
