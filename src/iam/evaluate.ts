@@ -1,10 +1,10 @@
-// Policy evaluation logic (IAM User Guide, "Policy evaluation logic"; "Key policies in AWS KMS"): an explicit
-// Deny in any policy wins; a permissions boundary must allow; the identity's policies must allow unless a
-// resource-based policy of the same account allows the role itself; a KMS key policy must allow, directly or by
-// delegating to the account (the Principal is the account, and IAM policies then decide). A key policy of the
-// principal's account that names the principal itself (or "*") allows on its own, as a bucket policy does ("KMS
-// key access and permissions": the key policy alone can control access). Three-valued: what depends on an
-// unknown is unknown, never allowed.
+// Policy evaluation logic (IAM User Guide, "Policy evaluation logic", "Permissions boundaries for IAM entities",
+// "Cross-account policy evaluation logic"; AWS KMS, "Key policies in AWS KMS"): an explicit Deny in any policy
+// wins; a KMS key policy must allow, naming the principal or delegating to its account; a permissions boundary
+// must allow, unless a resource-based policy of the principal's account grants to its session (the session ARN,
+// or "*"); the identity's policies must allow, unless such a policy grants to the principal itself, not only to
+// its account. Another account's policy grants nothing past them. Three-valued: what depends on an unknown is
+// unknown, never allowed.
 import type { RequestContext } from './context.js';
 import { namesAccount, namesASession, narrowPrincipal } from './principal.js';
 import { type Statement, statementApplies } from './statement.js';
