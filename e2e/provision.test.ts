@@ -46,6 +46,29 @@ async function serveToken(claims: Record<string, string>): Promise<{ token: stri
   return { token, port: (server.address() as { port: number }).port, close: () => server.close() };
 }
 
+/**
+ * Runs the action with a runner token of these claims against an STS that refuses every web-identity sign-in
+ * (the realism rule), and returns the run and the token.
+ */
+async function refusedSignIn(
+  claims: Record<string, string>,
+  inputs: Record<string, string>,
+  options: Omit<NonNullable<Parameters<Stack['run']>[1]>, 'env'> = {},
+) {
+  const { token, port, close } = await serveToken(claims);
+  try {
+    stack.proxy.clear();
+    stack.proxy.rules.push(webIdentityRefused());
+    const env = {
+      ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
+    };
+    return { result: await stack.run(inputs, { ...options, env }), token };
+  } finally {
+    close();
+  }
+}
+
 describe('provisioning on a fresh account', () => {
   it('creates a KMS-aware role and policy, outputs the ARNs and writes the summary', async () => {
     stack.proxy.clear();
@@ -250,39 +273,24 @@ describe('OIDC', () => {
       event_name: 'pull_request',
       actor: 'octocat',
     };
-    const { token, port, close } = await serveToken(claims);
-    try {
-      stack.proxy.clear();
-      stack.proxy.rules.push(webIdentityRefused());
-      const result = await stack.run(
-        {
-          buckets: 'sse-s3-bucket',
-          mode: 'plan',
-          'role-to-assume': 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-apply',
-        },
-        {
-          env: {
-            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
-            ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
-          },
-        },
-      );
-      expect(result.code).toBe(1);
-      expect(stack.proxy.calls.map((c) => c.operation)).toEqual(['sts:AssumeRoleWithWebIdentity']);
-      expect(result.errors).toHaveLength(1);
-      const [error] = result.errors;
-      expect(error).toContain('Not authorized to perform sts:AssumeRoleWithWebIdentity');
-      expect(error).toContain('sub=repo:octo-org@4242/data-platform@90210:pull_request, aud=sts.amazonaws.com');
-      expect(error).toContain('repository_id=90210, repository_owner_id=4242, ref=refs/pull/7/merge, environment=(none)');
-      expect(error).toContain('GitHubRepository=octo-org@4242/data-platform@90210');
-      expect(error).toContain("a pull_request run signs in with the stack's plan role (activeloop-plan)");
-      // The token is masked for the runner and shown nowhere else; claims the trust policy does not test are not shown.
-      const lines = result.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
-      for (const piece of token.split('.')) expect(lines.join('\n')).not.toContain(piece);
-      expect(result.stdout).not.toContain('octocat');
-    } finally {
-      close();
-    }
+    const { result, token } = await refusedSignIn(claims, {
+      buckets: 'sse-s3-bucket',
+      mode: 'plan',
+      'role-to-assume': 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-apply',
+    });
+    expect(result.code).toBe(1);
+    expect(stack.proxy.calls.map((c) => c.operation)).toEqual(['sts:AssumeRoleWithWebIdentity']);
+    expect(result.errors).toHaveLength(1);
+    const [error] = result.errors;
+    expect(error).toContain('Not authorized to perform sts:AssumeRoleWithWebIdentity');
+    expect(error).toContain('sub=repo:octo-org@4242/data-platform@90210:pull_request, aud=sts.amazonaws.com');
+    expect(error).toContain('repository_id=90210, repository_owner_id=4242, ref=refs/pull/7/merge, environment=(none)');
+    expect(error).toContain('GitHubRepository=octo-org@4242/data-platform@90210');
+    expect(error).toContain("a pull_request run signs in with the stack's plan role (activeloop-plan)");
+    // The token is masked for the runner and shown nowhere else; claims the trust policy does not test are not shown.
+    const lines = result.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
+    for (const piece of token.split('.')) expect(lines.join('\n')).not.toContain(piece);
+    expect(result.stdout).not.toContain('octocat');
   });
 
   it("tells a workflow_dispatch off the default branch, with an earlier template's role, what to change: the roles, the account variable, the branch", async () => {
@@ -299,42 +307,32 @@ describe('OIDC', () => {
       job_workflow_ref: 'octo-org/data-platform/.github/workflows/activeloop.yml@refs/heads/try-roles',
       event_name: 'workflow_dispatch',
     };
-    const { port, close } = await serveToken(claims);
-    try {
-      stack.proxy.clear();
-      stack.proxy.rules.push(webIdentityRefused());
-      const result = await stack.run(
-        {
-          buckets: 'sse-s3-bucket',
-          mode: 'plan',
-          'role-to-assume': 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-deployer-ApplyRole-AbC123XyZ',
-        },
-        {
-          env: {
-            ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
-            ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token',
-          },
-          eventName: 'workflow_dispatch',
-          event: { ref: 'refs/heads/try-roles', repository: { full_name: 'octo-org/data-platform', default_branch: 'main' } },
-        },
-      );
-      expect(result.code).toBe(1);
-      expect(stack.proxy.calls.map((c) => c.operation)).toEqual(['sts:AssumeRoleWithWebIdentity']);
-      const [error] = result.errors;
-      expect(error).toContain('is a role name the earlier deployer template generated');
-      expect(error).toContain('its roles are now <DeployerName>-plan and <DeployerName>-apply');
-      expect(error).toContain(
-        'role-to-assume is in account 123456789012: the role exists only if the deployer stack was deployed in that account',
-      );
-      expect(error).toContain('ACTIVELOOP_AWS_ACCOUNT_ID');
-      expect(error).toContain('RepositoryVariableCommand');
-      expect(error).toContain(
-        'this run is on ref refs/heads/try-roles, not on main, so run it from the default branch, or open a pull request',
-      );
-      expect(error).not.toMatch(/DefaultBranch must be[^;]*try-roles/);
-    } finally {
-      close();
-    }
+    const { result } = await refusedSignIn(
+      claims,
+      {
+        buckets: 'sse-s3-bucket',
+        mode: 'plan',
+        'role-to-assume': 'arn:aws:iam::123456789012:role/activeloop-role-action-deployer/activeloop-deployer-ApplyRole-AbC123XyZ',
+      },
+      {
+        eventName: 'workflow_dispatch',
+        event: { ref: 'refs/heads/try-roles', repository: { full_name: 'octo-org/data-platform', default_branch: 'main' } },
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(stack.proxy.calls.map((c) => c.operation)).toEqual(['sts:AssumeRoleWithWebIdentity']);
+    const [error] = result.errors;
+    expect(error).toContain('is a role name the earlier deployer template generated');
+    expect(error).toContain('its roles are now <DeployerName>-plan and <DeployerName>-apply');
+    expect(error).toContain(
+      'role-to-assume is in account 123456789012: the role exists only if the deployer stack was deployed in that account',
+    );
+    expect(error).toContain('ACTIVELOOP_AWS_ACCOUNT_ID');
+    expect(error).toContain('RepositoryVariableCommand');
+    expect(error).toContain(
+      'this run is on ref refs/heads/try-roles, not on main, so run it from the default branch, or open a pull request',
+    );
+    expect(error).not.toMatch(/DefaultBranch must be[^;]*try-roles/);
   });
 
   it('hints at id-token: write when the runner has no token endpoint', async () => {
