@@ -367,18 +367,22 @@ describe('cors: true', () => {
 describe('what Activeloop really meets', () => {
   const verdicts = (access: string, bucket: string) =>
     JSON.parse(access)[bucket] as Record<string, { state: string; reason: string; fix?: string; changesAt?: string }>;
-  const denyAll = (bucket: string, condition: object) =>
-    new PutBucketPolicyCommand({
-      Bucket: bucket,
-      Policy: bucketPolicy(bucket, {
+  /** Creates each bucket with a bucket policy that denies everyone everything under its condition. */
+  const guardedBuckets = async (cases: Record<string, object>) => {
+    for (const [bucket, condition] of Object.entries(cases)) {
+      await createBucket(stack.motoEndpoint, bucket);
+      const guard = {
         Sid: 'Guard',
         Effect: 'Deny',
         Principal: '*',
         Action: 's3:*',
         Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-        Condition: condition,
-      }),
-    });
+      };
+      await clients(stack.motoEndpoint).s3.send(
+        new PutBucketPolicyCommand({ Bucket: bucket, Policy: bucketPolicy(bucket, { ...guard, Condition: condition }) }),
+      );
+    }
+  };
 
   it('Object Ownership: ObjectWriter, BucketOwnerPreferred and none make read unknown with the fix; BucketOwnerEnforced says nothing', async () => {
     await createBucket(stack.motoEndpoint, 'writer-lake', undefined, 'us-east-1', 'ObjectWriter');
@@ -411,10 +415,7 @@ describe('what Activeloop really meets', () => {
       'if-exists-lake': { IpAddressIfExists: { 'aws:SourceIp': '10.0.0.0/8' } },
       'office-lake': { NotIpAddress: { 'aws:SourceIp': '203.0.113.0/24' } },
     };
-    for (const [bucket, condition] of Object.entries(cases)) {
-      await createBucket(stack.motoEndpoint, bucket);
-      await clients(stack.motoEndpoint).s3.send(denyAll(bucket, condition));
-    }
+    await guardedBuckets(cases);
     const result = await stack.run({ buckets: Object.keys(cases).join('\n'), 'role-name': 'source-ip', mode: 'plan', cors: 'true' });
     expect(result.code).toBe(0);
     expect(states(result.outputs.access, 'private-only-lake')).toMatchObject({ list: 'blocked', read: 'blocked', write: 'blocked' });
@@ -435,10 +436,10 @@ describe('what Activeloop really meets', () => {
   });
 
   it('dates: a Deny from a future date is allowed until then, one until a date is blocked until then', async () => {
-    await createBucket(stack.motoEndpoint, 'later-lake');
-    await clients(stack.motoEndpoint).s3.send(denyAll('later-lake', { DateGreaterThan: { 'aws:CurrentTime': '2099-01-01T00:00:00Z' } }));
-    await createBucket(stack.motoEndpoint, 'frozen-lake');
-    await clients(stack.motoEndpoint).s3.send(denyAll('frozen-lake', { DateLessThan: { 'aws:CurrentTime': '2099-06-30T00:00:00Z' } }));
+    await guardedBuckets({
+      'later-lake': { DateGreaterThan: { 'aws:CurrentTime': '2099-01-01T00:00:00Z' } },
+      'frozen-lake': { DateLessThan: { 'aws:CurrentTime': '2099-06-30T00:00:00Z' } },
+    });
     const result = await stack.run({ buckets: 'later-lake\nfrozen-lake', 'role-name': 'dated', mode: 'plan', cors: 'true' });
     expect(result.code).toBe(0);
     const later = verdicts(result.outputs.access, 'later-lake').read;
@@ -515,10 +516,7 @@ describe('what Activeloop really meets', () => {
       'endpoint-lake': { Null: { 'aws:SourceVpce': 'false' } },
       'where-lake': { StringNotEquals: { 'aws:RequestedRegion': 'eu-west-1' } },
     };
-    for (const [bucket, condition] of Object.entries(cases)) {
-      await createBucket(stack.motoEndpoint, bucket);
-      await clients(stack.motoEndpoint).s3.send(denyAll(bucket, condition));
-    }
+    await guardedBuckets(cases);
     await createBucket(stack.motoEndpoint, 'their-lake');
     stack.proxy.clear();
     stack.proxy.rules.push(
