@@ -15,6 +15,7 @@ import {
   PUBLIC_ADDRESS,
   parseOperator,
   type RequestContext,
+  statementLabel,
   type UnknownValue,
 } from './iam/index.js';
 import { parseDate } from './iam/operators/date.js';
@@ -148,7 +149,7 @@ const TLS_VERSIONS: UnknownValue = { unknown: true, candidates: ['1.2', '1.3'] }
  * the action cannot know ("AWS global condition context keys": aws:SourceIp, aws:SourceVpce, aws:SourceVpc,
  * aws:VpcSourceIp). Never from the customer's private network.
  */
-export type Path = 'public' | 'vpc-endpoint';
+type Path = 'public' | 'vpc-endpoint';
 const PATHS: Path[] = ['public', 'vpc-endpoint'];
 const PATH_KEYS: Record<Path, Record<string, UnknownValue>> = {
   public: { 'aws:SourceIp': { unknown: true, candidates: [PUBLIC_ADDRESS] } },
@@ -162,8 +163,10 @@ const PATH_WORDS: Record<Path, string> = {
   public: 'from a public address (with aws:SourceIp, without aws:SourceVpce)',
   'vpc-endpoint': 'through its own VPC endpoint (with aws:SourceVpce, aws:SourceVpc and aws:VpcSourceIp, without aws:SourceIp)',
 };
+/** aws:ResourceAccount or s3:ResourceAccount, in any case: the keys that name the bucket's owner account. */
+const RESOURCE_ACCOUNT_KEY = /^(aws|s3):resourceaccount$/i;
 /** Keys whose value differs between the paths: a policy without them decides both paths alike. */
-const PATH_KEY_NAMES = ['aws:sourceip', 'aws:sourcevpce', 'aws:sourcevpc', 'aws:vpcsourceip'];
+const PATH_KEY_NAMES = Object.values(PATH_KEYS).flatMap((keys) => Object.keys(keys).map((k) => k.toLowerCase()));
 
 /** The request context of a call Deep Lake makes with the role on one path: TLS, the role's identity and tags, not from the customer's network, no encryption header. */
 function contextFor(
@@ -516,7 +519,7 @@ function ownerKeys(b: BucketFacts, input: AccessInput, docs: (PolicyDocument | u
   const named = docs.flatMap(statementsOf).flatMap((st) =>
     Object.values(st.Condition ?? {}).flatMap((block) =>
       Object.entries(block ?? {})
-        .filter(([key]) => /^(aws|s3):resourceaccount$/i.test(key))
+        .filter(([key]) => RESOURCE_ACCOUNT_KEY.test(key))
         .flatMap(([, raw]) => listOf(raw)),
     ),
   );
@@ -530,8 +533,8 @@ function deniesOtherAccounts(policy: NamedPolicy, verdict: Verdict): boolean {
   return statementsOf(policy.document as PolicyDocument).some(
     (st, i) =>
       st.Effect === 'Deny' &&
-      (st.Sid ? `"${st.Sid}"` : `#${i + 1}`) === verdict.statement &&
-      Object.values(st.Condition ?? {}).some((block) => Object.keys(block ?? {}).some((k) => /^(aws|s3):resourceaccount$/i.test(k))),
+      statementLabel(st, i) === verdict.statement &&
+      Object.values(st.Condition ?? {}).some((block) => Object.keys(block ?? {}).some((k) => RESOURCE_ACCOUNT_KEY.test(k))),
   );
 }
 
@@ -598,7 +601,7 @@ function verdictsAt(b: BucketFacts, input: AccessInput): Record<Capability, Verd
       };
     }
     // The bucket's account is read with GetBucketRequestPayment (ExpectedBucketOwner): unread, a condition on it stays unknown.
-    if (verdict.state === 'unknown' && b.requestPaymentError && /^(aws|s3):resourceaccount$/i.test(verdict.decidingKey ?? '')) {
+    if (verdict.state === 'unknown' && b.requestPaymentError && RESOURCE_ACCOUNT_KEY.test(verdict.decidingKey ?? '')) {
       return {
         ...verdict,
         reason: `${verdict.reason}: whose bucket it is could not be read (${b.requestPaymentError})`,
@@ -833,7 +836,7 @@ const DATE_KEYS = ['aws:currenttime', 'aws:epochtime'];
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** How many future dates of the policies are tried at most: each costs a whole evaluation of the bucket. */
-export const DATE_LIMIT = 24;
+const DATE_LIMIT = 24;
 // Operators whose answer changes only at one instant: past it, the answer is what it was before.
 const INSTANT_OPERATORS = ['dateequals', 'datenotequals', 'numericequals', 'numericnotequals'];
 

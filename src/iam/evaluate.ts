@@ -33,6 +33,9 @@ export interface PolicyResult {
 const statementsOf = (doc: PolicyDocumentLike): Statement[] =>
   doc.Statement === undefined || doc.Statement === null ? [] : Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
 
+/** How a reader names a statement: its Sid in quotes, or its position counted from 1 (`index` counts from 0). */
+export const statementLabel = (s: { Sid?: string }, index: number): string => (s.Sid ? `"${s.Sid}"` : `#${index + 1}`);
+
 /** Which of a policy's Deny and Allow statements apply to the request. */
 export function evaluatePolicy(doc: PolicyDocumentLike, context: RequestContext): PolicyResult {
   const result: PolicyResult = { deny: false, allow: false };
@@ -40,7 +43,7 @@ export function evaluatePolicy(doc: PolicyDocumentLike, context: RequestContext)
   const versioned: RequestContext = doc.Version === '2012-10-17' ? context : { ...context, literalVariables: true };
   for (const [i, s] of statementsOf(doc).entries()) {
     const applies = statementApplies(s, versioned);
-    const ref = { label: s.Sid ? `"${s.Sid}"` : `#${i + 1}`, decider: applies.decider };
+    const ref = { label: statementLabel(s, i), decider: applies.decider };
     const side = s.Effect === 'Deny' ? 'deny' : 'allow';
     const by = side === 'deny' ? 'denyBy' : 'allowBy';
     if (applies.value === true && result[side] !== true) {

@@ -12,7 +12,15 @@ export {
   sessionArn,
   type UnknownValue,
 } from './context.js';
-export { authorize, type Decision, evaluatePolicy, type NamedPolicy, type PolicyResult, type StatementRef } from './evaluate.js';
+export {
+  authorize,
+  type Decision,
+  evaluatePolicy,
+  type NamedPolicy,
+  type PolicyResult,
+  type StatementRef,
+  statementLabel,
+} from './evaluate.js';
 export { parseOperator } from './operators/index.js';
 export { principalMatches } from './principal.js';
 export { actionMatches, resourceMatches, statementApplies } from './statement.js';
