@@ -169,30 +169,35 @@ function refusedSignIn(
   ).trim();
 }
 
-/** The repository's default branch as the event payload names it (repository.default_branch), if it does. */
-export function defaultBranchOf(env: Env): string | undefined {
+/** The parts of the event payload the sign-in checks read. */
+interface EventPayload {
+  repository?: { default_branch?: unknown };
+  pull_request?: { head?: { repo?: { full_name?: string; fork?: boolean } }; base?: { repo?: { full_name?: string } } };
+}
+
+/** The event payload (GITHUB_EVENT_PATH) as JSON, or undefined when there is none or it cannot be read: the checks then do without it. */
+function eventPayload(env: Env): EventPayload | undefined {
   if (!env.GITHUB_EVENT_PATH) return undefined;
   try {
-    const branch = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8'))?.repository?.default_branch;
-    return typeof branch === 'string' && branch ? branch : undefined;
+    return JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) ?? undefined;
   } catch {
-    // No readable payload: the check then does without it.
     return undefined;
   }
 }
 
+/** The repository's default branch as the event payload names it (repository.default_branch), if it does. */
+function defaultBranchOf(env: Env): string | undefined {
+  const branch = eventPayload(env)?.repository?.default_branch;
+  return typeof branch === 'string' && branch ? branch : undefined;
+}
+
 /** The fork's OWNER/REPO when the run is a pull request from a fork (the event payload says), else undefined. */
 export function forkOfPullRequest(env: Env): string | undefined {
-  if (!env.GITHUB_EVENT_NAME?.startsWith('pull_request') || !env.GITHUB_EVENT_PATH) return undefined;
-  try {
-    const pr = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')).pull_request;
-    const head = pr?.head?.repo?.full_name;
-    const base = pr?.base?.repo?.full_name;
-    return pr?.head?.repo?.fork === true || (head && base && head !== base) ? (head ?? 'of this repository') : undefined;
-  } catch {
-    // No readable payload: nothing to tell.
-    return undefined;
-  }
+  if (!env.GITHUB_EVENT_NAME?.startsWith('pull_request')) return undefined;
+  const pr = eventPayload(env)?.pull_request;
+  const head = pr?.head?.repo?.full_name;
+  const base = pr?.base?.repo?.full_name;
+  return pr?.head?.repo?.fork === true || (head && base && head !== base) ? (head ?? 'of this repository') : undefined;
 }
 
 /** Masks credentials the runner already holds in the environment, in case a later log line echoes them. */
