@@ -74,7 +74,7 @@ export type AccountLabel = Pick<MatrixEntry, 'account' | 'name'>;
  * The OIDC audience for an account's partition: the deployer template's provider and trust policies expect
  * `sts.amazonaws.com.cn` in aws-cn (its InAwsCn condition), `sts.amazonaws.com` elsewhere.
  */
-export const audienceOf = (partition: string) => (partition === 'aws-cn' ? 'sts.amazonaws.com.cn' : 'sts.amazonaws.com');
+const audienceOf = (partition: string) => (partition === 'aws-cn' ? 'sts.amazonaws.com.cn' : 'sts.amazonaws.com');
 
 // A tag key or value with a control character: a newline would make a second `key=value` line, a second tag.
 const CONTROL = /\p{Cc}/u;
