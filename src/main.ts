@@ -32,6 +32,8 @@ export interface RunOptions {
 interface Context {
   inputs: Inputs;
   clients: AwsClients;
+  /** The IAM and S3 stage, loaded during the sign-in (connect). */
+  stage: typeof import('./aws-stage.js');
   identity: CallerIdentity;
   kmsGrants: KmsGrant[];
   /** The listed buckets' CORS rules (read in destroy modes). */
@@ -70,7 +72,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const { clients, identity, stage } = await connect(inputs, env, startedAt, log);
     const live = await stage.readLive(inputs, clients, log, identity);
     inputs = live.inputs;
-    const ctx: Context = { inputs, clients, identity: live.identity, cors: live.cors, ...decide(live) };
+    const ctx: Context = { inputs, clients, stage, identity: live.identity, cors: live.cors, ...decide(live) };
     const first = planChecked(ctx, live);
     const access = inputs.accessCheck !== 'off' && !removes(inputs.mode) ? accessOf(ctx, live, first.desired) : undefined;
     const outcome: ApplyOutcome =
@@ -179,13 +181,14 @@ function accessOf(ctx: Context, read: Live, desired: DesiredState): BucketAccess
     const enc = encryption.get(bucket);
     const key = enc?.grantedKeyArn;
     const { region, ...setting } = settings.get(bucket) ?? {};
+    const knownRegion = enc?.region ?? region;
     return {
       ...setting,
       bucket,
       prefixes,
-      region: enc?.region ?? region ?? ctx.inputs.region,
+      region: knownRegion ?? ctx.inputs.region,
       // An unread region is said, not guessed (src/access.ts regionError).
-      regionError: (enc?.region ?? region) === undefined ? 's3:GetBucketLocation' : undefined,
+      regionError: knownRegion === undefined ? 's3:GetBucketLocation' : undefined,
       policy: policies.get(bucket)?.document,
       policyError: policies.get(bucket)?.error,
       cors: cors.get(bucket)?.rules ?? [],
@@ -246,7 +249,7 @@ async function applyConverging(
       : new ActionError(`Applying the plan failed after ${round} round(s): ${errorName(error)}: ${(error as Error).message}`);
   for (let round = 1; ; round++) {
     try {
-      await (await import('./aws-stage.js')).applyChanges(
+      await ctx.stage.applyChanges(
         ctx.clients,
         last.changeSet.changes,
         { roleWaitSeconds: options.roleWaitSeconds, sleep: options.sleep },
@@ -259,7 +262,7 @@ async function applyConverging(
       await options.sleep(250 * round + Math.floor(Math.random() * 250));
       // Whatever goes wrong from here ends like any failure: the summary says what was done and what was not.
       try {
-        last = planFrom(ctx, await (await import('./aws-stage.js')).readIam(ctx.inputs, ctx.clients, Promise.resolve(ctx.identity)));
+        last = planFrom(ctx, await ctx.stage.readIam(ctx.inputs, ctx.clients, Promise.resolve(ctx.identity)));
         const taken = /^EntityAlreadyExists/.test(errorName(error)) ? await policyNameTaken(ctx, last) : undefined;
         if (taken) return { last, applied, error: taken };
       } catch (replanError) {
@@ -277,9 +280,8 @@ async function applyConverging(
 async function policyNameTaken(ctx: Context, planned: Planned): Promise<ActionError | undefined> {
   const create = planned.changeSet.changes.find((c) => c.action === 'create-policy');
   if (create?.action !== 'create-policy') return undefined;
-  const { findPolicyByName } = await import('./aws-stage.js');
   const existing = await awsCall(`iam:ListPolicies (finding the policy named ${create.name})`, () =>
-    findPolicyByName(ctx.clients.iam, create.name),
+    ctx.stage.findPolicyByName(ctx.clients.iam, create.name),
   );
   return new ActionError(
     `The policy name ${create.name} is taken: ${existing ? `the policy ${existing}` : 'a policy at another path'} has it, and IAM policy names are unique per account across paths, case-insensitively. ` +
