@@ -3,7 +3,6 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
 import { type AwsClients, type AwsCredentials, type ClientOptions, commonConfig, requestHandler } from './aws.js';
 
 export { applyChanges } from './apply.js';
@@ -11,23 +10,21 @@ export { readIam, readLive } from './live.js';
 export { findPolicyByName } from './read.js';
 
 /**
- * The run's clients. KMS loads only for a run that reads keys (`kms`). `sts` reuses a client made by createStsClient with the same credentials.
+ * The run's clients past the sign-in. KMS loads only for a run that reads keys (`kms`).
  */
 export async function createClients(
   region: string,
   credentials: AwsCredentials | undefined,
   options: ClientOptions = {},
-  sts?: STSClient,
 ): Promise<AwsClients> {
   const env = options.env ?? process.env;
   const common = commonConfig(region, credentials, options);
   // A handler per client, its agents routing each request by host (see requestHandler). S3 gets enough sockets
   // for its four bounded reads per bucket (encryption, location, policy, CORS) to run at once.
-  const [iamHandler, s3Handler, kmsHandler, stsHandler, kms] = await Promise.all([
+  const [iamHandler, s3Handler, kmsHandler, kms] = await Promise.all([
     requestHandler(env),
     requestHandler(env, 4 * 64),
     requestHandler(env),
-    sts ? undefined : requestHandler(env),
     options.kms === false ? undefined : import('@aws-sdk/client-kms'),
   ]);
   const kmsClients = new Map<string, KMSClient>();
@@ -44,6 +41,5 @@ export async function createClients(
       }
       return client;
     },
-    sts: sts ?? new STSClient({ ...common, requestHandler: stsHandler }),
   };
 }

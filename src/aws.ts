@@ -24,7 +24,6 @@ export interface AwsClients {
   s3: S3Client;
   /** KMS in the given region (a bucket's key lives in the bucket's region); one client per region. */
   kmsIn: (region: string) => KMSClient;
-  sts: STSClient;
 }
 
 function matchesNoProxy(host: string, noProxy: string): boolean {

@@ -151,7 +151,7 @@ async function connect(inputs: Inputs, env: Env, startedAt: number, log: Log) {
   // Handled by the read stage; this keeps a failure that comes before it from counting as unhandled.
   identity.catch(() => undefined);
   const stage = await stageP;
-  return { clients: await stage.createClients(inputs.region, credentials, options, sts), identity, stage };
+  return { clients: await stage.createClients(inputs.region, credentials, options), identity, stage };
 }
 
 /** The run's rules on what was read: the keys the role is granted, and the warnings (or, for an apply, the refusal). */
