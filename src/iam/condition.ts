@@ -59,18 +59,13 @@ function entryHolds(parsed: ParsedOperator, values: string[], candidate: Candida
   return tri(operator.negated ? requestValues.every(holdsFor) : requestValues.some(holdsFor));
 }
 
-const show = (v: Candidate) =>
-  v === undefined
-    ? '(absent)'
-    : isAddressSpace(v)
-      ? v.space === 'public-address'
-        ? 'a public address'
-        : 'present (any value)'
-      : Array.isArray(v)
-        ? v.join(', ')
-        : v === ''
-          ? '"" (empty)'
-          : v;
+/** A candidate value as the decider shows it. */
+function show(v: Candidate): string {
+  if (v === undefined) return '(absent)';
+  if (isAddressSpace(v)) return v.space === 'public-address' ? 'a public address' : 'present (any value)';
+  if (Array.isArray(v)) return v.join(', ');
+  return v === '' ? '"" (empty)' : v;
+}
 
 /** One condition entry: an operator, a key and its policy values. */
 export function conditionEntry(written: string, key: string, rawValues: unknown, context: RequestContext): Outcome {
