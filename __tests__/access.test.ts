@@ -522,6 +522,19 @@ describe('a fresh review of the access check (issue 26): no false "allowed"', ()
     }
   });
 
+  // "Condition operators", Numeric ("an integer or decimal value") and Binary (base-64 encoded): a value the
+  // family cannot read leaves the verdict unknown, and the words name that family's form, not a date's.
+  it.each([
+    [{ NumericLessThan: { 's3:max-keys': 'ten' } }, 'no integer or decimal IAM documents', 'as an integer or decimal number'],
+    [{ BinaryEquals: { 'aws:userid': 'Q!U@J#D' } }, 'is not base 64', 'the base-64 encoding of the bytes'],
+  ])('a Deny whose value its operator cannot read: %j', (condition, cause, fix) => {
+    const v = verdicts(bucket({ policy: denyWhen(condition) }), NOW);
+    expect(v.read.state).toBe('unknown');
+    expect(v.read.reason).toContain(cause);
+    expect(v.read.reason).not.toContain('date');
+    expect(v.read.fix).toContain(fix);
+  });
+
   it('a Deny that depends on the VPC keys is not allowed: the VPC endpoint path has them', () => {
     const conditions: ConditionBlock[] = [
       { Null: { 'aws:SourceVpce': 'false' } },

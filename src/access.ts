@@ -229,6 +229,62 @@ function passing(decider: Decider | undefined, denying: boolean): string | undef
 const REGION_KEYS = ['aws:requestedregion', 'kms:viaservice'];
 
 /** A Decision as a capability's verdict. */
+/**
+ * What an unknown verdict's reason and fix say, by the condition that left it unknown: a value its operator
+ * cannot read (a date, number or base-64 form IAM does not document), a key of the path or the bucket's region
+ * the action cannot see, or anything else.
+ */
+function unknownWords(
+  decider: Decider | undefined,
+  unreadable: string | undefined,
+  regionError: string | undefined,
+  input: AccessInput,
+  passesWhen: string | undefined,
+): { cause: string; fix: string } {
+  const key = decider?.key.toLowerCase() ?? '';
+  if (unreadable !== undefined) return unreadableWords(decider?.key ?? '', decider?.operator ?? '', unreadable);
+  if (REGION_KEYS.includes(key) && regionError) {
+    return {
+      cause: `its condition on ${decider?.key} depends on the bucket's region, which could not be read (${regionError})`,
+      fix: 'Allow s3:GetBucketLocation on the bucket to the credentials running the action.',
+    };
+  }
+  const fix = `Check that statement for requests from Activeloop with the role ${input.roleArn}${passesWhen ? `: it lets them through when ${passesWhen}` : ''}.`;
+  if (key === 'aws:sourceip')
+    return { cause: "its condition on aws:SourceIp depends on Activeloop's public address, which the action cannot see", fix };
+  if (PATH_KEY_NAMES.includes(key)) {
+    return {
+      cause: `its condition on ${decider?.key} depends on Activeloop's own VPC endpoint (its ID, its VPC, its addresses), which the action cannot see`,
+      fix,
+    };
+  }
+  return {
+    cause: decider ? `its condition on ${decider.key} depends on what the action cannot see` : 'it depends on what the action cannot see',
+    fix,
+  };
+}
+
+/** A condition value its operator's family cannot read as IAM documents it ("Condition operators"): why, and how to write it. */
+function unreadableWords(key: string, operator: string, value: string): { cause: string; fix: string } {
+  const unknown = 'so whether it applies is unknown';
+  if (/Numeric/.test(operator)) {
+    return {
+      cause: `its condition on ${key} has the value "${value}", which is no integer or decimal IAM documents, or one beyond 2^53 that a number cannot hold exactly, ${unknown}`,
+      fix: `Write "${value}" in that statement as an integer or decimal number.`,
+    };
+  }
+  if (/Binary/.test(operator)) {
+    return {
+      cause: `its condition on ${key} has the value "${value}", which is not base 64 (BinaryEquals compares base-64 encoded bytes), ${unknown}`,
+      fix: `Write "${value}" in that statement as the base-64 encoding of the bytes.`,
+    };
+  }
+  return {
+    cause: `its condition on ${key} has the value "${value}", which is no date form IAM documents (a W3C ISO 8601 date or time, or epoch seconds) or one it may read two ways (four digits: a year, or epoch seconds), ${unknown}`,
+    fix: `Write "${value}" in that statement as a full date and time, such as 2027-01-01T00:00:00Z, or as epoch seconds of more than four digits.`,
+  };
+}
+
 function verdictOf(
   decision: Decision,
   action: string,
@@ -241,27 +297,9 @@ function verdictOf(
   const name = policy?.name ?? 'policy';
   if (decision.decision === 'unknown') {
     const decider = decision.statement?.decider;
-    const key = decider?.key.toLowerCase() ?? '';
     const unreadable = decider?.unreadable;
     const passesWhen = unreadable === undefined ? passing(decider, decision.unknownSide !== 'allow') : undefined;
-    const cause =
-      unreadable !== undefined
-        ? `its condition on ${decider?.key} has the value "${unreadable}", which is no date form IAM documents (a W3C ISO 8601 date or time, or epoch seconds) or one it may read two ways (four digits: a year, or epoch seconds), so whether it applies is unknown`
-        : key === 'aws:sourceip'
-          ? "its condition on aws:SourceIp depends on Activeloop's public address, which the action cannot see"
-          : PATH_KEY_NAMES.includes(key)
-            ? `its condition on ${decider?.key} depends on Activeloop's own VPC endpoint (its ID, its VPC, its addresses), which the action cannot see`
-            : REGION_KEYS.includes(key) && regionError
-              ? `its condition on ${decider?.key} depends on the bucket's region, which could not be read (${regionError})`
-              : decider
-                ? `its condition on ${decider.key} depends on what the action cannot see`
-                : 'it depends on what the action cannot see';
-    const fix =
-      unreadable !== undefined
-        ? `Write "${unreadable}" in that statement as a full date and time, such as 2027-01-01T00:00:00Z, or as epoch seconds of more than four digits.`
-        : REGION_KEYS.includes(key) && regionError
-          ? 'Allow s3:GetBucketLocation on the bucket to the credentials running the action.'
-          : `Check that statement for requests from Activeloop with the role ${input.roleArn}${passesWhen ? `: it lets them through when ${passesWhen}` : ''}.`;
+    const { cause, fix } = unknownWords(decider, unreadable, regionError, input, passesWhen);
     return {
       state: 'unknown',
       reason: `${action} may be denied by the ${name}: ${cause}`,
