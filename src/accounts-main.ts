@@ -131,13 +131,17 @@ async function summaryTask(env: NodeJS.ProcessEnv): Promise<void> {
   const settingsResult = core.getInput('settings-result').trim() || 'success';
   const run = runUrl(env);
   const settingsJob = core.getInput('settings-job').trim();
-  // The settings list never became a matrix: say so in the same comment, so it keeps no earlier green table.
-  const accounts = settingsResult === 'success' ? summaryAccounts() : [];
-  const results = settingsResult === 'success' ? readResults(core.getInput('results').trim() || 'activeloop-results') : new Map();
-  const body =
-    settingsResult === 'success'
-      ? renderOrganizationSummary(accounts, results, { planning, runUrl: run })
-      : renderSettingsFailure(settingsResult, run && /^\d+$/.test(settingsJob) ? `${run}/job/${settingsJob}` : run);
+  let accounts: ReturnType<typeof summaryAccounts> = [];
+  let results: ReturnType<typeof readResults> = new Map();
+  let body: string;
+  if (settingsResult === 'success') {
+    accounts = summaryAccounts();
+    results = readResults(core.getInput('results').trim() || 'activeloop-results');
+    body = renderOrganizationSummary(accounts, results, { planning, runUrl: run });
+  } else {
+    // The settings list never became a matrix: say so in the same comment, so it keeps no earlier green table.
+    body = renderSettingsFailure(settingsResult, run && /^\d+$/.test(settingsJob) ? `${run}/job/${settingsJob}` : run);
+  }
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(body).write();
   else core.info(body);
   const prComment = core.getInput('pr-comment').trim() !== 'false';
